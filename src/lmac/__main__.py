@@ -1,0 +1,3 @@
+from lmac.cli.main import main
+
+raise SystemExit(main())

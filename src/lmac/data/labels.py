@@ -1,0 +1,125 @@
+"""Parsers for the public label files.
+
+RG (ACTION-NET release): a header `Video_Name Difficulty_Score Execution_Score Total_Score Penalty
+Video_length`, columns found by name, separated by any mix of tabs and spaces; the apparatus is
+the id prefix (`Ball_001` -> `Ball`).
+Fis-V (MS-LSTM release): `id TES PCS falls`, *no header*. Several peers skip its first line as if
+it were a header and silently lose a video; we never skip a data line.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class LabelFormatError(ValueError):
+    """A label file that cannot be parsed; the message names file and line."""
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    video_id: str
+    cls: str  # apparatus for RG (Ball/Clubs/Hoop/Ribbon), "FISV" for Fis-V
+    scores: dict = field(default_factory=dict)  # column name (lower case) -> float
+
+
+RG_COLUMNS = {
+    "video_name": "video_id",
+    "difficulty_score": "difficulty",
+    "execution_score": "execution",
+    "total_score": "total",
+    "penalty": "penalty",
+    "video_length": "length",
+}
+FISV_COLUMNS = ("tes", "pcs", "falls")
+
+
+def _float(path, lineno, name, text) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise LabelFormatError(f"{path}:{lineno}: column '{name}' is not a number: {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise LabelFormatError(f"{path}:{lineno}: column '{name}' is not finite: {text!r}")
+    return value
+
+
+def _check_unique(path, records):
+    seen = {}
+    for lineno, rec in records:
+        if rec.video_id in seen:
+            raise LabelFormatError(
+                f"{path}:{lineno}: video id '{rec.video_id}' already appears on line {seen[rec.video_id]}"
+            )
+        seen[rec.video_id] = lineno
+    return [rec for _, rec in records]
+
+
+def read_rg_labels(path: str | os.PathLike) -> list[LabelRecord]:
+    path = Path(path)
+    lines = _read_lines(path)
+    if not lines:
+        raise LabelFormatError(f"{path}: empty label file")
+    header_no, header = lines[0]
+    names = [h.strip().lower() for h in header.split()]
+    if "video_name" not in names or "total_score" not in names:
+        raise LabelFormatError(
+            f"{path}:{header_no}: RG label files need a header with Video_Name and Total_Score, got {header.strip()!r}"
+        )
+    col_index = {RG_COLUMNS.get(n, n): i for i, n in enumerate(names)}
+    out = []
+    for lineno, line in lines[1:]:
+        parts = line.split()
+        if len(parts) != len(names):
+            raise LabelFormatError(f"{path}:{lineno}: expected {len(names)} columns, got {len(parts)}: {line.strip()!r}")
+        vid = parts[col_index["video_id"]]
+        if "_" not in vid:
+            raise LabelFormatError(f"{path}:{lineno}: RG video id {vid!r} has no apparatus prefix like 'Ball_'")
+        scores = {
+            key: _float(path, lineno, names[i], parts[i]) for key, i in col_index.items() if key != "video_id"
+        }
+        out.append((lineno, LabelRecord(vid, vid.split("_", 1)[0], scores)))
+    return _check_unique(path, out)
+
+
+def read_fisv_labels(path: str | os.PathLike) -> list[LabelRecord]:
+    path = Path(path)
+    lines = _read_lines(path)
+    if not lines:
+        raise LabelFormatError(f"{path}: empty label file")
+    out = []
+    for lineno, line in lines:
+        parts = line.split()
+        if len(parts) != 4:
+            raise LabelFormatError(
+                f"{path}:{lineno}: Fis-V lines are 'id TES PCS falls' (4 columns, no header), got {line.strip()!r}"
+            )
+        vid = parts[0]
+        scores = {name: _float(path, lineno, name, text) for name, text in zip(FISV_COLUMNS, parts[1:])}
+        out.append((lineno, LabelRecord(vid, "FISV", scores)))
+    return _check_unique(path, out)
+
+
+def read_labels(path: str | os.PathLike, fmt: str = "auto") -> list[LabelRecord]:
+    """`fmt`: rg, fisv, or auto (a first line starting with Video_Name means RG)."""
+    path = Path(path)
+    if fmt == "auto":
+        lines = _read_lines(path)
+        first = lines[0][1].split() if lines else [""]
+        fmt = "rg" if first[0].lower() == "video_name" else "fisv"
+    if fmt == "rg":
+        return read_rg_labels(path)
+    if fmt == "fisv":
+        return read_fisv_labels(path)
+    raise ValueError(f"unknown label format {fmt!r}; use rg, fisv or auto")
+
+
+def _read_lines(path: Path) -> list[tuple[int, str]]:
+    if not path.is_file():
+        raise LabelFormatError(f"{path}: label file not found")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise LabelFormatError(f"{path}: not a text file ({e.reason})") from None
+    return [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip()]

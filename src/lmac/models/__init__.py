@@ -1,0 +1,8 @@
+"""Models, built by name from one registry: `create_model("lmac", dims={"rgb": 1024, ...})`.
+
+Importing this package imports every model module, which fills the registry.
+"""
+from lmac.models._builder import MODELS, create_model, list_models, count_parameters
+from lmac.models import baselines  # noqa: F401  (registers baselines)
+
+__all__ = ["MODELS", "create_model", "list_models", "count_parameters"]

@@ -1,0 +1,62 @@
+"""The model registry and factory.
+
+Contract every registered model follows (so training/evaluation code is shared):
+- built as `create_model(name, dims, **kwargs)`, where `dims` maps the modalities the data offers
+  to their feature widths, e.g. {"rgb": 1024, "flow": 1024, "audio": 768}. A model uses the subset
+  it is registered for (`modalities` in the registry info; None = all offered) and raises if one
+  it needs is missing. kwargs set config fields; None values are dropped (= model default).
+- `forward(feats, mask)`: feats {modality: (B, T, D) float}, mask (B, T) bool, True = real segment.
+  Returns a dict with at least `score` (B,) in normalised target units; interpretable models add
+  `stage_scores` (B, K), `stage_weights` (B, K), `attn` {modality: (B, K, T)}, `centers`
+  {modality: (B, K)} (1-based segment units).
+- `compute_loss(out, target, mask)` -> dict of scalar tensors: `total` plus each weighted term
+  (e.g. `mse`, `rank`, `sparsity`, `consistency`), so every term can be logged per epoch.
+- `config` attribute: a dataclass whose `asdict` rebuilds the model with `create_model(name, dims, **config)`.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+
+import torch
+
+from lmac.registry import Registry
+
+MODELS = Registry("model")
+
+
+def create_model(name: str, dims: dict[str, int], **kwargs) -> torch.nn.Module:
+    entry = MODELS.get(name)
+    info = MODELS.info(name)
+    wanted = info.get("modalities")
+    if wanted is not None:
+        missing = [m for m in wanted if m not in dims]
+        if missing:
+            raise ValueError(f"model '{name}' needs modalities {list(wanted)}; the features have only {list(dims)}")
+        dims = {m: dims[m] for m in wanted}
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    model = entry(dims=dict(dims), **kwargs)
+    model.registry_name = name
+    return model
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    return MODELS.names(pattern)
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def config_from_kwargs(cls, kwargs: dict, model_name: str):
+    """Build a config dataclass, rejecting unknown keys with a message naming them."""
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(kwargs) - names)
+    if unknown:
+        raise TypeError(f"model '{model_name}' has no option(s) {unknown}; options: {sorted(names)}")
+    return cls(**kwargs)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over time of x (B, T, D) counting only mask==True segments -> (B, D)."""
+    m = mask.to(x.dtype).unsqueeze(-1)  # (B, T, 1)
+    return (x * m).sum(1) / m.sum(1).clamp_min(1.0)

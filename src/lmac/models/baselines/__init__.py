@@ -1,0 +1,2 @@
+"""Baselines that share the data, training and evaluation code of LMAC-Net."""
+from lmac.models.baselines import concat  # noqa: F401
