@@ -37,22 +37,26 @@ class FeatureDataError(ValueError):
 def check_video_arrays(arrays: dict, source: str, dims: dict | None = None) -> dict[str, np.ndarray]:
     """Validate one video's modalities: 2-D after squeezing, finite, equal lengths, expected dims."""
     out = {}
+    if not arrays:
+        raise FeatureDataError(f"{source}: no modalities")
     for mod, arr in arrays.items():
         arr = np.asarray(arr)
-        if arr.ndim == 3:  # (T, k, D): k crops/clips per segment, averaged as the public loaders do
-            arr = arr.mean(axis=1)
+        # Checked before averaging: mean() over an object array would call arbitrary __add__.
+        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+            raise FeatureDataError(f"{source}: {mod} features have non-numeric dtype {arr.dtype}")
+        if arr.ndim == 3 and arr.shape[1] > 0:
+            # (T, k, D): k crops/clips per segment, averaged as the public loaders do (in float32 at least).
+            arr = arr.mean(axis=1, dtype=np.promote_types(arr.dtype, np.float32))
         if arr.ndim != 2:
             raise FeatureDataError(f"{source}: {mod} features must be (T, D) or (T, k, D), got shape {arr.shape}")
-        if not np.issubdtype(arr.dtype, np.number):
-            raise FeatureDataError(f"{source}: {mod} features have non-numeric dtype {arr.dtype}")
+        if arr.shape[0] == 0 or arr.shape[1] == 0:
+            raise FeatureDataError(f"{source}: {mod} features are empty, shape {arr.shape}")
         arr = arr.astype(np.float32, copy=False)
-        if not np.isfinite(arr).all():
+        if not np.isfinite(arr).all():  # also catches float64 values beyond float32's range
             bad = int((~np.isfinite(arr)).any(axis=1).sum())
             raise FeatureDataError(f"{source}: {mod} features contain NaN/Inf in {bad} of {len(arr)} segments")
         if dims is not None and mod in dims and arr.shape[1] != dims[mod]:
             raise FeatureDataError(f"{source}: {mod} features have dim {arr.shape[1]}, expected {dims[mod]}")
-        if len(arr) == 0:
-            raise FeatureDataError(f"{source}: {mod} features have no segments")
         out[mod] = arr
     lengths = {m: a.shape[0] for m, a in out.items()}
     if len(set(lengths.values())) > 1:
@@ -78,6 +82,12 @@ class FeatureStore:
 
     def describe(self) -> str:
         return f"{self.layout} store with {len(self.ids())} videos, dims {self.dims}"
+
+
+def _visible(folder: Path, pattern: str) -> list[Path]:
+    """Files matching `pattern`, skipping hidden ones: atomic writers leave `.name.XXXX.tmp` temp files
+    (pathlib's glob, unlike the shell's, matches names starting with a dot)."""
+    return sorted(p for p in folder.glob(pattern) if not p.name.startswith(".") and p.is_file())
 
 
 # ----------------------------------------------------------------------------- native layout
@@ -127,22 +137,37 @@ class NativeStore(FeatureStore):
             raise FeatureDataError(f"{self.root}: native feature folder not found")
         self.info: dict = {}
         manifest = self.root / MANIFEST
-        files = sorted(self.root.glob("*.safetensors"))
+        files = _visible(self.root, "*.safetensors")
         self._files = {p.stem: p for p in files}
         if manifest.exists():
             try:
-                m = json.loads(manifest.read_text())
-            except json.JSONDecodeError as e:
+                m = json.loads(manifest.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise FeatureDataError(f"{manifest}: not valid JSON ({e})") from None
-            if m.get("format") != NATIVE_FORMAT:
-                raise FeatureDataError(f"{manifest}: format is {m.get('format')!r}, expected {NATIVE_FORMAT!r}")
-            self.dims = {k: int(v) for k, v in m["modalities"].items()}
+            if not isinstance(m, dict) or m.get("format") != NATIVE_FORMAT:
+                fmt = m.get("format") if isinstance(m, dict) else None
+                raise FeatureDataError(f"{manifest}: format is {fmt!r}, expected {NATIVE_FORMAT!r}")
+            try:
+                self.dims = {str(k): int(v) for k, v in m["modalities"].items()}
+            except (KeyError, AttributeError, TypeError, ValueError):
+                raise FeatureDataError(
+                    f"{manifest}: 'modalities' must map modality names to feature dims, got {m.get('modalities')!r}"
+                ) from None
+            if not self.dims or any(d <= 0 for d in self.dims.values()):
+                raise FeatureDataError(f"{manifest}: 'modalities' must list at least one positive dim, got {self.dims}")
             self.info = m.get("info", {})
         elif files:
             from safetensors import safe_open
 
-            with safe_open(str(files[0]), framework="numpy") as f:
-                self.dims = {k: int(f.get_slice(k).get_shape()[1]) for k in f.keys()}
+            try:
+                with safe_open(str(files[0]), framework="numpy") as f:
+                    shapes = {k: f.get_slice(k).get_shape() for k in f.keys()}
+            except Exception as e:
+                raise FeatureDataError(f"{files[0]}: unreadable safetensors file ({e})") from None
+            bad = {k: s for k, s in shapes.items() if len(s) != 2}
+            if bad or not shapes:
+                raise FeatureDataError(f"{files[0]}: tensors must be (T, D) per modality, got shapes {shapes}")
+            self.dims = {k: int(s[1]) for k, s in shapes.items()}
         else:
             raise FeatureDataError(f"{self.root}: no {MANIFEST} and no .safetensors files; not a native feature folder")
         self.modalities = tuple(m for m in MODALITIES if m in self.dims) + tuple(
@@ -151,6 +176,9 @@ class NativeStore(FeatureStore):
 
     def ids(self) -> list[str]:
         return list(self._files)
+
+    def __contains__(self, video_id: str) -> bool:
+        return video_id in self._files
 
     def load(self, video_id: str) -> dict[str, np.ndarray]:
         from safetensors.numpy import load_file
@@ -168,7 +196,13 @@ class NativeStore(FeatureStore):
         return check_video_arrays({m: arrays[m] for m in self.modalities}, str(path), self.dims)
 
     def meta(self, video_id: str) -> dict:
-        return read_native_meta(self._files[video_id])
+        path = self._files.get(video_id)
+        if path is None:
+            raise FeatureDataError(f"{self.root}: no features for video {video_id!r}")
+        try:
+            return read_native_meta(path)
+        except Exception as e:
+            raise FeatureDataError(f"{path}: unreadable metadata ({e})") from None
 
 
 # ----------------------------------------------------------------------------- PAMFN package
@@ -177,7 +211,7 @@ _PAMFN_FILE = re.compile(r"^(?P<prefix>[A-Za-z]+)_(?P<mod>rgb|flow|audio)_(?P<na
 
 def _pamfn_dir(root: Path) -> Path:
     for cand in (root, root / "features"):
-        if cand.is_dir() and any(_PAMFN_FILE.match(p.name) for p in cand.iterdir()):
+        if cand.is_dir() and any(_PAMFN_FILE.match(p.name) for p in _visible(cand, "*.npy")):
             return cand
     raise FeatureDataError(f"{root}: no PAMFN files like Ball_rgb_VST.npy found (looked in it and in features/)")
 
@@ -190,15 +224,31 @@ class PamfnStore(FeatureStore):
 
     def __init__(self, root, prefixes=None, names: dict | None = None):
         self.root = _pamfn_dir(Path(root))
+        if isinstance(prefixes, str):  # "Ball" or "Ball,Clubs", never a substring test
+            prefixes = [p for p in prefixes.split(",") if p]
+        prefixes = list(prefixes) if prefixes else None
+        names = dict(names or {})
         found: dict[tuple[str, str], list[Path]] = {}
-        for p in sorted(self.root.iterdir()):
+        available: dict[str, set] = {}  # modality -> feature names present (for error messages)
+        for p in _visible(self.root, "*.npy"):
             m = _PAMFN_FILE.match(p.name)
             if m and (prefixes is None or m["prefix"] in prefixes):
-                if names and m["mod"] in names and m["name"] != names[m["mod"]]:
+                available.setdefault(m["mod"], set()).add(m["name"])
+                if m["mod"] in names and m["name"] != names[m["mod"]]:
                     continue
                 found.setdefault((m["prefix"], m["mod"]), []).append(p)
         if not found:
             raise FeatureDataError(f"{self.root}: no PAMFN files for classes {prefixes}")
+        if prefixes is not None:
+            absent = [c for c in prefixes if not any(k[0] == c for k in found)]
+            if absent:
+                have = sorted({m["prefix"] for p in _visible(self.root, "*.npy") if (m := _PAMFN_FILE.match(p.name))})
+                raise FeatureDataError(f"{self.root}: no PAMFN files for classes {absent}; the package has {have}")
+        for mod, name in names.items():
+            if not any(k[1] == mod for k in found):
+                raise FeatureDataError(
+                    f"{self.root}: no {mod} files named {name!r}; {mod} names present: {sorted(available.get(mod, []))}"
+                )
         for (prefix, mod), paths in found.items():
             if len(paths) > 1:
                 raise FeatureDataError(
@@ -215,14 +265,22 @@ class PamfnStore(FeatureStore):
         self.modalities = tuple(m for m in MODALITIES if m in mods)
         self._data: dict[tuple[str, str], dict] = {}
         self._owner: dict[str, str] = {}
+        # Videos that some modality file of their class lacks: kept out of ids(), and load() names the gap.
+        self.incomplete: dict[str, list[str]] = {}
         for prefix in self.prefixes:
-            ids = None
-            for mod in self.modalities:
-                keys = set(self._table(prefix, mod))
-                ids = keys if ids is None else ids & keys
-            for vid in ids:
-                self._owner[vid] = prefix
-        first = next(iter(self._owner), None)
+            keys = {mod: set(self._table(prefix, mod)) for mod in self.modalities}
+            for vid in sorted(set().union(*keys.values())):
+                if vid in self._owner or vid in self.incomplete:
+                    other = self._owner.get(vid) or "another class"
+                    raise FeatureDataError(
+                        f"{self.root}: video {vid!r} appears in both {other} and {prefix} files; ids must be unique"
+                    )
+                missing = [m for m in self.modalities if vid not in keys[m]]
+                if missing:
+                    self.incomplete[vid] = missing
+                else:
+                    self._owner[vid] = prefix
+        first = next(iter(sorted(self._owner)), None)
         if first is None:
             raise FeatureDataError(f"{self.root}: PAMFN files hold no video present in every modality")
         self.dims = {m: a.shape[1] for m, a in self.load(first).items()}
@@ -240,9 +298,17 @@ class PamfnStore(FeatureStore):
     def ids(self) -> list[str]:
         return sorted(self._owner)
 
+    def __contains__(self, video_id: str) -> bool:
+        return video_id in self._owner
+
     def load(self, video_id: str) -> dict[str, np.ndarray]:
         prefix = self._owner.get(video_id)
         if prefix is None:
+            if video_id in self.incomplete:
+                raise FeatureDataError(
+                    f"{self.root}: video {video_id!r} has no {'/'.join(self.incomplete[video_id])} features "
+                    f"(missing from those files, present in the others)"
+                )
             raise FeatureDataError(f"{self.root}: no features for video {video_id!r} in {self.prefixes}")
         arrays = {m: self._table(prefix, m)[video_id] for m in self.modalities}
         src = f"{self.root}/{prefix}_*.npy[{video_id}]"
@@ -252,7 +318,7 @@ class PamfnStore(FeatureStore):
 # ----------------------------------------------------------------------------- GDLT package
 def _gdlt_dir(root: Path) -> Path:
     for cand in (root / "swintx_avg_fps25_clip32", root):
-        if cand.is_dir() and any(p.suffix == ".npy" and not _PAMFN_FILE.match(p.name) for p in cand.iterdir()):
+        if cand.is_dir() and any(not _PAMFN_FILE.match(p.name) for p in _visible(cand, "*.npy")):
             return cand
     raise FeatureDataError(f"{root}: no per-video .npy files found (GDLT layout: <video>.npy of shape (T, D))")
 
@@ -263,12 +329,15 @@ class GdltStore(FeatureStore):
 
     def __init__(self, root):
         self.root = _gdlt_dir(Path(root))
-        self._files = {p.stem: p for p in sorted(self.root.glob("*.npy"))}
+        self._files = {p.stem: p for p in _visible(self.root, "*.npy") if not _PAMFN_FILE.match(p.name)}
         first = next(iter(self._files))
         self.dims = {"rgb": self.load(first)["rgb"].shape[1]}
 
     def ids(self) -> list[str]:
         return list(self._files)
+
+    def __contains__(self, video_id: str) -> bool:
+        return video_id in self._files
 
     def load(self, video_id: str) -> dict[str, np.ndarray]:
         path = self._files.get(video_id)
@@ -276,8 +345,8 @@ class GdltStore(FeatureStore):
             raise FeatureDataError(f"{self.root}: no file {video_id}.npy")
         try:
             arr = np.load(path, allow_pickle=False)
-        except ValueError as e:
-            raise FeatureDataError(f"{path}: not a plain numeric .npy array ({e})") from None
+        except ValueError as e:  # pickled object arrays (refused, never unpickled), truncated data
+            raise FeatureDataError(f"{path}: not a readable plain numeric .npy array ({e})") from None
         except (OSError, EOFError) as e:
             raise FeatureDataError(f"{path}: unreadable .npy file ({e})") from None
         return check_video_arrays({"rgb": arr}, str(path), getattr(self, "dims", None) or None)
@@ -288,7 +357,7 @@ def detect_layout(root) -> str:
     root = Path(root)
     if not root.exists():
         raise FeatureDataError(f"{root}: feature path not found")
-    if (root / MANIFEST).exists() or any(root.glob("*.safetensors")):
+    if root.is_dir() and ((root / MANIFEST).exists() or _visible(root, "*.safetensors")):
         return "native"
     try:
         _pamfn_dir(root)
@@ -318,15 +387,32 @@ def open_feature_store(root, fmt: str = "auto", prefixes=None, names: dict | Non
     raise ValueError(f"unknown feature format {fmt!r}; use auto, native, pamfn or gdlt")
 
 
-def convert_to_native(store: FeatureStore, out_dir, info: dict | None = None, progress: bool = True) -> int:
-    """Write every video of `store` into the native layout; returns how many were written."""
+def convert_to_native(
+    store: FeatureStore, out_dir, info: dict | None = None, progress: bool = True, ids=None
+) -> int:
+    """Write every video of `store` (or only `ids`) into the native layout; returns how many were written.
+
+    Each video is written atomically; `features.json` is written last, so an interrupted conversion
+    leaves no manifest behind (unless the folder already had one, with the same dims)."""
     from tqdm import tqdm
 
     out_dir = Path(out_dir)
+    src_root = getattr(store, "root", None)
+    if src_root is not None and out_dir.resolve() == Path(src_root).resolve():
+        raise FeatureDataError(f"{out_dir}: the output folder is the source folder; choose another --out")
+    if out_dir.is_dir() and ((out_dir / MANIFEST).exists() or _visible(out_dir, "*.safetensors")):
+        # Adding videos to an existing native folder is fine; mixing feature dims is not.
+        old = NativeStore(out_dir).dims
+        if old != dict(store.dims):
+            raise FeatureDataError(
+                f"{out_dir}: the folder holds features with dims {old}, the source has {dict(store.dims)}; "
+                f"convert into an empty folder"
+            )
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_native_manifest(out_dir, store.dims, {"converted_from": store.layout, **(info or {})})
     n = 0
-    for vid in tqdm(store.ids(), desc="convert", disable=not progress, unit="video"):
+    for vid in tqdm(store.ids() if ids is None else list(ids), desc="convert", disable=not progress, unit="video"):
         write_native_video(out_dir, vid, store.load(vid), {"converted_from": store.layout})
         n += 1
+    # Written last: a folder whose conversion was interrupted has no manifest claiming it complete.
+    write_native_manifest(out_dir, store.dims, {"converted_from": store.layout, **(info or {})})
     return n

@@ -12,6 +12,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+SHIPPED_DATASETS = ("rg", "fisv")
+SHIPPED_SPLITS = ("train", "test")
+
 
 class LabelFormatError(ValueError):
     """A label file that cannot be parsed; the message names file and line."""
@@ -60,7 +63,7 @@ def read_rg_labels(path: str | os.PathLike) -> list[LabelRecord]:
     path = Path(path)
     lines = _read_lines(path)
     if not lines:
-        raise LabelFormatError(f"{path}: empty label file")
+        raise LabelFormatError(f"{path}:1: empty label file (RG files start with a Video_Name ... header)")
     header_no, header = lines[0]
     names = [h.strip().lower() for h in header.split()]
     if "video_name" not in names or "total_score" not in names:
@@ -80,6 +83,8 @@ def read_rg_labels(path: str | os.PathLike) -> list[LabelRecord]:
             key: _float(path, lineno, names[i], parts[i]) for key, i in col_index.items() if key != "video_id"
         }
         out.append((lineno, LabelRecord(vid, vid.split("_", 1)[0], scores)))
+    if not out:
+        raise LabelFormatError(f"{path}:{header_no}: RG label file has a header but no data rows")
     return _check_unique(path, out)
 
 
@@ -87,7 +92,7 @@ def read_fisv_labels(path: str | os.PathLike) -> list[LabelRecord]:
     path = Path(path)
     lines = _read_lines(path)
     if not lines:
-        raise LabelFormatError(f"{path}: empty label file")
+        raise LabelFormatError(f"{path}:1: empty label file (Fis-V lines are 'id TES PCS falls')")
     out = []
     for lineno, line in lines:
         parts = line.split()
@@ -122,4 +127,40 @@ def _read_lines(path: Path) -> list[tuple[int, str]]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise LabelFormatError(f"{path}: not a text file ({e.reason})") from None
-    return [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip()]
+    # read_text already turned \r\n and \r into \n; split on \n only so that line numbers match what
+    # an editor shows (str.splitlines would also split on \f, \v, \x1c... and shift them).
+    return [(i + 1, line) for i, line in enumerate(text.split("\n")) if line.strip()]
+
+
+def shipped_labels(dataset: str, split: str) -> Path:
+    """Path of a label file shipped inside the package: `shipped_labels("rg", "train")`.
+
+    The files are byte-identical copies of the public releases; see `lmac/resources/labels/SOURCES.md`."""
+    dataset, split = dataset.lower(), split.lower()
+    if dataset not in SHIPPED_DATASETS:
+        raise ValueError(f"no shipped labels for dataset {dataset!r}; valid: {', '.join(SHIPPED_DATASETS)}")
+    if split not in SHIPPED_SPLITS:
+        raise ValueError(f"no shipped labels for split {split!r}; valid: {', '.join(SHIPPED_SPLITS)}")
+    from importlib import resources
+
+    res = resources.files("lmac").joinpath("resources", "labels", dataset, f"{split}.txt")
+    if isinstance(res, Path):
+        return res
+    # Installed from a zip: extract once for the life of the process.
+    return _extracted(res)
+
+
+_EXTRACTED: dict[str, Path] = {}
+
+
+def _extracted(res) -> Path:
+    import atexit
+    import contextlib
+    from importlib import resources
+
+    key = str(res)
+    if key not in _EXTRACTED:
+        stack = contextlib.ExitStack()
+        atexit.register(stack.close)
+        _EXTRACTED[key] = Path(stack.enter_context(resources.as_file(res)))
+    return _EXTRACTED[key]

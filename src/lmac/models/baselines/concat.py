@@ -1,12 +1,13 @@
 """Concatenated features + regressor: the first row of the paper's ablation chain.
 
-Each modality is projected, averaged over the (masked) time axis, concatenated and regressed
-with an MLP. It has no notion of *when* something happens, which is exactly what the query
-encoder of LMAC-Net adds.
+The modalities of each segment are normalised, concatenated and passed through a per-segment MLP
+(so the regressor can relate modalities at the same moment), averaged over the masked time axis
+and regressed. It has no notion of *which* moments matter, which is what LMAC-Net's query
+encoder adds.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -27,19 +28,17 @@ class ConcatRegressor(nn.Module):
         super().__init__()
         self.modalities = tuple(dims)
         self.config = config
-        self.proj = nn.ModuleDict({m: nn.Sequential(nn.LayerNorm(d), nn.Linear(d, config.hidden)) for m, d in dims.items()})
-        self.head = nn.Sequential(
-            nn.GELU(),
-            nn.Dropout(config.dropout),
-            nn.Linear(config.hidden * len(dims), config.hidden),
-            nn.GELU(),
-            nn.Dropout(config.dropout),
-            nn.Linear(config.hidden, 1),
+        h = config.hidden
+        self.norm = nn.ModuleDict({m: nn.LayerNorm(d) for m, d in dims.items()})
+        self.segment_mlp = nn.Sequential(
+            nn.Linear(sum(dims.values()), h), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(h, h), nn.GELU()
         )
+        self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(h, h), nn.GELU(), nn.Linear(h, 1))
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
-        pooled = [masked_mean(self.proj[m](feats[m]), mask) for m in self.modalities]  # each (B, H)
-        s = self.head(torch.cat(pooled, dim=-1)).squeeze(-1)  # (B,)
+        x = torch.cat([self.norm[m](feats[m]) for m in self.modalities], dim=-1)  # (B, T, sum D)
+        pooled = masked_mean(self.segment_mlp(x), mask)  # (B, H)
+        s = self.head(pooled).squeeze(-1)  # (B,)
         return {"score": torch.sigmoid(s) if self.config.sigmoid else s}
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
@@ -47,12 +46,9 @@ class ConcatRegressor(nn.Module):
         return {"total": mse, "mse": mse}
 
 
-def _build(modalities):
-    def entry(dims, **kwargs):
-        return ConcatRegressor(dims, config_from_kwargs(ConcatConfig, kwargs, "concat"))
-
-    return entry
+def _entry(dims, **kwargs):
+    return ConcatRegressor(dims, config_from_kwargs(ConcatConfig, kwargs, "concat"))
 
 
-MODELS.register("concat", modalities=None, doc="concatenated pooled features + MLP")(_build(None))
-MODELS.register("concat_rgb", modalities=("rgb",), doc="RGB-only pooled features + MLP")(_build(("rgb",)))
+MODELS.register("concat", modalities=None, doc="concatenated per-segment features + MLP, pooled over time")(_entry)
+MODELS.register("concat_rgb", modalities=("rgb",), doc="the same on RGB only")(_entry)

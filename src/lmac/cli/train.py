@@ -1,0 +1,81 @@
+"""`lmac train`: train one model on one task; writes a run folder."""
+from __future__ import annotations
+
+import dataclasses
+
+
+def add_train_options(p, for_benchmark: bool = False):
+    p.add_argument("--config", help="YAML file with TrainConfig values (flags given here override it)")
+    if not for_benchmark:
+        p.add_argument("--task", help="rg_ball, rg_clubs, rg_hoop, rg_ribbon, fisv_tes, fisv_pcs (or ball, tes, ...)")
+        p.add_argument("--model", help="model name from the registry (lmac list-models); default lmac")
+        p.add_argument("--seed", type=int)
+    p.add_argument("--features", help="feature folder: PAMFN package, GDLT folder or native layout")
+    p.add_argument("--labels", help="folder with train.txt/test.txt (default: the real RG / Fis-V labels shipped with lmac)")
+    p.add_argument("--format", choices=["auto", "pamfn", "gdlt", "native"])
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--window", type=int)
+    p.add_argument("--val-fraction", type=float, help="share of train held out for honest epoch selection (0 = none)")
+    p.add_argument("--modalities", help="comma-separated subset, e.g. rgb,audio")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="model option, e.g. --set width=256 --set lambda_consistency=0")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto picks CUDA when present")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def config_from_args(args):
+    import yaml
+
+    from lmac.config import TrainConfig, config_from_dict, load_config
+
+    cfg = load_config(args.config) if args.config else TrainConfig()
+    values = {}
+    for key in ("task", "model", "seed", "features", "labels", "format", "epochs", "batch_size", "lr",
+                "weight_decay", "dropout", "window", "val_fraction", "device"):
+        v = getattr(args, key, None)
+        if v is not None:
+            values[key] = v
+    if args.modalities:
+        values["modalities"] = args.modalities.split(",")
+    if args.set:
+        model_args = dict(cfg.model_args)
+        for item in args.set:
+            if "=" not in item:
+                raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+            k, v = item.split("=", 1)
+            model_args[k] = yaml.safe_load(v)
+        values["model_args"] = model_args
+    if args.no_progress:
+        values["progress"] = False
+    return config_from_dict(values, "command line", base=cfg)
+
+
+def register(sub):
+    p = sub.add_parser("train", help="train a model on one task; writes a run folder",
+                       description="Train one model (LMAC-Net by default) on one task.")
+    add_train_options(p)
+    p.add_argument("--out", required=True, help="run folder to create (or to continue with --resume)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from lmac.config import dump_config
+    from lmac.training.trainer import train
+
+    cfg = config_from_args(args)
+    if args.print_config:
+        print(dump_config(cfg), end="")
+        return 0
+    if not cfg.features and not args.resume:
+        raise ValueError("--features is required (a PAMFN package, GDLT folder or native folder)")
+    s = train(cfg, args.out, resume=args.resume)
+    val = f"{s['test_srcc_val']:.3f}" if s["test_srcc_val"] is not None else "n/a"
+    print(f"{s['task']} {s['model']}: test rho last {s['test_srcc_last']:.3f} | val-selected {val} | "
+          f"best-on-test {s['test_srcc_best']:.3f} (epoch {s['best_epoch_test']}) | MSE {s['test_mse']:.2f} | run {args.out}")
+    return 0

@@ -1,0 +1,82 @@
+"""Run configuration: one small dataclass, YAML files that mirror it, explicit flags override.
+
+Unknown keys and wrong types are errors naming the key and the file. Relative paths in a config
+file are resolved against the file's folder.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+@dataclass
+class TrainConfig:
+    task: str = "rg_ball"  # see lmac.data.tasks.TASKS
+    features: str = ""  # feature folder (PAMFN package, GDLT folder or native layout)
+    labels: str = ""  # folder holding train.txt and test.txt
+    format: str = "auto"  # auto | pamfn | gdlt | native
+    model: str = "lmac"
+    model_args: dict = field(default_factory=dict)  # config fields of the model; empty = model defaults
+    modalities: list | None = None  # None = every modality the features have
+    epochs: int = 100
+    batch_size: int = 32
+    lr: float | None = None  # None = the task's recipe (9e-4 RG, 9e-5 Fis-V)
+    weight_decay: float = 1e-4
+    grad_clip: float = 2.0
+    warmup_epochs: int = 0
+    dropout: float | None = None  # None = the task's recipe (0.1 RG, 0.2 Fis-V), if the model has dropout
+    window: int | None = None  # None = the task's window (70 RG, 130 Fis-V)
+    val_fraction: float = 0.2  # carved from train for honest epoch selection; 0 = train on all (peers)
+    seed: int = 0
+    device: str = "auto"
+    eval_batch_size: int = 16
+    progress: bool = True
+
+
+def _check_type(name, value, default_field, source):
+    t = default_field.type if isinstance(default_field.type, str) else getattr(default_field.type, "__name__", "")
+    if value is None:
+        return value
+    if "float" in t and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if t.startswith("int") and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise ValueError(f"{source}: '{name}' must be an integer, got {value!r}")
+    if t.startswith("str") and not isinstance(value, str):
+        raise ValueError(f"{source}: '{name}' must be a string, got {value!r}")
+    if t.startswith("bool") and not isinstance(value, bool):
+        raise ValueError(f"{source}: '{name}' must be true/false, got {value!r}")
+    if t.startswith("dict") and not isinstance(value, dict):
+        raise ValueError(f"{source}: '{name}' must be a mapping, got {value!r}")
+    return value
+
+
+def config_from_dict(values: dict, source: str = "<config>", base: TrainConfig | None = None) -> TrainConfig:
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(f"{source}: unknown config key(s) {unknown}; valid keys: {sorted(fields)}")
+    clean = {k: _check_type(k, v, fields[k], source) for k, v in values.items()}
+    return dataclasses.replace(base or TrainConfig(), **clean)
+
+
+def load_config(path) -> TrainConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: config file not found")
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path}: not valid YAML ({e})") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: a config file must be a mapping of keys to values")
+    for key in ("features", "labels"):
+        if values.get(key) and not Path(values[key]).is_absolute():
+            values[key] = str((path.parent / values[key]).resolve())
+    return config_from_dict(values, str(path))
+
+
+def dump_config(cfg: TrainConfig) -> str:
+    return yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False)

@@ -1,0 +1,237 @@
+"""The embedded synthetic benchmark: `lmac synth OUT_DIR`.
+
+No real benchmark features can be shipped, so the default data is generated. It poses RG's
+problem, built from what judges reward (see docs/synthetic.md for the full process):
+
+* A routine is a long sequence of 1.28-s segments holding a few **key elements** at unknown times
+  (4-6 per routine, 2-4 segments each) joined by transitions that judges do not score.
+* **Difficulty** (D) is the sum of the values of the elements performed (visible in RGB as the
+  element's look). Dance-step elements are credited only when danced in time with the music,
+  as the RG code of points requires.
+* **Execution** (E) loses points for poorly executed elements (visible in RGB only while the
+  element lasts; transitions show the same cue with random, unscored quality) and for
+  **artistry**: movement accents (flow) that do not keep time with the music accents (audio)
+  during the elements. Timing is a relation between two modalities: neither shows it alone.
+* **Penalties** (P) for apparatus drops, visible as events in RGB and flow.
+* **Nuisance**: athlete appearance, camera (RGB offset, flow gain), music style and tempo change
+  the features but never the score. A latent skill makes D, execution and timing correlated,
+  as in real RG (corr(D, E) = 0.72 in the real labels).
+
+Score = D + E - P, written as RG-format label files. Features are low-dimensional latents pushed
+through fixed random projections (one per modality, like a frozen backbone) plus noise.
+Deterministic by seed.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lmac.data.features import write_native_manifest, write_native_video
+from lmac.utils import atomic_write_json, atomic_write_text
+
+SEGMENT_SECONDS = 32 / 25  # 32-frame segments at 25 fps
+
+
+@dataclass
+class SynthConfig:
+    seed: int = 0
+    classes: tuple = ("Ball", "Clubs", "Hoop", "Ribbon")
+    n_train: int = 200  # per class
+    n_test: int = 50  # per class
+    t_min: int = 66  # segments (RG videos give about 68-75)
+    t_max: int = 76
+    dims: dict = field(default_factory=lambda: {"rgb": 1024, "flow": 1024, "audio": 768})
+    n_elements: tuple = (4, 6)  # key elements per routine, inclusive range
+    n_types: int = 16  # element types per apparatus
+    beat_dim: int = 4  # accents per segment (half-beats in 1.28 s)
+    feature_noise: float = 0.5  # isotropic noise added in feature space
+    latent_noise: float = 0.3  # noise added to every latent before projection
+
+
+LATENT = {"rgb": 64, "flow": 48, "audio": 48}
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class _World:
+    """What is fixed across videos: the 'backbones' (projections) and each apparatus' element table."""
+
+    def __init__(self, cfg: SynthConfig, rng: np.random.Generator):
+        self.proj = {
+            m: rng.standard_normal((LATENT[m], cfg.dims[m])).astype(np.float32) / np.sqrt(LATENT[m])
+            for m in cfg.dims
+        }
+        self.types = {}
+        for c in cfg.classes:
+            self.types[c] = {
+                "value": np.round(rng.uniform(1.0, 2.8, cfg.n_types), 1),  # difficulty value of each element
+                "dance": rng.random(cfg.n_types) < 0.35,  # dance steps: credited only in time with music
+                "look": rng.standard_normal((cfg.n_types, 16)).astype(np.float32),  # how each type looks
+            }
+        self.filler_looks = rng.standard_normal((6, 16)).astype(np.float32)
+
+
+def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator) -> tuple[dict, dict, dict]:
+    """One routine: returns (features per modality, label columns, ground truth)."""
+    T = int(rng.integers(cfg.t_min, cfg.t_max + 1))
+    skill = rng.standard_normal()
+    table = world.types[cls]
+
+    # --- nuisance: never enters the score
+    appearance = rng.standard_normal(16)
+    camera = rng.standard_normal(8)
+    flow_gain = float(np.exp(rng.normal(0, 0.25)))
+    style = rng.standard_normal(12)
+
+    # --- the music: a rhythm pattern of accents per phrase (3-6 segments), changing between phrases
+    beats = np.zeros((T, cfg.beat_dim))
+    t = 0
+    while t < T:
+        n = int(rng.integers(3, 7))
+        beats[t : t + n] = rng.choice([-1.0, 1.0], size=cfg.beat_dim)
+        t += n
+
+    # --- key elements at unknown times, one per slot of the timeline, in temporal order
+    n_el = int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1))
+    edges = np.linspace(1, T - 1, n_el + 1).astype(int)
+    logits = skill * 0.8 * (table["value"] - table["value"].mean()) / table["value"].std()
+    p_type = np.exp(logits) / np.exp(logits).sum()  # skilled athletes attempt harder elements
+    elements = []
+    for e in range(n_el):
+        length = int(rng.integers(2, 5))
+        lo, hi = edges[e], max(edges[e], edges[e + 1] - length)
+        start = int(rng.integers(lo, hi + 1))
+        typ = int(rng.choice(cfg.n_types, p=p_type))
+        quality = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))  # execution of this element
+        timing = float(_sigmoid(0.6 * skill + rng.normal(0, 1.2)))  # how well it keeps time with the music
+        elements.append({"start": start, "end": min(start + length, T), "type": typ, "quality": quality, "timing": timing})
+
+    # --- the judges
+    credit = [
+        float(_sigmoid((el["timing"] - 0.45) / 0.08)) if table["dance"][el["type"]] else 1.0 for el in elements
+    ]
+    difficulty = sum(table["value"][el["type"]] * c for el, c in zip(elements, credit))
+    exec_deduction = sum(0.6 * (1.0 - el["quality"]) for el in elements)
+    artistry_deduction = 4.5 * (1.0 - np.mean([el["timing"] for el in elements]))
+    execution = float(np.clip(10.0 - exec_deduction - artistry_deduction, 0.0, 10.0))
+    drop_time = None
+    penalty = 0.0
+    if rng.random() < 0.14:
+        penalty = float(rng.choice([0.3, 0.6]))
+        drop_time = int(rng.integers(0, T))
+    D = round(float(difficulty) * 20) / 20
+    E = round(execution * 20) / 20
+    total = round(D + E - penalty, 2)
+
+    # --- what the sensors see
+    z_rgb = np.zeros((T, LATENT["rgb"]))
+    z_flow = np.zeros((T, LATENT["flow"]))
+    z_audio = np.zeros((T, LATENT["audio"]))
+    z_rgb[:, 0:16] = appearance + 0.2 * rng.standard_normal((T, 16))
+    z_rgb[:, 16:24] = camera
+    z_flow[:, 0:8] = camera
+    z_audio[:, 0:12] = style
+    z_audio[:, 12 : 12 + cfg.beat_dim] = 1.5 * beats
+    # transitions: unscored movements with random quality and timing
+    filler = rng.integers(0, len(world.filler_looks), T)
+    z_rgb[:, 24:40] = world.filler_looks[filler]
+    z_rgb[:, 40] = rng.normal(0, 0.6, T)
+    z_flow[:, 8] = 0.4
+    ft = rng.uniform(0, 1, T)[:, None]
+    z_flow[:, 9 : 9 + cfg.beat_dim] = ft * beats + np.sqrt(1 - ft**2) * rng.standard_normal((T, cfg.beat_dim))
+    for el in elements:
+        sl = slice(el["start"], el["end"])
+        n = el["end"] - el["start"]
+        z_rgb[sl, 24:40] = table["look"][el["type"]]
+        z_rgb[sl, 40] = 2.0 * (el["quality"] - 0.5) * 2.0
+        z_flow[sl, 8] = 1.0
+        s = el["timing"]
+        z_flow[sl, 9 : 9 + cfg.beat_dim] = s * beats[sl] + np.sqrt(1 - s**2) * rng.standard_normal((n, cfg.beat_dim))
+    z_flow[:, 9 : 9 + cfg.beat_dim] *= 1.5 * flow_gain
+    z_flow[:, 8] *= flow_gain
+    if drop_time is not None:
+        z_rgb[drop_time, 41] = 3.0
+        z_flow[drop_time, 9 + cfg.beat_dim] = 3.0
+    z_rgb[:, 42:] = rng.standard_normal((T, LATENT["rgb"] - 42))
+    z_flow[:, 10 + cfg.beat_dim :] = rng.standard_normal((T, LATENT["flow"] - 10 - cfg.beat_dim))
+    z_audio[:, 12 + cfg.beat_dim :] = rng.standard_normal((T, LATENT["audio"] - 12 - cfg.beat_dim))
+
+    feats = {}
+    for m, z in (("rgb", z_rgb), ("flow", z_flow), ("audio", z_audio)):
+        if m not in cfg.dims:
+            continue
+        z = z + cfg.latent_noise * rng.standard_normal(z.shape)
+        x = z.astype(np.float32) @ world.proj[m] + cfg.feature_noise * rng.standard_normal((T, cfg.dims[m])).astype(np.float32)
+        feats[m] = x.astype(np.float32)
+    labels = {"difficulty": D, "execution": E, "total": total, "penalty": penalty, "length": int(round(T * SEGMENT_SECONDS))}
+    truth = {
+        "T": T,
+        "skill": float(skill),
+        "elements": [{**el, "value": float(table["value"][el["type"]]), "dance": bool(table["dance"][el["type"]])} for el in elements],
+        "drop_segment": drop_time,
+    }
+    return feats, labels, truth
+
+
+def generate(out_dir, cfg: SynthConfig | None = None, layout: str = "native", progress: bool = True) -> dict:
+    """Write a synthetic benchmark to `out_dir`: `train.txt`/`test.txt` (RG format), features in
+    `features/` (native layout, or PAMFN layout with `layout="pamfn"`), `truth.json` (the latent
+    ground truth: element times, qualities, timing) and `synth.json` (the config)."""
+    from tqdm import tqdm
+
+    cfg = cfg or SynthConfig()
+    if layout not in ("native", "pamfn"):
+        raise ValueError(f"unknown layout {layout!r}; use native or pamfn")
+    out_dir = Path(out_dir)
+    feat_dir = out_dir / "features"
+    feat_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(cfg.seed)
+    world = _World(cfg, rng)
+    rows = {"train": [], "test": []}
+    truth = {}
+    if layout == "native":
+        write_native_manifest(feat_dir, cfg.dims, {"synthetic": asdict(cfg)})
+    n_per = cfg.n_train + cfg.n_test
+    bar = tqdm(total=n_per * len(cfg.classes), desc="synth", unit="video", disable=not progress)
+    for cls in cfg.classes:
+        split = np.array(["train"] * cfg.n_train + ["test"] * cfg.n_test)
+        rng.shuffle(split)
+        tables = {m: {} for m in cfg.dims}
+        for i in range(n_per):
+            vid = f"{cls}_{i + 1:03d}"
+            # each video gets its own stream, so a video does not change when sizes change
+            vrng = np.random.default_rng([cfg.seed, cfg.classes.index(cls), i])
+            feats, labels, tr = _routine(cfg, world, cls, vrng)
+            rows[split[i]].append((vid, labels))
+            truth[vid] = tr
+            if layout == "native":
+                write_native_video(feat_dir, vid, feats, {"synthetic": True})
+            else:
+                for m, x in feats.items():
+                    # PAMFN stores RGB as (T, k, D) crops; write two slightly different crops
+                    if m == "rgb":
+                        x = np.stack([x, x + 0.01 * vrng.standard_normal(x.shape).astype(np.float32)], axis=1)
+                    tables[m][vid] = x
+            bar.update()
+        if layout == "pamfn":
+            names = {"rgb": "VST", "flow": "I3D", "audio": "AST"}
+            for m, table in tables.items():
+                tmp = feat_dir / f".{cls}_{m}_{names[m]}.tmp.npy"
+                np.save(tmp, table, allow_pickle=True)
+                tmp.replace(feat_dir / f"{cls}_{m}_{names[m]}.npy")
+    bar.close()
+    header = "Video_Name\tDifficulty_Score\tExecution_Score\tTotal_Score\tPenalty\tVideo_length\n"
+    for split, items in rows.items():
+        lines = [
+            f"{vid}\t{l['difficulty']:.2f}\t{l['execution']:.2f}\t{l['total']:.2f}\t{l['penalty']:.2f}\t{l['length']}\n"
+            for vid, l in items
+        ]
+        atomic_write_text(out_dir / f"{split}.txt", header + "".join(lines))
+    atomic_write_json(out_dir / "truth.json", truth)
+    atomic_write_json(out_dir / "synth.json", {"layout": layout, **asdict(cfg)})
+    return {"videos": len(truth), "train": len(rows["train"]), "test": len(rows["test"]), "features": str(feat_dir)}

@@ -1,0 +1,123 @@
+"""`lmac benchmark`: train every (task, model, seed) and write the paper-style table.
+
+The table has a column per class and the Fisher-z average; each cell is mean +- std over seeds.
+Three protocols are reported side by side: best epoch on test (the peers'), last epoch, and the
+epoch chosen on a validation split carved from train. Runs that already finished (summary.json
+present) are reused, so an interrupted benchmark continues where it stopped.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lmac.config import TrainConfig
+from lmac.data.tasks import SUITES, get_task
+from lmac.evaluation.metrics import fisher_z_mean
+from lmac.utils import atomic_write_text
+
+PROTOCOLS = {
+    "test_srcc_val": "val-selected (honest)",
+    "test_srcc_last": "last epoch (honest)",
+    "test_srcc_best": "best test epoch (peers' protocol)",
+}
+
+
+def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[int], out_dir, tasks=None,
+                  log=print, shard: tuple[int, int] = (0, 1)) -> list[dict]:
+    """Train all jobs (this process takes every `shard[1]`-th job from `shard[0]`) and return their summaries."""
+    from lmac.training.trainer import train
+
+    out_dir = Path(out_dir)
+    tasks = tasks or SUITES[suite]
+    jobs = [(t, m, s) for t in tasks for m in models for s in seeds]
+    results = []
+    for j, (task, model, seed) in enumerate(jobs):
+        run_dir = out_dir / "runs" / f"{task}-{model}-s{seed}"
+        if j % shard[1] != shard[0]:
+            continue
+        if (run_dir / "summary.json").is_file():
+            results.append(json.loads((run_dir / "summary.json").read_text()))
+            continue
+        cfg = dataclasses.replace(base, task=task, model=model, seed=seed)
+        log(f"[{j + 1}/{len(jobs)}] {task} {model} seed {seed}")
+        resume = (run_dir / "config.yaml").is_file()
+        results.append(train(cfg, run_dir, resume=resume, log=log))
+    return results
+
+
+def collect(out_dir) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(Path(out_dir).glob("runs/*/summary.json"))]
+
+
+def summarise(results: list[dict], models: list[str] | None = None) -> tuple[str, str, dict]:
+    """Returns (markdown, csv text, nested numbers) for the results of a benchmark."""
+    tasks = sorted({r["task"] for r in results}, key=lambda t: list(SUITES["rg"] + SUITES["fisv"]).index(t)
+                   if t in SUITES["rg"] + SUITES["fisv"] else 99)
+    models = models or sorted({r["model"] for r in results})
+    by = {}
+    for r in results:
+        by.setdefault((r["model"], r["task"]), []).append(r)
+    table = {}
+    for proto in PROTOCOLS:
+        for m in models:
+            per_seed: dict[int, dict] = {}
+            for t in tasks:
+                for r in by.get((m, t), []):
+                    if r.get(proto) is not None:
+                        per_seed.setdefault(r["seed"], {})[t] = r[proto]
+            cells = {}
+            for t in tasks:
+                vals = [d[t] for d in per_seed.values() if t in d]
+                if vals:
+                    cells[t] = (float(np.mean(vals)), float(np.std(vals)), len(vals))
+            avgs = [fisher_z_mean([d[t] for t in tasks]) for d in per_seed.values() if all(t in d for t in tasks)]
+            if avgs:
+                cells["avg"] = (float(np.mean(avgs)), float(np.std(avgs)), len(avgs))
+            table[(proto, m)] = cells
+    cols = tasks + ["avg"]
+    names = [get_task(t).cls if t in SUITES["rg"] + SUITES["fisv"] else t for t in tasks] + ["Fisher-z avg"]
+    md = []
+    for proto, title in PROTOCOLS.items():
+        if not any(table[(proto, m)] for m in models):
+            continue
+        md.append(f"### Spearman rho, {title}\n")
+        md.append("| model | " + " | ".join(names) + " |")
+        md.append("|---" * (len(cols) + 1) + "|")
+        for m in models:
+            cells = table[(proto, m)]
+            md.append(f"| {m} | " + " | ".join(
+                f"{cells[c][0]:.3f} ± {cells[c][1]:.3f}" if c in cells else "-" for c in cols) + " |")
+        md.append("")
+    mse_rows = []
+    for m in models:
+        vals = [f"{np.mean([r['test_mse'] for r in by.get((m, t), [])]):.2f}" if by.get((m, t)) else "-" for t in tasks]
+        mse_rows.append(f"| {m} | " + " | ".join(vals) + " |")
+    md.append("### Test MSE in points, last epoch (mean over seeds)\n")
+    md.append("| model | " + " | ".join(names[:-1]) + " |")
+    md.append("|---" * (len(tasks) + 1) + "|")
+    md += mse_rows
+    gaps = {m: [r["center_gap_last"] for r in results if r["model"] == m and r.get("center_gap_last") is not None] for m in models}
+    if any(gaps.values()):
+        md.append("\n### Mean attention-centre gap between modalities, last epoch (segments)\n")
+        md.append("| model | gap |\n|---|---|")
+        for m, g in gaps.items():
+            if g:
+                md.append(f"| {m} | {np.mean(g):.2f} ± {np.std(g):.2f} |")
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["protocol", "model"] + [f"{c}_{s}" for c in cols for s in ("mean", "std", "n")])
+    for (proto, m), cells in table.items():
+        w.writerow([proto, m] + [x for c in cols for x in (cells.get(c, ("", "", 0)))])
+    return "\n".join(md) + "\n", buf.getvalue(), table
+
+
+def write_results(out_dir, results: list[dict], models=None) -> str:
+    md, csv_text, _ = summarise(results, models)
+    atomic_write_text(Path(out_dir) / "results.md", md)
+    atomic_write_text(Path(out_dir) / "results.csv", csv_text)
+    return md

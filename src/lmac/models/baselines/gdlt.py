@@ -1,0 +1,117 @@
+"""GDLT: Likert scoring with grade decoupling (Xu et al., CVPR 2022), RGB only.
+
+Segment features -> 1x1 projection (Linear-BN-ReLU-Linear-BN, as GDLT's `in_proj`) -> transformer
+encoder -> transformer decoder whose targets are G learnable grade queries -> one logit per grade
+query -> sigmoid, normalised to sum 1 -> Likert score = sum_g weight_g * grade_g with fixed grade
+values linspace(0, 1, G). Loss: MSE + alpha * hardest-triplet loss on the decoded grade queries
+(cosine distance, label = grade index), so the G queries stay distinct.
+
+Differences from the released code, both about padding (GDLT samples a fixed 68 clips, never pads):
+the BatchNorms compute their statistics over real segments only, and the encoder/decoder mask padded
+keys. Defaults are the released run command for RG (hidden 256, 1 head, 1 encoder and 2 decoder
+layers, FFN 3*hidden, 4 queries, dropout 0.3, alpha 1, margin 1).
+
+Shapes: B batch, T segments, D input width, H hidden width, G grade queries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from lmac.models._builder import MODELS, config_from_kwargs
+
+
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm over (B, T, C) features whose statistics count only real segments (mask True)."""
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # x (B, T, C), mask (B, T)
+        if not self.training:
+            return F.batch_norm(x.reshape(-1, x.shape[-1]), self.running_mean, self.running_var, self.weight, self.bias,
+                                False, 0.0, self.eps).reshape(x.shape)
+        real = x[mask]  # (N, C), N = number of real segments in the batch
+        out = F.batch_norm(real, self.running_mean, self.running_var, self.weight, self.bias, True, self.momentum, self.eps)
+        y = torch.zeros_like(x)
+        y[mask] = out
+        return y
+
+
+@dataclass
+class GDLTConfig:
+    hidden: int = 256  # H
+    num_heads: int = 1  # released default (the run command does not set it)
+    num_encoder_layers: int = 1
+    num_decoder_layers: int = 2
+    ffn_mult: int = 3  # dim_feedforward = 3 * H
+    num_queries: int = 4  # G grade queries
+    dropout: float = 0.3
+    triplet_weight: float = 1.0  # alpha
+    triplet_margin: float = 1.0
+    mse_weight: float = 1.0
+
+
+class GDLT(nn.Module):
+    def __init__(self, dims: dict[str, int], config: GDLTConfig):
+        super().__init__()
+        if list(dims) != ["rgb"]:
+            raise ValueError(f"GDLT takes RGB features only, got {list(dims)}")
+        self.config = config
+        self.modalities = ("rgb",)
+        D, H = dims["rgb"], config.hidden
+        self.proj1 = nn.Linear(D, D // 2)  # GDLT: Conv1d(k=1) == per-segment Linear
+        self.bn1 = MaskedBatchNorm1d(D // 2)
+        self.proj2 = nn.Linear(D // 2, H)
+        self.bn2 = MaskedBatchNorm1d(H)
+        enc = nn.TransformerEncoderLayer(H, config.num_heads, config.ffn_mult * H, config.dropout, batch_first=True)
+        self.encoder = nn.TransformerEncoder(enc, config.num_encoder_layers, norm=nn.LayerNorm(H), enable_nested_tensor=False)
+        dec = nn.TransformerDecoderLayer(H, config.num_heads, config.ffn_mult * H, config.dropout, batch_first=True)
+        self.decoder = nn.TransformerDecoder(dec, config.num_decoder_layers, norm=nn.LayerNorm(H))
+        self.queries = nn.Embedding(config.num_queries, H)  # grade prototypes
+        self.regressor = nn.Linear(H, config.num_queries)  # row g scores query g (GDLT takes the diagonal)
+        self.register_buffer("grades", torch.linspace(0, 1, config.num_queries), persistent=False)  # (G,)
+        for p in self.parameters():  # GDLT: Xavier for every matrix
+            if p.dim() > 1:
+                nn.init.xavier_uniform_(p)
+
+    def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
+        mask = mask.bool()
+        x = feats["rgb"]  # (B, T, D)
+        x = self.bn2(self.proj2(F.relu(self.bn1(self.proj1(x), mask))), mask)  # (B, T, H)
+        memory = self.encoder(x, src_key_padding_mask=~mask)  # (B, T, H)
+        q = self.queries.weight.unsqueeze(0).expand(x.shape[0], -1, -1)  # (B, G, H)
+        embed = self.decoder(q, memory, memory_key_padding_mask=~mask)  # (B, G, H)
+        logits = (embed * self.regressor.weight).sum(-1) + self.regressor.bias  # (B, G): diag of regressor(embed)
+        w = torch.sigmoid(logits)
+        w = w / w.sum(-1, keepdim=True)  # (B, G) Likert weights, sum 1
+        score = (w * self.grades).sum(-1)  # (B,)
+        return {"score": score, "grade_weights": w, "embed": embed}
+
+    def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
+        c = self.config
+        mse = c.mse_weight * F.mse_loss(out["score"], target.to(out["score"].dtype))
+        triplet = c.triplet_weight * hardest_triplet_loss(out["embed"], c.triplet_margin) if c.triplet_weight else mse.new_zeros(())
+        return {"total": mse + triplet, "mse": mse, "triplet": triplet}
+
+
+def hardest_triplet_loss(embed: torch.Tensor, margin: float) -> torch.Tensor:
+    """Batch-hard triplet loss on the decoded queries, cosine distance, label = query index (GDLT).
+
+    embed (B, G, H) -> the B*G vectors; for each anchor: hardest positive (same query index, other
+    video) and hardest negative (other query index); mean of max(0, d_ap - d_an + margin)."""
+    B, G, H = embed.shape
+    z = F.normalize(embed.reshape(B * G, H), dim=-1)  # (N, H), N = B*G
+    dist = 1 - z @ z.T  # (N, N) cosine distance
+    labels = torch.arange(G, device=embed.device).repeat(B)  # (N,)
+    same = labels[:, None] == labels[None, :]  # (N, N)
+    not_self = ~torch.eye(B * G, dtype=torch.bool, device=embed.device)
+    hardest_pos = (dist * (same & not_self)).max(1).values  # (N,); 0 when B == 1
+    hardest_neg = dist.masked_fill(same, float("inf")).min(1).values  # (N,)
+    return F.relu(hardest_pos - hardest_neg + margin).mean()
+
+
+@MODELS.register("gdlt", modalities=("rgb",), doc="GDLT (CVPR 2022): grade queries + Likert head, MSE + triplet")
+def gdlt(dims, **kwargs):
+    return GDLT(dims, config_from_kwargs(GDLTConfig, kwargs, "gdlt"))

@@ -1,0 +1,369 @@
+"""LMAC-Net: per-modality query decoders, attention centres, two-level scoring, and its losses.
+
+One file, read top to bottom: the parts in the order a forward pass uses them, then the loss terms,
+then `LMACConfig`, then `LMACNet`, then the registry entries (full model, the paper's ablation
+chain, single-modality variants).
+
+Method: "Attention-Driven Multimodal Alignment for Long-term Action Quality Assessment"
+(Wang, Li, Shen; arXiv 2507.21945). No official code exists; the query decoder and the attention
+losses follow the Temporal Parsing Transformer (TPT, Bai et al., ECCV 2022), whose equations the
+paper's match. Every choice the paper leaves open is a field of `LMACConfig`; see docs/model.md.
+
+Notation used in the shape comments:
+    B batch, T segments (time), D input feature width of a modality, K queries (= stages),
+    L decoder layers, d model width, M modalities.
+Times are 1-based segment indices: t = 1..T, so an attention centre of 1.0 is the first segment.
+`mask` is (B, T) bool, True = a real segment; every video must have at least one.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from lmac.models._builder import MODELS, config_from_kwargs
+
+
+# ----------------------------------------------------------------------------------------------
+# Parts of one modality's query decoder, in order of use
+
+
+class TemporalCrossAttention(nn.Module):
+    """K query vectors attend over the T segments with TPT's scaled dot product.
+
+    alpha[k, t] = softmax_t( (k_t . q~_k) / (d * tau) ), tau a learnable temperature. TPT divides by
+    d (not sqrt d) and by tau (init 0.07). Padding gets -inf logits, hence exactly zero weight.
+    """
+
+    def __init__(self, in_dim: int, config: "LMACConfig"):
+        super().__init__()
+        d = config.d_model
+        self.d = d
+        self.key = nn.Linear(in_dim, d)  # segment features -> keys
+        self.value = nn.Linear(in_dim, d)  # segment features -> values
+        self.query = nn.Linear(d, d)  # W_q, applied to (p + q)
+        # tau is kept as log(tau): always positive, and weight decay (if a loop applies it to 0-d
+        # tensors by mistake) pulls tau towards 1 rather than through zero. Init tau = tau_init.
+        log_tau = torch.tensor(math.log(config.tau_init))
+        if config.learn_tau:
+            self.log_tau = nn.Parameter(log_tau)
+        else:
+            self.register_buffer("log_tau", log_tau)
+
+    def forward(self, x: torch.Tensor, p_plus_q: torch.Tensor, mask: torch.Tensor):
+        k = self.key(x)  # (B, T, d)
+        v = self.value(x)  # (B, T, d)
+        q = self.query(p_plus_q)  # (B, K, d)
+        logits = (q @ k.transpose(1, 2)) / (self.d * self.log_tau.exp())  # (B, K, T)
+        logits = logits.masked_fill(~mask[:, None, :], float("-inf"))  # padding -> -inf
+        alpha = logits.softmax(dim=-1)  # (B, K, T), rows sum to 1 over real segments
+        return alpha @ v, alpha  # (B, K, d), (B, K, T)
+
+
+class FeedForward(nn.Module):
+    """Position-wise MLP applied to each query feature (ReLU, as TPT)."""
+
+    def __init__(self, config: "LMACConfig"):
+        super().__init__()
+        self.fc1 = nn.Linear(config.d_model, config.d_ffn)
+        self.fc2 = nn.Linear(config.d_ffn, config.d_model)
+        self.drop = nn.Dropout(config.dropout)
+
+    def forward(self, p: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.drop(F.relu(self.fc1(p))))  # (B, K, d)
+
+
+class QueryDecoderLayer(nn.Module):
+    """One decoder layer: cross-attention over time, FFN, optional self-attention across queries.
+
+    p = LN(p + Drop(alpha^T V));  p = LN(p + Drop(FFN(p)));  [p = LN(p + Drop(MHSA(p + q, p + q, p)))]
+    """
+
+    def __init__(self, in_dim: int, config: "LMACConfig", self_attn: bool):
+        super().__init__()
+        self.cross = TemporalCrossAttention(in_dim, config)
+        self.norm1 = nn.LayerNorm(config.d_model)
+        self.ffn = FeedForward(config)
+        self.norm2 = nn.LayerNorm(config.d_model)
+        self.drop = nn.Dropout(config.dropout)
+        self.self_attn = None
+        if self_attn:  # TPT: only the first layer has it (config.self_attn_layers)
+            self.self_attn = nn.MultiheadAttention(config.d_model, config.num_heads, dropout=config.dropout, batch_first=True)
+            self.norm3 = nn.LayerNorm(config.d_model)
+
+    def forward(self, x, p, q, mask):
+        # x (B, T, D) segment features, p (B, K, d) running query features, q (B, K, d) query embeddings
+        attended, alpha = self.cross(x, p + q, mask)  # (B, K, d), (B, K, T)
+        p = self.norm1(p + self.drop(attended))
+        p = self.norm2(p + self.drop(self.ffn(p)))
+        if self.self_attn is not None:
+            qk = p + q  # queries keep their identity (positional role) in self-attention, as TPT
+            mixed = self.self_attn(qk, qk, p, need_weights=False)[0]  # (B, K, d)
+            p = self.norm3(p + self.drop(mixed))
+        return p, alpha
+
+
+class QueryDecoder(nn.Module):
+    """One modality's branch: K learnable queries, p starts at zero, L layers. Own weights per modality."""
+
+    def __init__(self, in_dim: int, config: "LMACConfig"):
+        super().__init__()
+        self.queries = nn.Embedding(config.num_queries, config.d_model)  # q_k
+        sa = {"first": lambda i: i == 0, "all": lambda i: True, "none": lambda i: False}[config.self_attn_layers]
+        self.layers = nn.ModuleList(QueryDecoderLayer(in_dim, config, self_attn=sa(i)) for i in range(config.num_layers))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor):
+        B = x.shape[0]
+        q = self.queries.weight.unsqueeze(0).expand(B, -1, -1)  # (B, K, d)
+        p = torch.zeros_like(q)  # (B, K, d)
+        alphas = []
+        for layer in self.layers:
+            p, alpha = layer(x, p, q, mask)
+            alphas.append(alpha)
+        return p, torch.stack(alphas, dim=1)  # (B, K, d), (B, L, K, T)
+
+
+def attention_centers(alpha: torch.Tensor) -> torch.Tensor:
+    """c_k = sum_t t * alpha[k, t] with t = 1..T (1-based segments). alpha (..., T) -> (...,).
+
+    Padded segments carry zero attention, so they do not move the centre."""
+    t = torch.arange(1, alpha.shape[-1] + 1, device=alpha.device, dtype=alpha.dtype)  # (T,)
+    return (alpha * t).sum(-1)
+
+
+class StageHead(nn.Module):
+    """Stage score s_k = sigma(Linear(f_k)) from the fused per-stage feature f_k (B, K, M*d).
+
+    `shared`: one Linear for every stage (the stage identity lives in the queries);
+    `per_stage`: stage k has its own weight row and bias."""
+
+    def __init__(self, in_dim: int, config: "LMACConfig"):
+        super().__init__()
+        self.per_stage = config.stage_head == "per_stage"
+        self.sigmoid = config.stage_sigmoid
+        rows = config.num_queries if self.per_stage else 1
+        self.weight = nn.Parameter(torch.empty(rows, in_dim))  # (K or 1, M*d)
+        self.bias = nn.Parameter(torch.zeros(rows))  # (K or 1,)
+        nn.init.uniform_(self.weight, -1 / math.sqrt(in_dim), 1 / math.sqrt(in_dim))  # nn.Linear's default range
+        self.drop = nn.Dropout(config.dropout)
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        s = (self.drop(f) * self.weight).sum(-1) + self.bias  # (B, K): row broadcast when shared
+        return torch.sigmoid(s) if self.sigmoid else s
+
+
+# ----------------------------------------------------------------------------------------------
+# Loss terms on attention maps / centres. Pure functions so they can be tested with golden values.
+# `lengths` (B,) is each video's number of real segments T_b (mask.sum(1)).
+
+
+def rank_loss(centers: torch.Tensor, lengths: torch.Tensor, margin: float, normalize: bool) -> torch.Tensor:
+    """Temporal order of the queries in one modality, with boundary terms (TPT).
+
+    centers (B, K), per video:  sum_{k<K} max(0, c_k - c_{k+1} + m) + max(0, 1 - c_1 + m)
+    + max(0, c_K - T_b + m), divided by T_b when `normalize`; mean over the batch."""
+    lengths = lengths.to(centers.dtype)
+    order = F.relu(centers[:, :-1] - centers[:, 1:] + margin).sum(-1)  # (B,)
+    first = F.relu(1.0 - centers[:, 0] + margin)  # (B,)
+    last = F.relu(centers[:, -1] - lengths + margin)  # (B,)
+    per_video = order + first + last
+    if normalize:
+        per_video = per_video / lengths
+    return per_video.mean()
+
+
+def sparsity_loss(alpha: torch.Tensor, centers: torch.Tensor, lengths: torch.Tensor, normalize: bool) -> torch.Tensor:
+    """Compactness of each query's attention: sum_t |t - c_k| alpha[k, t] (an L1 spread, in segments).
+
+    alpha (B, K, T), centers (B, K); divided by T_b when `normalize`; mean over batch and queries."""
+    t = torch.arange(1, alpha.shape[-1] + 1, device=alpha.device, dtype=alpha.dtype)  # (T,)
+    spread = ((t - centers.unsqueeze(-1)).abs() * alpha).sum(-1)  # (B, K); padding has alpha = 0
+    if normalize:
+        spread = spread / lengths.to(spread.dtype).unsqueeze(-1)
+    return spread.mean()
+
+
+def consistency_loss(centers: dict[str, torch.Tensor], lengths: torch.Tensor, normalize: bool) -> torch.Tensor:
+    """Cross-modal alignment: sum over queries k and modality pairs (m, m') of (c[m,k] - c[m',k])^2.
+
+    centers {modality: (B, K)}; divided by T_b^2 when `normalize`; mean over the batch.
+    Zero (a tensor) with fewer than two modalities."""
+    first = next(iter(centers.values()))
+    per_video = first.new_zeros(first.shape[0])  # (B,)
+    for a, b in itertools.combinations(list(centers), 2):
+        per_video = per_video + (centers[a] - centers[b]).pow(2).sum(-1)
+    if normalize:
+        per_video = per_video / lengths.to(per_video.dtype).pow(2)
+    return per_video.mean()
+
+
+def mean_center_gap(out: dict, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean |c[m,k] - c[m',k]| over videos, queries and modality pairs, in segments (a 0-d tensor).
+
+    0 for a single modality. `mask` is accepted for a uniform signature; the centres in `out` were
+    computed with padding masked already. Use it to report how well the modalities align."""
+    centers = out["centers"]
+    first = next(iter(centers.values()))
+    pairs = list(itertools.combinations(list(centers), 2))
+    if not pairs:
+        return first.new_zeros(())
+    gaps = [(centers[a] - centers[b]).abs().mean() for a, b in pairs]  # each over (B, K)
+    return torch.stack(gaps).mean().detach()
+
+
+# ----------------------------------------------------------------------------------------------
+# Config. [paper] = stated by the paper, [TPT] = taken from TPT, [open] = our choice (docs/model.md).
+
+
+@dataclass
+class LMACConfig:
+    # --- query encoder
+    num_queries: int = 5  # K queries = stages [paper]
+    num_layers: int = 2  # L decoder layers [paper, ambiguous]
+    d_model: int = 256  # width d [open: 256 or 512]; 256 lands near the paper's 8.95 M params / 0.419 GFLOPs, 512 gives ~18 M
+    d_ffn: int = 1536  # FFN hidden width [open, not stated]; 6*d puts the total at 8.81 M for dims 1024/1024/768 (4*d: 7.24 M)
+    num_heads: int = 8  # heads of the self-attention across queries [paper]
+    self_attn_layers: str = "first"  # which layers have query self-attention: first|all|none [open; TPT: first]
+    tau_init: float = 0.07  # initial temperature of the cross-attention [TPT]
+    learn_tau: bool = True  # tau is learnable [TPT]
+    dropout: float = 0.1  # [paper: 0.1 RG, 0.2 Fis-V]
+    # --- scoring
+    stage_head: str = "shared"  # stage score Linear shared across k, or per_stage [open]
+    stage_sigmoid: bool = True  # sigmoid on stage scores, since targets are in [0, 1] [open]
+    # --- losses: total = mse_weight * MSE + aux_weight * (rank_w * rank + sparsity_w * sparsity + consistency_w * consistency)
+    mse_weight: float = 1.0  # lambda1 [paper: default 1]
+    aux_weight: float = 1.0  # lambda2 [paper: default 1]
+    rank_weight: float = 1.0  # ranking loss on the attention centres [paper]; 0 switches it off
+    sparsity_weight: float = 0.05  # [open; TPT's weight 0.05]
+    consistency_weight: float = 1.0  # cross-modal centre consistency [paper]
+    rank_margin: float = 2.0  # hinge margin in segments [open: TPT used 2 to 3.2]; 2 stays feasible for short videos
+    loss_layers: str = "last"  # attention used by rank/sparsity/consistency: last|all (TPT: all, summed) [open]
+    normalize_by_length: bool = True  # divide rank & sparsity by T_b and consistency by T_b^2 [open, ours]
+
+    def __post_init__(self):
+        if self.self_attn_layers not in ("first", "all", "none"):
+            raise ValueError(f"self_attn_layers must be first|all|none, got {self.self_attn_layers!r}")
+        if self.stage_head not in ("shared", "per_stage"):
+            raise ValueError(f"stage_head must be shared|per_stage, got {self.stage_head!r}")
+        if self.loss_layers not in ("last", "all"):
+            raise ValueError(f"loss_layers must be last|all, got {self.loss_layers!r}")
+        if self.d_model % self.num_heads:
+            raise ValueError(f"d_model {self.d_model} is not divisible by num_heads {self.num_heads}")
+        if self.num_queries < 1 or self.num_layers < 1:
+            raise ValueError("num_queries and num_layers must be >= 1")
+
+
+# ----------------------------------------------------------------------------------------------
+# The model
+
+
+class LMACNet(nn.Module):
+    def __init__(self, dims: dict[str, int], config: LMACConfig):
+        super().__init__()
+        if not 1 <= len(dims) <= 3:
+            raise ValueError(f"LMAC-Net takes 1 to 3 modalities, got {list(dims)}")
+        self.config = config
+        self.modalities = tuple(dims)
+        self.decoders = nn.ModuleDict({m: QueryDecoder(D, config) for m, D in dims.items()})
+        self.stage_head = StageHead(config.d_model * len(dims), config)
+        self.stage_logits = nn.Parameter(torch.zeros(config.num_queries))  # w; softmax(w) weighs the stages
+        self._init_weights()
+
+    def _init_weights(self):
+        # TPT: Xavier-uniform for every matrix of the decoders (queries included), zero biases.
+        for name, p in self.decoders.named_parameters():
+            if p.dim() > 1:
+                nn.init.xavier_uniform_(p)
+            elif name.endswith("bias"):
+                nn.init.zeros_(p)
+
+    def get_num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def optim_groups(self, weight_decay: float) -> list[dict]:
+        """AdamW groups, nanoGPT's rule: decay matrices only (not biases, LayerNorm, tau, stage logits)."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        return [
+            {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+        ]
+
+    def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
+        mask = mask.bool()
+        missing = [m for m in self.modalities if m not in feats]
+        if missing:
+            raise KeyError(f"LMAC-Net needs features {list(self.modalities)}; missing {missing}")
+        p, attn_layers, attn, centers = {}, {}, {}, {}
+        for m in self.modalities:
+            p[m], attn_layers[m] = self.decoders[m](feats[m], mask)  # (B, K, d), (B, L, K, T)
+            attn[m] = attn_layers[m][:, -1]  # (B, K, T): last layer, what users see
+            centers[m] = attention_centers(attn[m])  # (B, K)
+        f = torch.cat([p[m] for m in self.modalities], dim=-1)  # (B, K, M*d): fused per-stage features
+        stage_scores = self.stage_head(f)  # (B, K)
+        stage_weights = self.stage_logits.softmax(0).expand_as(stage_scores)  # (B, K), rows sum to 1
+        score = (stage_weights * stage_scores).sum(-1)  # (B,)
+        return {
+            "score": score,
+            "stage_scores": stage_scores,
+            "stage_weights": stage_weights,
+            "attn": attn,
+            "centers": centers,
+            "attn_layers": attn_layers,
+        }
+
+    def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
+        """Weighted terms and their sum. Terms switched off (weight 0) are exact zeros, so every
+        variant logs the same keys: total, mse, rank, sparsity, consistency."""
+        c = self.config
+        score = out["score"]
+        zero = score.new_zeros(())
+        lengths = mask.sum(1)  # (B,) T_b, real segments per video
+        mse = c.mse_weight * F.mse_loss(score, target.to(score.dtype))
+        # attention maps the losses use: the last layer, or each layer (summed, as TPT)
+        layers = [-1] if c.loss_layers == "last" else list(range(self.config.num_layers))
+        rank, sparsity, consistency = zero, zero, zero
+        for i in layers:
+            alpha = {m: out["attn_layers"][m][:, i] for m in self.modalities}  # each (B, K, T)
+            cent = {m: attention_centers(a) for m, a in alpha.items()}  # each (B, K)
+            if c.rank_weight:
+                rank = rank + sum(rank_loss(cent[m], lengths, c.rank_margin, c.normalize_by_length) for m in cent)
+            if c.sparsity_weight:
+                sparsity = sparsity + sum(sparsity_loss(alpha[m], cent[m], lengths, c.normalize_by_length) for m in cent)
+            if c.consistency_weight and len(cent) > 1:
+                consistency = consistency + consistency_loss(cent, lengths, c.normalize_by_length)
+        rank = c.aux_weight * c.rank_weight * rank
+        sparsity = c.aux_weight * c.sparsity_weight * sparsity
+        consistency = c.aux_weight * c.consistency_weight * consistency
+        total = mse + rank + sparsity + consistency
+        return {"total": total, "mse": mse, "rank": rank, "sparsity": sparsity, "consistency": consistency}
+
+
+# ----------------------------------------------------------------------------------------------
+# Registry: the full model, the paper's ablation chain (concat -> +query -> +rank -> +sparsity ->
+# +consistency = lmac; `concat` lives in baselines/concat.py) and single-modality LMAC-Net.
+
+_PRESETS = {
+    "lmac": ({}, None, "LMAC-Net: query encoder + MSE, ranking, sparsity, consistency"),
+    "lmac_query": (dict(rank_weight=0.0, sparsity_weight=0.0, consistency_weight=0.0), None, "ablation: query encoder + MSE only"),
+    "lmac_rank": (dict(sparsity_weight=0.0, consistency_weight=0.0), None, "ablation: + ranking loss"),
+    "lmac_sparse": (dict(consistency_weight=0.0), None, "ablation: + sparsity loss (no consistency)"),
+    "lmac_rgb": ({}, ("rgb",), "single-modality LMAC-Net, RGB"),
+    "lmac_flow": ({}, ("flow",), "single-modality LMAC-Net, optical flow"),
+    "lmac_audio": ({}, ("audio",), "single-modality LMAC-Net, audio"),
+}
+
+
+def _entry(name: str, preset: dict):
+    def entry(dims, **kwargs):
+        return LMACNet(dims, config_from_kwargs(LMACConfig, {**preset, **kwargs}, name))
+
+    entry.__name__ = name
+    return entry
+
+
+for _name, (_preset, _mods, _doc) in _PRESETS.items():
+    MODELS.register(_name, modalities=_mods, doc=_doc, interpretable=True)(_entry(_name, _preset))

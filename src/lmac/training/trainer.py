@@ -1,0 +1,410 @@
+"""The training loop and the run folder.
+
+A run folder holds: `config.yaml` (resolved, never overwritten), `env.json`, `metrics.csv` (a row
+per epoch: every loss term, validation and test metrics), `predictions.csv`, `checkpoints/`
+(`last`, `best_test`, `best_val` as safetensors; trainer state apart), `learning_curve.png`,
+`summary.json` and `train.log`.
+
+Honest evaluation: RG and Fis-V have no validation split and peers pick the epoch with the best
+*test* rho. We report that number (`test_srcc_best`), the last epoch (`test_srcc_last`), and the
+test rho of the epoch chosen on a validation split carved from train (`test_srcc_val`).
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lmac.config import TrainConfig, dump_config, load_config
+from lmac.data.dataset import FeatureSequenceDataset, collate_sequences
+from lmac.data.features import open_feature_store
+from lmac.data.labels import read_labels
+from lmac.data.tasks import TaskSpec, get_task
+from lmac.evaluation.metrics import mse_points, relative_l2, spearman
+from lmac.models import create_model, count_parameters
+from lmac.training.checkpoints import (
+    load_model_state,
+    load_trainer_state,
+    read_model_meta,
+    save_model,
+    save_trainer_state,
+)
+from lmac.utils import atomic_write_json, atomic_write_text, resolve_device
+
+_STORE_CACHE: dict = {}
+
+
+# ----------------------------------------------------------------------------- data
+def find_label_files(labels: str, task: TaskSpec) -> tuple[Path, Path]:
+    """`labels` is a folder with train.txt/test.txt (or RG/ and FISV/ subfolders, as in the PAMFN
+    package); empty means the real label files shipped with lmac."""
+    if not labels:
+        from lmac.data.labels import shipped_labels
+
+        return shipped_labels(task.dataset, "train"), shipped_labels(task.dataset, "test")
+    root = Path(labels)
+    for cand in (root, root / task.dataset.upper(), root / task.dataset):
+        if (cand / "train.txt").is_file() and (cand / "test.txt").is_file():
+            return cand / "train.txt", cand / "test.txt"
+    raise FileNotFoundError(f"{root}: no train.txt and test.txt (also looked in {task.dataset.upper()}/)")
+
+
+def prepare_data(cfg: TrainConfig, task: TaskSpec):
+    """Returns (train, val or None, test) datasets."""
+    key = (str(Path(cfg.features).resolve()), cfg.format, task.pamfn_prefix)
+    if key not in _STORE_CACHE:
+        _STORE_CACHE.clear()  # keep at most one store in memory
+        _STORE_CACHE[key] = open_feature_store(cfg.features, cfg.format, prefixes=[task.pamfn_prefix])
+    store = _STORE_CACHE[key]
+    train_file, test_file = find_label_files(cfg.labels, task)
+    train_rows = [r for r in read_labels(train_file, task.dataset) if r.cls == task.cls]
+    test_rows = [r for r in read_labels(test_file, task.dataset) if r.cls == task.cls]
+    val_rows = []
+    if cfg.val_fraction > 0:
+        order = np.random.default_rng([cfg.seed, 7919]).permutation(len(train_rows))
+        n_val = max(2, int(round(len(train_rows) * cfg.val_fraction)))
+        val_rows = [train_rows[i] for i in sorted(order[:n_val])]
+        train_rows = [train_rows[i] for i in sorted(order[n_val:])]
+    mods = tuple(cfg.modalities) if cfg.modalities else None
+    window = cfg.window or task.window
+    train = FeatureSequenceDataset(store, train_rows, task, True, window, mods, cfg.seed)
+    val = FeatureSequenceDataset(store, val_rows, task, False, window, mods, cfg.seed) if val_rows else None
+    test = FeatureSequenceDataset(store, test_rows, task, False, window, mods, cfg.seed)
+    return train, val, test
+
+
+# ----------------------------------------------------------------------------- model
+def build_model(cfg: TrainConfig, task: TaskSpec, dims: dict) -> torch.nn.Module:
+    kwargs = dict(cfg.model_args)
+    dropout = cfg.dropout if cfg.dropout is not None else task.dropout
+    if "dropout" not in kwargs:
+        try:
+            return create_model(cfg.model, dims, dropout=dropout, **kwargs)
+        except TypeError as e:
+            if "dropout" not in str(e):
+                raise
+    return create_model(cfg.model, dims, **kwargs)
+
+
+def model_meta(cfg: TrainConfig, task: TaskSpec, model, dims) -> dict:
+    return {
+        "model": cfg.model,
+        "model_config": dataclasses.asdict(model.config),
+        "dims": dims,
+        "task": task.name,
+        "score_range": task.score_range,
+        "feature_info": getattr(_STORE_CACHE.get(next(iter(_STORE_CACHE), None)), "info", {}) if _STORE_CACHE else {},
+    }
+
+
+def load_run_model(run_dir, which: str = "last", device="cpu"):
+    """Rebuild a trained model from its run folder: returns (model, meta)."""
+    path = Path(run_dir) / "checkpoints" / f"{which}.safetensors"
+    meta = read_model_meta(path)
+    model = create_model(meta["model"], meta["dims"], **meta["model_config"])
+    load_model_state(path, model, device="cpu")
+    return model.to(device).eval(), meta
+
+
+def _optimizer(model, cfg: TrainConfig, lr: float):
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr)
+
+
+def _lr_lambda(total_steps: int, warmup_steps: int):
+    def f(step):
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return f
+
+
+# ----------------------------------------------------------------------------- evaluation
+def center_gap(out: dict, mask: torch.Tensor) -> torch.Tensor | None:
+    """Mean |c_m,k - c_m',k| over queries and modality pairs, per video (segments)."""
+    centers = out.get("centers")
+    if not centers or len(centers) < 2:
+        return None
+    mods = list(centers)
+    gaps = [(centers[a] - centers[b]).abs().mean(-1) for i, a in enumerate(mods) for b in mods[i + 1 :]]
+    return torch.stack(gaps, 0).mean(0)  # (B,)
+
+
+@torch.no_grad()
+def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16) -> dict:
+    """Scores in points for every video of a dataset, with stage details when the model has them."""
+    model.eval()
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_sequences)
+    ids, pred, true, stage_scores, stage_weights, gaps = [], [], [], [], [], []
+    for batch in loader:
+        feats = {m: x.to(device) for m, x in batch["feats"].items()}
+        mask = batch["mask"].to(device)
+        out = model(feats, mask)
+        ids += batch["video_id"]
+        pred.append(task.to_score(out["score"].float().cpu()))
+        true.append(batch["score"])
+        if "stage_scores" in out:
+            stage_scores.append(task.to_score(out["stage_scores"].float().cpu()))
+            stage_weights.append(out["stage_weights"].float().cpu())
+        g = center_gap(out, mask)
+        if g is not None:
+            gaps.append(g.cpu())
+    res = {"video_id": ids, "pred": torch.cat(pred).numpy(), "true": torch.cat(true).numpy()}
+    if stage_scores:
+        res["stage_scores"] = torch.cat(stage_scores).numpy()
+        res["stage_weights"] = torch.cat(stage_weights).numpy()
+    res["center_gap"] = float(torch.cat(gaps).mean()) if gaps else float("nan")
+    return res
+
+
+def _metrics(res: dict) -> dict:
+    return {
+        "srcc": spearman(res["pred"], res["true"]),
+        "mse": mse_points(res["pred"], res["true"]),
+        "rl2": relative_l2(res["pred"], res["true"]),
+    }
+
+
+# ----------------------------------------------------------------------------- run folder
+def _env_info(device, seed) -> dict:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(__file__).parent).stdout.strip()
+    except Exception:
+        commit = ""
+    import lmac
+
+    return {
+        "lmac": lmac.__version__, "torch": torch.__version__, "numpy": np.__version__,
+        "python": platform.python_version(), "platform": platform.platform(), "device": str(device),
+        "git_commit": commit, "seed": seed,
+    }
+
+
+def _write_csv(path, rows: list[dict]) -> None:
+    if not rows:
+        return
+    buf = io.StringIO()
+    fields = list(rows[0])
+    for r in rows[1:]:
+        fields += [k for k in r if k not in fields]
+    w = csv.DictWriter(buf, fieldnames=fields)
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    atomic_write_text(path, buf.getvalue())
+
+
+def _plot_curve(path, rows: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lmac.utils import atomic_path
+
+    ep = [r["epoch"] for r in rows]
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
+    ax[0].plot(ep, [r["train_total"] for r in rows], label="train loss")
+    ax[0].set_xlabel("epoch"); ax[0].set_ylabel("loss"); ax[0].set_yscale("log"); ax[0].legend()
+    ax[1].plot(ep, [r["test_srcc"] for r in rows], label="test rho")
+    if "val_srcc" in rows[0]:
+        ax[1].plot(ep, [r["val_srcc"] for r in rows], label="val rho")
+    ax[1].set_xlabel("epoch"); ax[1].set_ylabel("Spearman rho"); ax[1].legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+
+
+def _write_predictions(path, res_last: dict, best: dict) -> None:
+    rows = []
+    for i, vid in enumerate(res_last["video_id"]):
+        r = {"video_id": vid, "true_score": float(res_last["true"][i]), "pred_last": float(res_last["pred"][i])}
+        for policy in ("test", "val"):
+            if best[policy]["res"] is not None:
+                r[f"pred_best_{policy}"] = float(best[policy]["res"]["pred"][i])
+        if "stage_scores" in res_last:
+            for k, (s, w) in enumerate(zip(res_last["stage_scores"][i], res_last["stage_weights"][i])):
+                r[f"stage{k + 1}_score"] = float(s)
+                r[f"stage{k + 1}_weight"] = float(w)
+        rows.append(r)
+    _write_csv(path, rows)
+
+
+# ----------------------------------------------------------------------------- the loop
+def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print) -> dict:
+    out_dir = Path(out_dir)
+    ckpt_dir = out_dir / "checkpoints"
+    state_path = ckpt_dir / "trainer_last.pt"
+    if resume:
+        if not (out_dir / "config.yaml").is_file():
+            raise FileNotFoundError(f"{out_dir}: nothing to resume (no config.yaml)")
+        saved = load_config(out_dir / "config.yaml")
+        cfg = dataclasses.replace(saved, epochs=cfg.epochs, progress=cfg.progress, device=cfg.device)
+    elif (out_dir / "config.yaml").exists():
+        raise FileExistsError(f"{out_dir}: already holds a run; use --resume to continue it or choose a new --out")
+    task = get_task(cfg.task)
+    lr = cfg.lr if cfg.lr is not None else task.lr
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+
+    train_ds, val_ds, test_ds = prepare_data(cfg, task)
+    dims = train_ds.dims
+    model = build_model(cfg, task, dims).to(device)
+    meta = model_meta(cfg, task, model, dims)
+    opt = _optimizer(model, cfg, lr)
+    steps_per_epoch = math.ceil(len(train_ds) / cfg.batch_size)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, _lr_lambda(cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch)
+    )
+    rows: list[dict] = []
+    best = {"test": {"srcc": -2.0, "epoch": None, "res": None}, "val": {"srcc": -2.0, "epoch": None, "res": None, "test_srcc": None}}
+    start_epoch = 0
+    if not resume:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out_dir / "config.yaml", dump_config(cfg))
+        atomic_write_json(out_dir / "env.json", _env_info(device, cfg.seed))
+    elif state_path.is_file():
+        st = load_trainer_state(state_path)
+        load_model_state(ckpt_dir / "last.safetensors", model, device)
+        opt.load_state_dict(st["optimizer"])
+        sched.load_state_dict(st["scheduler"])
+        torch.set_rng_state(st["torch_rng"])
+        start_epoch = int(st["epoch"])
+        rows = json.loads(st["rows"])
+        b = json.loads(st["best"])
+        for policy in ("test", "val"):
+            best[policy].update(b[policy])
+            if b[policy].get("res") is not None:
+                best[policy]["res"] = {k: np.asarray(v) if k in ("pred", "true", "stage_scores", "stage_weights") else v
+                                       for k, v in b[policy]["res"].items()}
+        log(f"resuming {out_dir} at epoch {start_epoch + 1}/{cfg.epochs}")
+
+    base_log = log
+
+    def log(msg):  # noqa: F811 - also keep a train.log in the run folder
+        base_log(msg)
+        with open(out_dir / "train.log", "a") as f:
+            f.write(time.strftime("%Y-%m-%d %H:%M:%S ") + msg + "\n")
+
+    n_params = count_parameters(model)
+    log(f"{task.name} | {cfg.model} ({n_params / 1e6:.2f} M params) | dims {dims} | train {len(train_ds)} "
+        f"val {len(val_ds) if val_ds else 0} test {len(test_ds)} | lr {lr:g} | {device}")
+    from tqdm import tqdm
+
+    bar = tqdm(range(start_epoch, cfg.epochs), desc=f"{task.name}/{cfg.model}", unit="ep", disable=not cfg.progress,
+               initial=start_epoch, total=cfg.epochs)
+    res_test = None
+    for epoch in bar:
+        t0 = time.time()
+        model.train()
+        train_ds.set_epoch(epoch)
+        g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
+        loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g,
+                                             collate_fn=collate_sequences)
+        sums: dict[str, float] = {}
+        n = 0
+        for batch in loader:
+            feats = {m: x.to(device) for m, x in batch["feats"].items()}
+            mask, target = batch["mask"].to(device), batch["target"].to(device)
+            out = model(feats, mask)
+            losses = model.compute_loss(out, target, mask)
+            if not torch.isfinite(losses["total"]):
+                raise RuntimeError(f"{out_dir}: loss became {losses['total'].item()} at epoch {epoch + 1}; "
+                                   f"lower the learning rate or check the features")
+            opt.zero_grad(set_to_none=True)
+            losses["total"].backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            sched.step()
+            bs = len(batch["video_id"])
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach()) * bs
+            n += bs
+        row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"]}
+        row.update({f"train_{k}": v / n for k, v in sums.items()})
+        if val_ds is not None:
+            res_val = predict_dataset(model, val_ds, task, device, cfg.eval_batch_size)
+            mv = _metrics(res_val)
+            row.update({"val_srcc": mv["srcc"], "val_mse": mv["mse"]})
+        res_test = predict_dataset(model, test_ds, task, device, cfg.eval_batch_size)
+        mt = _metrics(res_test)
+        row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"],
+                    "center_gap": res_test["center_gap"], "epoch_s": time.time() - t0})
+        rows.append(row)
+        if mt["srcc"] > best["test"]["srcc"]:
+            best["test"].update(srcc=mt["srcc"], epoch=epoch + 1, res=res_test, mse=mt["mse"])
+            save_model(ckpt_dir / "best_test.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "best_test"})
+        if val_ds is not None and row["val_srcc"] > best["val"]["srcc"]:
+            best["val"].update(srcc=row["val_srcc"], epoch=epoch + 1, res=res_test, test_srcc=mt["srcc"], mse=mt["mse"])
+            save_model(ckpt_dir / "best_val.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "best_val"})
+        save_model(ckpt_dir / "last.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "last"})
+        _write_csv(out_dir / "metrics.csv", rows)
+        save_trainer_state(state_path, {
+            "epoch": epoch + 1,
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "rows": json.dumps(rows),
+            "best": json.dumps(best, default=_jsonable),
+        })
+        with open(out_dir / "train.log", "a") as f:
+            f.write(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()) + "\n")
+        bar.set_postfix(loss=f"{row['train_total']:.4f}", test_rho=f"{mt['srcc']:.3f}")
+    bar.close()
+
+    if res_test is None:  # resumed a finished run: re-evaluate the last checkpoint
+        res_test = predict_dataset(model, test_ds, task, device, cfg.eval_batch_size)
+    last = _metrics(res_test)
+    _write_predictions(out_dir / "predictions.csv", res_test, best)
+    _plot_curve(out_dir / "learning_curve.png", rows)
+    summary = {
+        "task": task.name,
+        "model": cfg.model,
+        "params": n_params,
+        "epochs": cfg.epochs,
+        "seed": cfg.seed,
+        "train_videos": len(train_ds),
+        "val_videos": len(val_ds) if val_ds else 0,
+        "test_videos": len(test_ds),
+        "test_srcc_best": best["test"]["srcc"],
+        "best_epoch_test": best["test"]["epoch"],
+        "test_srcc_last": last["srcc"],
+        "test_srcc_val": best["val"]["test_srcc"] if val_ds is not None else None,
+        "best_epoch_val": best["val"]["epoch"] if val_ds is not None else None,
+        "test_mse": last["mse"],
+        "test_rl2": last["rl2"],
+        "test_mse_best": best["test"].get("mse"),
+        "center_gap_last": res_test["center_gap"] if not math.isnan(res_test["center_gap"]) else None,
+        "protocol": {
+            "test_srcc_best": "epoch with the best test rho (the peers' protocol; optimistic)",
+            "test_srcc_last": "last epoch (honest)",
+            "test_srcc_val": f"epoch chosen on a validation split of {cfg.val_fraction:.0%} of train (honest)",
+            "test_mse": "last epoch, in score points",
+        },
+    }
+    atomic_write_json(out_dir / "summary.json", summary)
+    return summary
+
+
+def _jsonable(o):
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    raise TypeError(type(o))
