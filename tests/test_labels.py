@@ -102,6 +102,7 @@ MALFORMED = [
     ("rg_missing_header", "rg", RG_OK + "Ball_002\t7.20\t4.20\t10.80\t0.60\t93\n", 1, "header"),
     ("rg_header_only", "rg", RG_HEADER, 1, "no data rows"),
     ("rg_no_apparatus", "rg", RG_HEADER + "001\t10.50\t8.30\t18.80\t0.00\t92\n", 2, "apparatus"),
+    ("rg_empty_apparatus", "rg", RG_HEADER + RG_OK + "_002\t10.50\t8.30\t18.80\t0.00\t92\n", 3, "apparatus"),
     ("rg_empty", "rg", "", 1, "empty"),
     ("rg_blank_only", "rg", "\n \n\t\n", 1, "empty"),
     ("fisv_wrong_columns", "fisv", "1 28.71 29.36 1\n3 28.79 27.89\n", 2, "4 columns"),

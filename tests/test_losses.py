@@ -129,6 +129,25 @@ def test_compute_loss_golden_weights_and_normalisation():
     torch.testing.assert_close(half["consistency"], torch.tensor(0.1875))
 
 
+def test_loss_layers_all_sums_every_layer():
+    # two layers: layer 0 has rgb's queries swapped (rank > 0), the last layer is ordered (rank 0)
+    ordered = torch.tensor([[[1.0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 1.0, 0]]])  # c = [1, 5], T=6
+    swapped = ordered.flip(1)  # c = [5, 1]
+    out = {
+        "score": torch.tensor([0.5]),
+        "attn_layers": {"rgb": torch.stack([swapped, ordered], 1)},  # (B=1, L=2, K=2, T=6)
+        "centers": {"rgb": attention_centers(ordered)},
+    }
+    mask = torch.ones(1, 6, dtype=torch.bool)
+    kw = dict(num_layers=2, num_queries=2, d_model=8, d_ffn=8, num_heads=2, rank_margin=1.0, normalize_by_length=False)
+    last = create_model("lmac", {"rgb": 4}, loss_layers="last", **kw).compute_loss(out, torch.tensor([0.5]), mask)
+    both = create_model("lmac", {"rgb": 4}, loss_layers="all", **kw).compute_loss(out, torch.tensor([0.5]), mask)
+    # last layer: order max(0,1-5+1)=0, first max(0,1-1+1)=1, last max(0,5-6+1)=0 -> 1
+    # layer 0 (c=[5,1]): order max(0,5-1+1)=5, first max(0,1-5+1)=0, last max(0,1-6+1)=0 -> 5 ; all layers -> 6
+    torch.testing.assert_close(last["rank"], torch.tensor(1.0))
+    torch.testing.assert_close(both["rank"], torch.tensor(6.0))
+
+
 def test_loss_scale_does_not_depend_on_sequence_length():
     """Same relative layout at T=10 and T=100 -> same normalised rank/sparsity/consistency."""
     def layout(T):

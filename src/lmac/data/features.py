@@ -51,8 +51,9 @@ def check_video_arrays(arrays: dict, source: str, dims: dict | None = None) -> d
             raise FeatureDataError(f"{source}: {mod} features must be (T, D) or (T, k, D), got shape {arr.shape}")
         if arr.shape[0] == 0 or arr.shape[1] == 0:
             raise FeatureDataError(f"{source}: {mod} features are empty, shape {arr.shape}")
-        arr = arr.astype(np.float32, copy=False)
-        if not np.isfinite(arr).all():  # also catches float64 values beyond float32's range
+        with np.errstate(over="ignore"):  # float64 values beyond float32's range become inf, caught below
+            arr = arr.astype(np.float32, copy=False)
+        if not np.isfinite(arr).all():
             bad = int((~np.isfinite(arr)).any(axis=1).sum())
             raise FeatureDataError(f"{source}: {mod} features contain NaN/Inf in {bad} of {len(arr)} segments")
         if dims is not None and mod in dims and arr.shape[1] != dims[mod]:

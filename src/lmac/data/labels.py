@@ -77,7 +77,7 @@ def read_rg_labels(path: str | os.PathLike) -> list[LabelRecord]:
         if len(parts) != len(names):
             raise LabelFormatError(f"{path}:{lineno}: expected {len(names)} columns, got {len(parts)}: {line.strip()!r}")
         vid = parts[col_index["video_id"]]
-        if "_" not in vid:
+        if "_" not in vid or vid.startswith("_"):
             raise LabelFormatError(f"{path}:{lineno}: RG video id {vid!r} has no apparatus prefix like 'Ball_'")
         scores = {
             key: _float(path, lineno, names[i], parts[i]) for key, i in col_index.items() if key != "video_id"

@@ -205,7 +205,9 @@ def _array_from_state(spec: _ArraySpec, convert) -> np.ndarray:
     raw = _as_bytes(data)
     if len(raw) != n * dt.itemsize:
         raise _Refused(f"array data of {len(raw)} bytes for shape {shape} of {dt}")
-    return np.frombuffer(raw, dtype=dt, count=n).reshape(shape, order=order).copy(order="K")
+    arr = np.frombuffer(raw, dtype=dt, count=n).reshape(shape, order=order)
+    # A fresh, writable copy in native byte order (as numpy's own unpickling returns it).
+    return arr.astype(dt.newbyteorder("="), order="K", copy=True)
 
 
 def _scalar_from_spec(spec: _ScalarSpec):
@@ -215,7 +217,7 @@ def _scalar_from_spec(spec: _ScalarSpec):
     raw = _as_bytes(spec.data)
     if len(raw) != dt.itemsize:
         raise _Refused(f"scalar data of {len(raw)} bytes for {dt}")
-    return np.frombuffer(raw, dtype=dt, count=1)[0]
+    return np.frombuffer(raw, dtype=dt, count=1).astype(dt.newbyteorder("="))[0]
 
 
 def _materialize(obj):

@@ -149,7 +149,9 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
         n = el["end"] - el["start"]
         z_rgb[sl, 24:40] = table["look"][el["type"]]
         z_rgb[sl, 40] = 2.0 * (el["quality"] - 0.5) * 2.0
-        z_flow[sl, 8] = 1.0
+        value = table["value"][el["type"]]
+        z_rgb[sl, 42] = 1.5 * (value - 1.9)  # harder elements look bigger: amplitude, rotations, throws
+        z_flow[sl, 8] = 0.5 + 0.3 * value  # ... and move more
         s = el["timing"]
         z_flow[sl, 9 : 9 + cfg.beat_dim] = s * beats[sl] + np.sqrt(1 - s**2) * rng.standard_normal((n, cfg.beat_dim))
     z_flow[:, 9 : 9 + cfg.beat_dim] *= 1.5 * flow_gain
@@ -157,7 +159,7 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     if drop_time is not None:
         z_rgb[drop_time, 41] = 3.0
         z_flow[drop_time, 9 + cfg.beat_dim] = 3.0
-    z_rgb[:, 42:] = rng.standard_normal((T, LATENT["rgb"] - 42))
+    z_rgb[:, 43:] = rng.standard_normal((T, LATENT["rgb"] - 43))
     z_flow[:, 10 + cfg.beat_dim :] = rng.standard_normal((T, LATENT["flow"] - 10 - cfg.beat_dim))
     z_audio[:, 12 + cfg.beat_dim :] = rng.standard_normal((T, LATENT["audio"] - 12 - cfg.beat_dim))
 

@@ -8,3 +8,7 @@ from lmac.registry import Registry
 EXTRACTORS = Registry("extractor")
 
 from lmac.features.backbones import i3d as _i3d  # noqa: E402,F401  (registers i3d-rgb, i3d-flow)
+from lmac.features.backbones import descriptors as _descriptors  # noqa: E402,F401  (flow-hof, audio-stats)
+from lmac.features.presets import PRESETS, get_preset  # noqa: E402,F401
+from lmac.features.backbones import swin as _swin  # noqa: E402,F401  (vst)
+from lmac.features.backbones import ast as _ast  # noqa: E402,F401  (ast; transformers imported lazily)

@@ -321,10 +321,11 @@ class LMACNet(nn.Module):
         c = self.config
         score = out["score"]
         zero = score.new_zeros(())
-        lengths = mask.sum(1)  # (B,) T_b, real segments per video
+        lengths = mask.sum(1).clamp_min(1)  # (B,) T_b, real segments per video
         mse = c.mse_weight * F.mse_loss(score, target.to(score.dtype))
         # attention maps the losses use: the last layer, or each layer (summed, as TPT)
-        layers = [-1] if c.loss_layers == "last" else list(range(self.config.num_layers))
+        n_layers = next(iter(out["attn_layers"].values())).shape[1]
+        layers = [n_layers - 1] if c.loss_layers == "last" else list(range(n_layers))
         rank, sparsity, consistency = zero, zero, zero
         for i in layers:
             alpha = {m: out["attn_layers"][m][:, i] for m in self.modalities}  # each (B, K, T)

@@ -204,7 +204,7 @@ def _write_csv(path, rows: list[dict]) -> None:
     w = csv.DictWriter(buf, fieldnames=fields)
     w.writeheader()
     for r in rows:
-        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+        w.writerow({k: (f"{v:.8g}" if isinstance(v, float) else v) for k, v in r.items()})
     atomic_write_text(path, buf.getvalue())
 
 
@@ -246,7 +246,10 @@ def _write_predictions(path, res_last: dict, best: dict) -> None:
 
 
 # ----------------------------------------------------------------------------- the loop
-def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print) -> dict:
+def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_end=None) -> dict:
+    """Train, evaluate every epoch, write the run folder; returns summary.json's content.
+
+    `on_epoch_end(epoch)` is called after each epoch's checkpoint is safely written."""
     out_dir = Path(out_dir)
     ckpt_dir = out_dir / "checkpoints"
     state_path = ckpt_dir / "trainer_last.pt"
@@ -366,6 +369,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print) -> dict:
         with open(out_dir / "train.log", "a") as f:
             f.write(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()) + "\n")
         bar.set_postfix(loss=f"{row['train_total']:.4f}", test_rho=f"{mt['srcc']:.3f}")
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1)
     bar.close()
 
     if res_test is None:  # resumed a finished run: re-evaluate the last checkpoint

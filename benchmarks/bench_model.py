@@ -1,0 +1,181 @@
+"""Speed and size of the models at the real feature dims (RGB 1024, flow 1024, audio 768).
+
+For each model: parameters, FLOPs per video (torch.utils.flop_counter, one video, T=70 and T=130;
+FLOPs = 2 x multiply-adds), inference latency per video (batch 1, eval, no_grad; median of
+repeats) at T=70 and T=130, training throughput (videos/s; batch 32, T=70, forward + loss +
+backward + AdamW step) and peak memory (CUDA: max_memory_allocated per phase; CPU: the process's
+peak resident set size, ru_maxrss, after each phase -- it only grows, so training's figure includes
+everything before it).
+
+    python benchmarks/bench_model.py --device cpu --out benchmarks/results/bench_cpu.json
+    python benchmarks/bench_model.py --models lmac,gdlt --threads 2
+
+Not a timed test: figures depend on the machine; the JSON records torch version, device and threads.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from lmac.models import MODELS, count_parameters, create_model
+
+REAL_DIMS = {"rgb": 1024, "flow": 1024, "audio": 768}
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device is available")
+    return torch.device(name)
+
+
+def model_dims(name: str) -> dict[str, int]:
+    wanted = MODELS.info(name).get("modalities")
+    return dict(REAL_DIMS) if wanted is None else {m: REAL_DIMS[m] for m in wanted}
+
+
+def make_batch(dims, B, T, device, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    feats = {m: torch.randn(B, T, D, generator=g).to(device) for m, D in dims.items()}
+    mask = torch.ones(B, T, dtype=torch.bool, device=device)
+    return feats, mask
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def rss_mb() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return r / (1024 * 1024) if sys.platform == "darwin" else r / 1024
+
+
+def flops_per_video(model, dims, T) -> int:
+    feats, mask = make_batch(dims, 1, T, torch.device("cpu"))
+    model = model.cpu().eval()
+    with FlopCounterMode(display=False) as fc:  # grad mode on: FlopCounterMode's module tracker needs it
+        model(feats, mask)
+    return int(fc.get_total_flops())
+
+
+def latency_ms(model, dims, T, device, repeats, warmup) -> dict:
+    model.eval()
+    feats, mask = make_batch(dims, 1, T, device)
+    times = []
+    with torch.no_grad():
+        for i in range(warmup + repeats):
+            sync(device)
+            t0 = time.perf_counter()
+            model(feats, mask)
+            sync(device)
+            if i >= warmup:
+                times.append((time.perf_counter() - t0) * 1e3)
+    return {"median_ms": statistics.median(times), "min_ms": min(times), "repeats": repeats}
+
+
+def train_throughput(model, dims, device, batch, T, steps, warmup) -> float:
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    feats, mask = make_batch(dims, batch, T, device)
+    target = torch.rand(batch, device=device)
+    n_timed, elapsed = 0, 0.0
+    for i in range(warmup + steps):
+        sync(device)
+        t0 = time.perf_counter()
+        out = model(feats, mask)
+        loss = model.compute_loss(out, target, mask)["total"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sync(device)
+        if i >= warmup:
+            elapsed += time.perf_counter() - t0
+            n_timed += batch
+    return n_timed / elapsed
+
+
+def bench(name, device, args) -> dict:
+    dims = model_dims(name)
+    torch.manual_seed(0)
+    model = create_model(name, dims)
+    res = {"model": name, "dims": dims, "params": count_parameters(model)}
+    res["flops_per_video"] = {f"T{T}": flops_per_video(model, dims, T) for T in (70, 130)}
+    model.to(device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    res["latency_per_video"] = {f"T{T}": latency_ms(model, dims, T, device, args.repeats, args.warmup) for T in (70, 130)}
+    mem = {}
+    if device.type == "cuda":
+        mem["inference_cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+        torch.cuda.reset_peak_memory_stats(device)
+    else:
+        mem["rss_peak_after_inference_mb"] = rss_mb()
+    res["train_videos_per_s"] = train_throughput(model, dims, device, args.batch, 70, args.train_steps, 2)
+    res["train_setting"] = {"batch": args.batch, "T": 70, "steps": args.train_steps, "optimizer": "AdamW"}
+    if device.type == "cuda":
+        mem["train_cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        mem["rss_peak_after_train_mb"] = rss_mb()
+    res["memory"] = mem
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="lmac,lmac_rgb,concat,gdlt", help="comma-separated registry names")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    ap.add_argument("--repeats", type=int, default=30, help="timed inference runs per T")
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--train-steps", type=int, default=10)
+    ap.add_argument("--out", default=None, help="write the results as JSON here")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
+    env = {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine()),
+        "device_type": device.type,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "rss_at_start_mb": rss_mb(),  # torch import alone; subtract it from the rss peaks below
+        "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,  # >cpu_count: timings are contended
+    }
+    results = {"env": env, "models": []}
+    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        r = bench(name, device, args)
+        results["models"].append(r)
+        lat = r["latency_per_video"]
+        print(
+            f"{name:12s} params {r['params'] / 1e6:6.2f} M | GFLOPs/video T70 {r['flops_per_video']['T70'] / 1e9:.3f} "
+            f"T130 {r['flops_per_video']['T130'] / 1e9:.3f} | latency median/min T70 {lat['T70']['median_ms']:.2f}/{lat['T70']['min_ms']:.2f} ms "
+            f"T130 {lat['T130']['median_ms']:.2f}/{lat['T130']['min_ms']:.2f} ms | train {r['train_videos_per_s']:.1f} videos/s | mem {r['memory']}",
+            flush=True,
+        )
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        tmp = args.out + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from lmac.config import TrainConfig
+from lmac.training.trainer import load_run_model, train
+
+
+def _cfg(tiny_synth, **kw):
+    base = dict(task="rg_hoop", model="concat", features=str(tiny_synth / "features"), labels=str(tiny_synth),
+                epochs=3, batch_size=8, window=16, progress=False, device="cpu", eval_batch_size=4)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_run_folder_contents(tiny_synth, tmp_path):
+    s = train(_cfg(tiny_synth), tmp_path / "run", log=lambda m: None)
+    run = tmp_path / "run"
+    for name in ("config.yaml", "env.json", "metrics.csv", "predictions.csv", "learning_curve.png", "summary.json",
+                 "train.log", "checkpoints/last.safetensors", "checkpoints/best_test.safetensors",
+                 "checkpoints/best_val.safetensors"):
+        assert (run / name).is_file(), name
+    rows = list(csv.DictReader(open(run / "metrics.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    for key in ("train_total", "train_mse", "val_srcc", "test_srcc", "test_mse"):
+        assert all(np.isfinite(float(r[key])) for r in rows), key
+    summary = json.loads((run / "summary.json").read_text())
+    for key in ("test_srcc_best", "test_srcc_last", "test_srcc_val", "test_mse", "params", "model", "task"):
+        assert key in summary
+    assert summary["test_srcc_best"] == pytest.approx(max(float(r["test_srcc"]) for r in rows), abs=1e-6)
+    assert summary["test_srcc_last"] == pytest.approx(float(rows[-1]["test_srcc"]), abs=1e-5)
+    best_val_epoch = max(range(3), key=lambda i: float(rows[i]["val_srcc"]))
+    assert summary["test_srcc_val"] == pytest.approx(float(rows[best_val_epoch]["test_srcc"]), abs=1e-5)
+    preds = list(csv.DictReader(open(run / "predictions.csv")))
+    assert len(preds) == 8 and {"video_id", "true_score", "pred_last", "pred_best_test"} <= set(preds[0])
+    model, meta = load_run_model(run)
+    assert meta["model"] == "concat" and meta["task"] == "rg_hoop"
+
+
+def test_existing_run_is_not_overwritten(tiny_synth, tmp_path):
+    train(_cfg(tiny_synth, epochs=1), tmp_path / "run", log=lambda m: None)
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(_cfg(tiny_synth, epochs=1), tmp_path / "run", log=lambda m: None)
+
+
+def test_interrupted_run_resumes_to_the_same_result(tiny_synth, tmp_path):
+    full = train(_cfg(tiny_synth, epochs=4), tmp_path / "full", log=lambda m: None)
+
+    def crash(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt  # the process dies right after epoch 2's checkpoint
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_cfg(tiny_synth, epochs=4), tmp_path / "cut", log=lambda m: None, on_epoch_end=crash)
+    assert len(list(csv.DictReader(open(tmp_path / "cut" / "metrics.csv")))) == 2
+    resumed = train(_cfg(tiny_synth, epochs=4), tmp_path / "cut", resume=True, log=lambda m: None)
+    a = list(csv.DictReader(open(tmp_path / "full" / "metrics.csv")))
+    b = list(csv.DictReader(open(tmp_path / "cut" / "metrics.csv")))
+    assert len(b) == 4
+    for ra, rb in zip(a, b):
+        for key in ("train_total", "val_srcc", "test_srcc", "test_mse"):
+            assert float(ra[key]) == pytest.approx(float(rb[key]), rel=1e-5, abs=1e-7), key
+    assert resumed["test_srcc_last"] == pytest.approx(full["test_srcc_last"])
+    assert resumed["test_srcc_val"] == pytest.approx(full["test_srcc_val"])
