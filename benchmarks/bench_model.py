@@ -5,7 +5,7 @@ FLOPs = 2 x multiply-adds), inference latency per video (batch 1, eval, no_grad;
 repeats) at T=70 and T=130, training throughput (videos/s; batch 32, T=70, forward + loss +
 backward + AdamW step) and peak memory (CUDA: max_memory_allocated per phase; CPU: the process's
 peak resident set size, ru_maxrss, after each phase -- it only grows, so training's figure includes
-everything before it).
+everything before it; each model runs in a fresh process, and `rss_at_start_mb` is torch alone).
 
     python benchmarks/bench_model.py --device cpu --out benchmarks/results/bench_cpu.json
     python benchmarks/bench_model.py --models lmac,gdlt --threads 2
@@ -131,6 +131,29 @@ def bench(name, device, args) -> dict:
     return res
 
 
+def bench_in_subprocess(name: str, argv: list[str]) -> dict:
+    """Run this script for one model in a fresh interpreter and read its JSON back."""
+    import subprocess
+    import tempfile
+
+    keep, skip = [], False
+    for a in argv:  # drop --models/--out (and their values); the child gets its own
+        if skip:
+            skip = False
+            continue
+        if a in ("--models", "--out"):
+            skip = True
+            continue
+        if a.startswith(("--models=", "--out=")):
+            continue
+        keep.append(a)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "one.json")
+        subprocess.run([sys.executable, os.path.abspath(__file__), *keep, "--models", name, "--out", out, "--quiet"], check=True)
+        with open(out) as f:
+            return json.load(f)["models"][0]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="lmac,lmac_rgb,concat,gdlt", help="comma-separated registry names")
@@ -141,6 +164,9 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--train-steps", type=int, default=10)
     ap.add_argument("--out", default=None, help="write the results as JSON here")
+    ap.add_argument("--same-process", action="store_true",
+                    help="bench every model in this process (default: one fresh process per model, so peak RSS is per model)")
+    ap.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -156,10 +182,17 @@ def main(argv=None) -> int:
         "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,  # >cpu_count: timings are contended
     }
     results = {"env": env, "models": []}
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-        r = bench(name, device, args)
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    for name in names:
+        if len(names) > 1 and not args.same_process:
+            r = bench_in_subprocess(name, argv if argv is not None else sys.argv[1:])
+        else:
+            r = bench(name, device, args)
+            r["memory"]["rss_at_start_mb"] = env["rss_at_start_mb"]
         results["models"].append(r)
         lat = r["latency_per_video"]
+        if args.quiet:
+            continue
         print(
             f"{name:12s} params {r['params'] / 1e6:6.2f} M | GFLOPs/video T70 {r['flops_per_video']['T70'] / 1e9:.3f} "
             f"T130 {r['flops_per_video']['T130'] / 1e9:.3f} | latency median/min T70 {lat['T70']['median_ms']:.2f}/{lat['T70']['min_ms']:.2f} ms "
@@ -173,7 +206,8 @@ def main(argv=None) -> int:
             json.dump(results, f, indent=2)
             f.write("\n")
         os.replace(tmp, args.out)
-        print(f"wrote {args.out}")
+        if not args.quiet:
+            print(f"wrote {args.out}")
     return 0
 
 

@@ -89,7 +89,7 @@ def test_pamfn_several_files_for_one_modality(tmp_path):
     with pytest.raises(FeatureDataError) as err:
         PamfnStore(tmp_path)
     msg = one_line(err)
-    assert "Ball_rgb_I3D.npy" in msg and "Ball_rgb_VST.npy" in msg and "names=" in msg
+    assert "Ball_rgb_I3D.npy" in msg and "Ball_rgb_VST.npy" in msg and "--names rgb=NAME" in msg
     store = PamfnStore(tmp_path, names={"rgb": "I3D"})
     assert store.dims == {"rgb": 5, "flow": 10, "audio": 6}
     assert PamfnStore(tmp_path, names={"rgb": "VST", "flow": "I3D"}).dims == DIMS

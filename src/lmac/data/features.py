@@ -254,7 +254,7 @@ class PamfnStore(FeatureStore):
             if len(paths) > 1:
                 raise FeatureDataError(
                     f"{self.root}: several {prefix} {mod} files ({', '.join(p.name for p in paths)}); "
-                    f"choose one with names={{'{mod}': NAME}}"
+                    f"choose one with --names {mod}=NAME (names={{'{mod}': NAME}} in Python)"
                 )
         self.files = {key: paths[0] for key, paths in found.items()}
         self.prefixes = sorted({k[0] for k in self.files})

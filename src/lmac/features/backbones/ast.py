@@ -114,17 +114,51 @@ def ast_input(wav: np.ndarray, max_length: int = 1024, n_mels: int = 128) -> np.
 
 
 # ----------------------------------------------------------------------------- checkpoint layouts
-def map_original_ast(sd: dict, n_layers: int) -> dict:
-    """Original AST repo (`module.v.*`, timm ViT names) -> transformers ASTModel keys."""
-    sd = strip_prefixes(sd, ("module.",))
+# Three published layouts are normalised to one canonical naming (transformers >= 5):
+#   layers.{i}.attention.{q,k,v,o}_proj, layers.{i}.layernorm_{before,after}, layers.{i}.mlp.fc{1,2},
+#   layernorm, embeddings.{cls_token,distillation_token,position_embeddings,patch_embeddings.projection}
+# then renamed to whatever the installed transformers' ASTModel uses (4.x: encoder.layer.{i}...).
+_V4_TO_CANON = [
+    ("attention.attention.query.", "attention.q_proj."),
+    ("attention.attention.key.", "attention.k_proj."),
+    ("attention.attention.value.", "attention.v_proj."),
+    ("attention.output.dense.", "attention.o_proj."),
+    ("intermediate.dense.", "mlp.fc1."),
+    ("output.dense.", "mlp.fc2."),
+]
+_ORIG_TO_CANON = {"attn.proj": "attention.o_proj", "norm1": "layernorm_before", "norm2": "layernorm_after",
+                  "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2"}
+
+
+def _v4_to_canon(k: str) -> str:
+    if k.startswith("encoder.layer."):
+        k = "layers." + k[len("encoder.layer."):]
+        for a, b in _V4_TO_CANON:
+            if a in k:
+                return k.replace(a, b, 1)
+    return k
+
+
+def _canon_to_v4(k: str) -> str:
+    if k.startswith("layers."):
+        k = "encoder.layer." + k[len("layers."):]
+        for a, b in _V4_TO_CANON:
+            if b in k:
+                return k.replace(b, a, 1)
+    return k
+
+
+def map_original_ast(sd: dict) -> dict:
+    """Original AST repo (`module.v.*`, timm ViT names) -> canonical keys; classifier dropped."""
     out = {}
-    for k, v in sd.items():
-        if k.startswith("mlp_head."):
-            continue  # classifier
+    for k, v in strip_prefixes(sd, ("module.",)).items():
+        if k.startswith("mlp_head.") or k.startswith("v.head"):
+            continue
         if not k.startswith("v."):
-            out[k] = v
+            out[k] = v  # reported as unexpected
             continue
         k = k[2:]
+        leaf = k.rsplit(".", 1)[-1]
         if k == "cls_token":
             out["embeddings.cls_token"] = v
         elif k == "dist_token":
@@ -132,45 +166,47 @@ def map_original_ast(sd: dict, n_layers: int) -> dict:
         elif k == "pos_embed":
             out["embeddings.position_embeddings"] = v
         elif k.startswith("patch_embed.proj."):
-            out["embeddings.patch_embeddings.projection." + k.rsplit(".", 1)[1]] = v
+            out["embeddings.patch_embeddings.projection." + leaf] = v
         elif k.startswith("norm."):
-            out["layernorm." + k.rsplit(".", 1)[1]] = v
-        elif k.startswith("head"):
-            continue
+            out["layernorm." + leaf] = v
         elif k.startswith("blocks."):
             _, i, rest = k.split(".", 2)
-            p = f"encoder.layer.{i}."
-            leaf = rest.rsplit(".", 1)[1]
-            if rest.startswith("attn.qkv."):
-                q, kk, vv = torch.as_tensor(v).chunk(3, dim=0)
-                out[p + f"attention.attention.query.{leaf}"] = q
-                out[p + f"attention.attention.key.{leaf}"] = kk
-                out[p + f"attention.attention.value.{leaf}"] = vv
+            stem = rest.rsplit(".", 1)[0]
+            if stem == "attn.qkv":
+                q, kk, vv = torch.as_tensor(v).chunk(3, dim=0)  # rows: [q; k; v]
+                out[f"layers.{i}.attention.q_proj.{leaf}"] = q
+                out[f"layers.{i}.attention.k_proj.{leaf}"] = kk
+                out[f"layers.{i}.attention.v_proj.{leaf}"] = vv
+            elif stem in _ORIG_TO_CANON:
+                out[f"layers.{i}.{_ORIG_TO_CANON[stem]}.{leaf}"] = v
             else:
-                name = {
-                    "attn.proj": "attention.output.dense", "norm1": "layernorm_before", "norm2": "layernorm_after",
-                    "mlp.fc1": "intermediate.dense", "mlp.fc2": "output.dense",
-                }.get(rest.rsplit(".", 1)[0])
-                out[p + (f"{name}.{leaf}" if name else rest)] = v
+                out[k] = v
         else:
             out[k] = v
     return out
 
 
-def ast_checkpoint_filter(sd: dict, source: str, n_layers: int) -> tuple[dict, str]:
+def ast_checkpoint_filter(sd: dict, source: str, model_keys) -> tuple[dict, str]:
+    """Any supported layout -> the installed ASTModel's keys, and the layout's name."""
     sd = strip_prefixes(sd, ("module.", "_orig_mod."))
     keys = list(sd)
     if any(k.startswith("v.") for k in keys):
-        return map_original_ast(sd, n_layers), "ast-original"
-    if any(k.startswith("audio_spectrogram_transformer.") for k in keys):
+        canon, layout = map_original_ast(sd), "ast-original"
+    elif any(k.startswith("audio_spectrogram_transformer.") for k in keys):
         pre = "audio_spectrogram_transformer."
-        return {k[len(pre):]: v for k, v in sd.items() if k.startswith(pre)}, "hf-classification"
-    if any(k.startswith("embeddings.") for k in keys):
-        return sd, "hf-model"
-    raise WeightsError(
-        f"{source}: not an AST checkpoint in a known layout (expected HF 'embeddings.*' / "
-        f"'audio_spectrogram_transformer.*' or original 'module.v.*' keys; found {', '.join(keys[:3])})"
-    )
+        canon = {_v4_to_canon(k[len(pre):]): v for k, v in sd.items() if k.startswith(pre)}
+        canon.update({k: v for k, v in sd.items() if not k.startswith((pre, "classifier."))})
+        layout = "hf-classification"
+    elif any(k.startswith("embeddings.") for k in keys):
+        canon, layout = {_v4_to_canon(k): v for k, v in sd.items()}, "hf-model"
+    else:
+        raise WeightsError(
+            f"{source}: not an AST checkpoint in a known layout (expected HF 'embeddings.*' / "
+            f"'audio_spectrogram_transformer.*' or original 'module.v.*' keys; found {', '.join(keys[:3])})"
+        )
+    if any(k.startswith("encoder.layer.") for k in model_keys):
+        canon = {_canon_to_v4(k): v for k, v in canon.items()}
+    return canon, layout
 
 
 def _require_transformers():
@@ -213,7 +249,7 @@ class ASTExtractor(Extractor):
             cfg_file = path.parent / "config.json"
             config = ASTConfig.from_json_file(str(cfg_file)) if cfg_file.exists() else ASTConfig()
             model = ASTModel(config)
-            sd, self.layout = ast_checkpoint_filter(read_checkpoint(path), str(path), config.num_hidden_layers)
+            sd, self.layout = ast_checkpoint_filter(read_checkpoint(path), str(path), model.state_dict().keys())
             load_strict(model, sd, str(path), derived=("num_batches_tracked", "position_ids"))
         self.model = model.eval()
         cfg = model.config
