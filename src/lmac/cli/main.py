@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["synth", "convert", "train", "benchmark", "demo", "extract"]
+COMMANDS = ["synth", "convert", "train", "benchmark", "demo", "extract", "predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,7 +56,9 @@ def config_from_args(args):
 
 def register(sub):
     p = sub.add_parser("train", help="train a model on one task; writes a run folder",
-                       description="Train one model (LMAC-Net by default) on one task.")
+                       description="Train one model (LMAC-Net by default) on one task. Under torchrun "
+                       "(torchrun --nproc-per-node N -m lmac train ...) the ranks train it together with "
+                       "DistributedDataParallel; --batch-size is the global batch. See docs/scaling.md.")
     add_train_options(p)
     p.add_argument("--out", required=True, help="run folder to create (or to continue with --resume)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
@@ -66,6 +68,7 @@ def register(sub):
 
 def run(args) -> int:
     from lmac.config import dump_config
+    from lmac.distributed import process_group
     from lmac.training.trainer import train
 
     cfg = config_from_args(args)
@@ -74,7 +77,11 @@ def run(args) -> int:
         return 0
     if not cfg.features and not args.resume:
         raise ValueError("--features is required (a PAMFN package, GDLT folder or native folder)")
-    s = train(cfg, args.out, resume=args.resume)
+    # Under torchrun (WORLD_SIZE > 1) every rank joins the job and trains one model with DDP.
+    with process_group(device=cfg.device) as dist_info:
+        s = train(cfg, args.out, resume=args.resume)
+    if not dist_info.is_main:
+        return 0
     val = f"{s['test_srcc_val']:.3f}" if s["test_srcc_val"] is not None else "n/a"
     print(f"{s['task']} {s['model']}: test rho last {s['test_srcc_last']:.3f} | val-selected {val} | "
           f"best-on-test {s['test_srcc_best']:.3f} (epoch {s['best_epoch_test']}) | MSE {s['test_mse']:.2f} | run {args.out}")

@@ -136,7 +136,7 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     z_rgb[:, 16:24] = camera
     z_flow[:, 0:8] = camera
     z_audio[:, 0:12] = style
-    z_audio[:, 12 : 12 + cfg.beat_dim] = 1.5 * beats
+    z_audio[:, 12 : 12 + cfg.beat_dim] = 2.5 * beats
     # transitions: unscored movements with random quality and timing
     filler = rng.integers(0, len(world.filler_looks), T)
     z_rgb[:, 24:40] = world.filler_looks[filler]
@@ -147,14 +147,14 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     for el in elements:
         sl = slice(el["start"], el["end"])
         n = el["end"] - el["start"]
-        z_rgb[sl, 24:40] = table["look"][el["type"]]
-        z_rgb[sl, 40] = 2.0 * (el["quality"] - 0.5) * 2.0
+        z_rgb[sl, 24:40] = 2.0 * table["look"][el["type"]]
+        z_rgb[sl, 40] = 8.0 * (el["quality"] - 0.5)
         value = table["value"][el["type"]]
-        z_rgb[sl, 42] = 1.5 * (value - 1.9)  # harder elements look bigger: amplitude, rotations, throws
+        z_rgb[sl, 42] = 3.0 * (value - 1.9)  # harder elements look bigger: amplitude, rotations, throws
         z_flow[sl, 8] = 0.5 + 0.3 * value  # ... and move more
         s = el["timing"]
         z_flow[sl, 9 : 9 + cfg.beat_dim] = s * beats[sl] + np.sqrt(1 - s**2) * rng.standard_normal((n, cfg.beat_dim))
-    z_flow[:, 9 : 9 + cfg.beat_dim] *= 1.5 * flow_gain
+    z_flow[:, 9 : 9 + cfg.beat_dim] *= 2.5 * flow_gain
     z_flow[:, 8] *= flow_gain
     if drop_time is not None:
         z_rgb[drop_time, 41] = 3.0

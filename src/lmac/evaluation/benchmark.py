@@ -29,7 +29,10 @@ PROTOCOLS = {
 
 def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[int], out_dir, tasks=None,
                   log=print, shard: tuple[int, int] = (0, 1)) -> list[dict]:
-    """Train all jobs (this process takes every `shard[1]`-th job from `shard[0]`) and return their summaries."""
+    """Train all jobs (this process takes every `shard[1]`-th job from `shard[0]`) and return their summaries.
+
+    Under torchrun the CLI passes shard=(rank, world size): each rank trains its own jobs alone,
+    writing their run folders; `gather_results` then brings every summary to rank 0."""
     from lmac.training.trainer import train
 
     out_dir = Path(out_dir)
@@ -46,8 +49,23 @@ def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[
         cfg = dataclasses.replace(base, task=task, model=model, seed=seed)
         log(f"[{j + 1}/{len(jobs)}] {task} {model} seed {seed}")
         resume = (run_dir / "config.yaml").is_file()
-        results.append(train(cfg, run_dir, resume=resume, log=log))
+        results.append(train(cfg, run_dir, resume=resume, log=log, distributed=False))  # one job, one process
     return results
+
+
+def gather_results(results: list[dict]) -> list[dict]:
+    """Every rank's summaries on every rank, rank by rank (waits for the slowest rank; needs no
+    shared file system). One process: `results` unchanged."""
+    from lmac.distributed import all_gather_objects
+
+    parts = all_gather_objects(results)
+    if len(parts) == 1:
+        return results
+    merged = [r for part in parts for r in part]
+    order = {}
+    for r in merged:
+        order.setdefault((r["task"], r["model"], r["seed"]), r)
+    return list(order.values())
 
 
 def collect(out_dir) -> list[dict]:

@@ -32,6 +32,17 @@ from lmac.models._builder import MODELS, config_from_kwargs
 # Parts of one modality's query decoder, in order of use
 
 
+def sinusoidal_positions(T: int, d: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Fixed sine/cosine encoding of segment t = 1..T (Vaswani et al.) -> (T, d). Used only when
+    config.pos_encoding == "sine"; depends on t alone, so appending padding changes nothing."""
+    t = torch.arange(1, T + 1, device=device, dtype=torch.float32)[:, None]  # (T, 1)
+    freq = torch.exp(torch.arange(0, d, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / d))  # (d/2,)
+    pe = torch.zeros(T, d, device=device)
+    pe[:, 0::2] = torch.sin(t * freq)
+    pe[:, 1::2] = torch.cos(t * freq[: d // 2])
+    return pe.to(dtype)
+
+
 class TemporalCrossAttention(nn.Module):
     """K query vectors attend over the T segments with TPT's scaled dot product.
 
@@ -54,8 +65,12 @@ class TemporalCrossAttention(nn.Module):
         else:
             self.register_buffer("log_tau", log_tau)
 
+        self.pos_encoding = config.pos_encoding
+
     def forward(self, x: torch.Tensor, p_plus_q: torch.Tensor, mask: torch.Tensor):
         k = self.key(x)  # (B, T, d)
+        if self.pos_encoding == "sine":  # optional (not in the paper): keys also say *when*, as DETR
+            k = k + sinusoidal_positions(x.shape[1], self.d, x.device, k.dtype)  # + (T, d)
         v = self.value(x)  # (B, T, d)
         q = self.query(p_plus_q)  # (B, K, d)
         logits = (q @ k.transpose(1, 2)) / (self.d * self.log_tau.exp())  # (B, K, T)
@@ -231,6 +246,8 @@ class LMACConfig:
     tau_init: float = 0.07  # initial temperature of the cross-attention [TPT]
     learn_tau: bool = True  # tau is learnable [TPT]
     dropout: float = 0.1  # [paper: 0.1 RG, 0.2 Fis-V]
+    pos_encoding: str = "none"  # none|sine: add a sinusoidal encoding of t to the keys [ours; neither the paper
+    # nor TPT has one, so queries find their stage by content alone -- see docs/model.md]
     # --- scoring
     stage_head: str = "shared"  # stage score Linear shared across k, or per_stage [open]
     stage_sigmoid: bool = True  # sigmoid on stage scores, since targets are in [0, 1] [open]
@@ -249,6 +266,8 @@ class LMACConfig:
             raise ValueError(f"self_attn_layers must be first|all|none, got {self.self_attn_layers!r}")
         if self.stage_head not in ("shared", "per_stage"):
             raise ValueError(f"stage_head must be shared|per_stage, got {self.stage_head!r}")
+        if self.pos_encoding not in ("none", "sine"):
+            raise ValueError(f"pos_encoding must be none|sine, got {self.pos_encoding!r}")
         if self.loss_layers not in ("last", "all"):
             raise ValueError(f"loss_layers must be last|all, got {self.loss_layers!r}")
         if self.d_model % self.num_heads:

@@ -8,6 +8,12 @@ per epoch: every loss term, validation and test metrics), `predictions.csv`, `ch
 Honest evaluation: RG and Fis-V have no validation split and peers pick the epoch with the best
 *test* rho. We report that number (`test_srcc_best`), the last epoch (`test_srcc_last`), and the
 test rho of the epoch chosen on a validation split carved from train (`test_srcc_val`).
+
+Under `torchrun` (WORLD_SIZE > 1, process group joined by the CLI) `train` runs one model with
+DistributedDataParallel: each global batch of `batch_size` videos is the one a single process
+would draw, cut into contiguous per-rank shards whose losses are weighted by their share, so the
+gradient is the 1-process gradient. Evaluation is sharded and gathered; only rank 0 writes the run
+folder. See lmac.distributed and docs/scaling.md.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lmac import distributed as ddist
 from lmac.config import TrainConfig, dump_config, load_config
 from lmac.data.dataset import FeatureSequenceDataset, collate_sequences
 from lmac.data.features import open_feature_store
@@ -170,6 +177,23 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
     return res
 
 
+def _predict(model, dataset, task: TaskSpec, device, batch_size: int, info: ddist.DistInfo) -> dict:
+    """predict_dataset, each rank taking a contiguous shard; every rank gets the whole result."""
+    if not info.enabled:
+        return predict_dataset(model, dataset, task, device, batch_size)
+    lo, hi = ddist.shard_bounds(len(dataset), info.rank, info.world)
+    part = predict_dataset(model, torch.utils.data.Subset(dataset, range(lo, hi)), task, device, batch_size) \
+        if hi > lo else None
+    parts = [p for p in ddist.all_gather_objects(part) if p is not None]  # rank order = dataset order
+    res = {"video_id": [v for p in parts for v in p["video_id"]]}
+    for key in ("pred", "true", "stage_scores", "stage_weights"):
+        if key in parts[0]:
+            res[key] = np.concatenate([p[key] for p in parts])
+    gaps = [(p["center_gap"], len(p["video_id"])) for p in parts if not math.isnan(p["center_gap"])]
+    res["center_gap"] = sum(g * n for g, n in gaps) / sum(n for _, n in gaps) if gaps else float("nan")
+    return res
+
+
 def _metrics(res: dict) -> dict:
     return {
         "srcc": spearman(res["pred"], res["true"]),
@@ -246,23 +270,60 @@ def _write_predictions(path, res_last: dict, best: dict) -> None:
 
 
 # ----------------------------------------------------------------------------- the loop
-def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_end=None) -> dict:
-    """Train, evaluate every epoch, write the run folder; returns summary.json's content.
-
-    `on_epoch_end(epoch)` is called after each epoch's checkpoint is safely written."""
-    out_dir = Path(out_dir)
-    ckpt_dir = out_dir / "checkpoints"
-    state_path = ckpt_dir / "trainer_last.pt"
+def _run_config(cfg: TrainConfig, out_dir: Path, resume: bool) -> TrainConfig:
+    """The config to run: the saved one (with this call's epochs/progress/device) when resuming."""
     if resume:
         if not (out_dir / "config.yaml").is_file():
             raise FileNotFoundError(f"{out_dir}: nothing to resume (no config.yaml)")
         saved = load_config(out_dir / "config.yaml")
-        cfg = dataclasses.replace(saved, epochs=cfg.epochs, progress=cfg.progress, device=cfg.device)
-    elif (out_dir / "config.yaml").exists():
+        return dataclasses.replace(saved, epochs=cfg.epochs, progress=cfg.progress, device=cfg.device)
+    if (out_dir / "config.yaml").exists():
         raise FileExistsError(f"{out_dir}: already holds a run; use --resume to continue it or choose a new --out")
+    return cfg
+
+
+def _on_rank0(fn, info: ddist.DistInfo):
+    """fn() on rank 0 only (it reads the run folder, which may exist on rank 0's machine alone);
+    its result, or its error, reaches every rank."""
+    if not info.enabled:
+        return fn()
+    value, error = None, None
+    if info.is_main:
+        try:
+            value = fn()
+        except Exception as e:  # re-raised on every rank below
+            error = e
+    error_msg = ddist.broadcast_object(None if error is None else (type(error).__name__, str(error)))
+    if error is not None:
+        raise error
+    if error_msg is not None:
+        exc = {"FileNotFoundError": FileNotFoundError, "FileExistsError": FileExistsError,
+               "ValueError": ValueError}.get(error_msg[0], RuntimeError)
+        raise exc(error_msg[1])
+    return ddist.broadcast_object(value)
+
+
+def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_end=None,
+          distributed: bool | None = None) -> dict:
+    """Train, evaluate every epoch, write the run folder; returns summary.json's content.
+
+    `on_epoch_end(epoch)` is called after each epoch's checkpoint is safely written.
+    `distributed`: None = use the torch.distributed process group when one is running with more
+    than one process (DDP; only rank 0 writes, every rank returns the summary); False = train
+    alone even then (lmac benchmark's ranks train their own jobs)."""
+    out_dir = Path(out_dir)
+    ckpt_dir = out_dir / "checkpoints"
+    state_path = ckpt_dir / "trainer_last.pt"
+    info = ddist.current() if distributed is not False else ddist.DistInfo()
+    if distributed and not info.enabled:
+        raise RuntimeError("train(distributed=True) needs a torch.distributed process group of 2+ processes")
+    main = info.is_main
+    if not main:
+        log = lambda msg: None  # noqa: E731 - rank 0 speaks for the job
+    cfg = _on_rank0(lambda: _run_config(cfg, out_dir, resume), info)
     task = get_task(cfg.task)
     lr = cfg.lr if cfg.lr is not None else task.lr
-    device = resolve_device(cfg.device)
+    device = ddist.rank_device(resolve_device(cfg.device)) if info.enabled else resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
 
     train_ds, val_ds, test_ds = prepare_data(cfg, task)
@@ -270,6 +331,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     model = build_model(cfg, task, dims).to(device)
     meta = model_meta(cfg, task, model, dims)
     opt = _optimizer(model, cfg, lr)
+    net = model  # what the training forward runs: the model itself, or its DDP wrapper
+    if info.enabled:
+        # Same seed on every rank gives the same initial weights; DDP also broadcasts rank 0's.
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     steps_per_epoch = math.ceil(len(train_ds) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, _lr_lambda(cfg.epochs * steps_per_epoch, cfg.warmup_epochs * steps_per_epoch)
@@ -278,12 +343,28 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     best = {"test": {"srcc": -2.0, "epoch": None, "res": None}, "val": {"srcc": -2.0, "epoch": None, "res": None, "test_srcc": None}}
     start_epoch = 0
     if not resume:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out_dir / "config.yaml", dump_config(cfg))
-        atomic_write_json(out_dir / "env.json", _env_info(device, cfg.seed))
-    elif state_path.is_file():
-        st = load_trainer_state(state_path)
-        load_model_state(ckpt_dir / "last.safetensors", model, device)
+        if main:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(out_dir / "config.yaml", dump_config(cfg))
+            env = _env_info(device, cfg.seed)
+            if info.enabled:
+                env["distributed"] = {"world_size": info.world, "backend": torch.distributed.get_backend()}
+            atomic_write_json(out_dir / "env.json", env)
+    elif _on_rank0(state_path.is_file, info):
+        if info.enabled:  # rank 0 reads, every rank loads the same state
+            def read_state():
+                from safetensors.torch import load_file
+
+                return load_trainer_state(state_path), load_file(str(ckpt_dir / "last.safetensors"), device="cpu")
+
+            st, weights = _on_rank0(read_state, info)
+            missing, unexpected = model.load_state_dict(weights, strict=False)
+            if missing or unexpected:
+                raise ValueError(f"{ckpt_dir / 'last.safetensors'}: checkpoint does not match the model "
+                                 f"(missing {missing}, unexpected {unexpected})")
+        else:
+            st = load_trainer_state(state_path)
+            load_model_state(ckpt_dir / "last.safetensors", model, device)
         opt.load_state_dict(st["optimizer"])
         sched.load_state_dict(st["scheduler"])
         torch.set_rng_state(st["torch_rng"])
@@ -300,6 +381,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     base_log = log
 
     def log(msg):  # noqa: F811 - also keep a train.log in the run folder
+        if not main:
+            return
         base_log(msg)
         with open(out_dir / "train.log", "a") as f:
             f.write(time.strftime("%Y-%m-%d %H:%M:%S ") + msg + "\n")
@@ -307,77 +390,111 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     n_params = count_parameters(model)
     log(f"{task.name} | {cfg.model} ({n_params / 1e6:.2f} M params) | dims {dims} | train {len(train_ds)} "
         f"val {len(val_ds) if val_ds else 0} test {len(test_ds)} | lr {lr:g} | {device}")
+    if info.enabled:
+        log(f"distributed: {info.world} processes ({torch.distributed.get_backend()}), global batch {cfg.batch_size} "
+            f"split over them; rank 0 writes {out_dir}")
+        if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+            log(f"note: {cfg.model} has BatchNorm layers; their statistics are computed per rank over "
+                f"{cfg.batch_size // info.world}-{-(-cfg.batch_size // info.world)} videos, so results differ "
+                f"slightly from one process (also for batch-coupled losses such as batch-hard triplets)")
     from tqdm import tqdm
 
-    bar = tqdm(range(start_epoch, cfg.epochs), desc=f"{task.name}/{cfg.model}", unit="ep", disable=not cfg.progress,
-               initial=start_epoch, total=cfg.epochs)
+    bar = tqdm(range(start_epoch, cfg.epochs), desc=f"{task.name}/{cfg.model}", unit="ep",
+               disable=not cfg.progress or not main, initial=start_epoch, total=cfg.epochs)
     res_test = None
     for epoch in bar:
         t0 = time.time()
         model.train()
         train_ds.set_epoch(epoch)
         g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
-        loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g,
-                                             collate_fn=collate_sequences)
+        if info.enabled:  # this rank's shard of each global batch a single process would draw
+            shards = ddist.ShardedBatchSampler(torch.utils.data.RandomSampler(train_ds, generator=g), cfg.batch_size,
+                                               info.rank, info.world)
+            loader = torch.utils.data.DataLoader(train_ds, batch_sampler=shards, generator=g,
+                                                 collate_fn=collate_sequences)
+        else:
+            loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g,
+                                                 collate_fn=collate_sequences)
         sums: dict[str, float] = {}
         n = 0
-        for batch in loader:
+        for step, batch in enumerate(loader):
             feats = {m: x.to(device) for m, x in batch["feats"].items()}
             mask, target = batch["mask"].to(device), batch["target"].to(device)
-            out = model(feats, mask)
+            out = net(feats, mask)
             losses = model.compute_loss(out, target, mask)
-            if not torch.isfinite(losses["total"]):
-                raise RuntimeError(f"{out_dir}: loss became {losses['total'].item()} at epoch {epoch + 1}; "
+            loss = losses["total"]
+            bs = len(batch["video_id"])
+            finite = torch.isfinite(loss.detach()).float()
+            if info.enabled:
+                bs, share = shards.share(step)
+                torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)  # every rank stops together
+                # compute_loss averages over the local videos and DDP averages the ranks' gradients:
+                # weighting by world * share makes the result the mean over the global batch.
+                loss = loss * (info.world * share)
+            if not finite:
+                value = losses["total"].item()
+                value = value if not math.isfinite(value) else "non-finite on another rank"
+                raise RuntimeError(f"{out_dir}: loss became {value} at epoch {epoch + 1}; "
                                    f"lower the learning rate or check the features")
             opt.zero_grad(set_to_none=True)
-            losses["total"].backward()
+            loss.backward()
             if cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             sched.step()
-            bs = len(batch["video_id"])
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * bs
             n += bs
+        if info.enabled:  # loss sums over the whole epoch, all ranks
+            keys = list(sums)
+            tot = torch.tensor([sums[k] for k in keys] + [float(n)], dtype=torch.float64,
+                               device=device if torch.distributed.get_backend() == "nccl" else "cpu")
+            torch.distributed.all_reduce(tot)
+            sums, n = dict(zip(keys, tot[:-1].tolist())), tot[-1].item()
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"]}
         row.update({f"train_{k}": v / n for k, v in sums.items()})
         if val_ds is not None:
-            res_val = predict_dataset(model, val_ds, task, device, cfg.eval_batch_size)
+            res_val = _predict(model, val_ds, task, device, cfg.eval_batch_size, info)
             mv = _metrics(res_val)
             row.update({"val_srcc": mv["srcc"], "val_mse": mv["mse"]})
-        res_test = predict_dataset(model, test_ds, task, device, cfg.eval_batch_size)
+        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info)
         mt = _metrics(res_test)
         row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"],
                     "center_gap": res_test["center_gap"], "epoch_s": time.time() - t0})
         rows.append(row)
+        # every rank holds the same gathered metrics, so they agree on the best epochs; rank 0 writes
         if mt["srcc"] > best["test"]["srcc"]:
             best["test"].update(srcc=mt["srcc"], epoch=epoch + 1, res=res_test, mse=mt["mse"])
-            save_model(ckpt_dir / "best_test.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "best_test"})
+            if main:
+                save_model(ckpt_dir / "best_test.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "best_test"})
         if val_ds is not None and row["val_srcc"] > best["val"]["srcc"]:
             best["val"].update(srcc=row["val_srcc"], epoch=epoch + 1, res=res_test, test_srcc=mt["srcc"], mse=mt["mse"])
-            save_model(ckpt_dir / "best_val.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "best_val"})
-        save_model(ckpt_dir / "last.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "last"})
-        _write_csv(out_dir / "metrics.csv", rows)
-        save_trainer_state(state_path, {
-            "epoch": epoch + 1,
-            "optimizer": opt.state_dict(),
-            "scheduler": sched.state_dict(),
-            "torch_rng": torch.get_rng_state(),
-            "rows": json.dumps(rows),
-            "best": json.dumps(best, default=_jsonable),
-        })
-        with open(out_dir / "train.log", "a") as f:
-            f.write(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()) + "\n")
+            if main:
+                save_model(ckpt_dir / "best_val.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "best_val"})
+        if main:
+            save_model(ckpt_dir / "last.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "last"})
+            _write_csv(out_dir / "metrics.csv", rows)
+            save_trainer_state(state_path, {
+                "epoch": epoch + 1,
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "rows": json.dumps(rows),
+                "best": json.dumps(best, default=_jsonable),
+            })
+            with open(out_dir / "train.log", "a") as f:
+                f.write(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()) + "\n")
         bar.set_postfix(loss=f"{row['train_total']:.4f}", test_rho=f"{mt['srcc']:.3f}")
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1)
     bar.close()
 
     if res_test is None:  # resumed a finished run: re-evaluate the last checkpoint
-        res_test = predict_dataset(model, test_ds, task, device, cfg.eval_batch_size)
+        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info)
     last = _metrics(res_test)
-    _write_predictions(out_dir / "predictions.csv", res_test, best)
-    _plot_curve(out_dir / "learning_curve.png", rows)
+    if main:
+        _write_predictions(out_dir / "predictions.csv", res_test, best)
+        _plot_curve(out_dir / "learning_curve.png", rows)
     summary = {
         "task": task.name,
         "model": cfg.model,
@@ -403,7 +520,9 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             "test_mse": "last epoch, in score points",
         },
     }
-    atomic_write_json(out_dir / "summary.json", summary)
+    if main:
+        atomic_write_json(out_dir / "summary.json", summary)
+    ddist.barrier()  # every rank returns once the run folder is complete
     return summary
 
 
