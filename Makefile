@@ -22,7 +22,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/lmac demo --out demo_out
 
+# tests/test_report_browser.py opens report.html in headless chromium; installed here when missing
+# (root, or sudo without a password), else that test is skipped with the reason.
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); echo "installing chromium (apt-get) for the report browser test"; \
+	  ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium ) >/dev/null 2>&1 \
+	  || echo "chromium could not be installed: tests/test_report_browser.py will be skipped"; }
 	$(BIN)/python -m pytest -q
 
 clean:

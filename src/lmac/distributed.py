@@ -61,7 +61,8 @@ def init_from_env(device: str = "auto", backend: str | None = None, timeout: tim
     """Join the torchrun job described by the environment, if WORLD_SIZE > 1.
 
     `backend` None: NCCL when `device` resolves to CUDA, else gloo. With CUDA present each rank
-    uses GPU LOCAL_RANK (torch.cuda.set_device), so `cuda`/`auto` mean "this rank's GPU"."""
+    uses GPU LOCAL_RANK (modulo the GPU count, for gloo jobs), set with torch.cuda.set_device, so
+    `cuda`/`auto` mean "this rank's GPU"."""
     if env_world_size() <= 1:
         return DistInfo()
     if dist.is_initialized():
@@ -71,13 +72,14 @@ def init_from_env(device: str = "auto", backend: str | None = None, timeout: tim
             raise RuntimeError(f"WORLD_SIZE is {env_world_size()} but {key} is not set; start the job with torchrun")
     local_rank = int(os.environ["LOCAL_RANK"])
     wants_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-    if torch.cuda.is_available():
-        if local_rank >= torch.cuda.device_count():
-            raise RuntimeError(f"LOCAL_RANK {local_rank} but this machine has {torch.cuda.device_count()} GPU(s); "
-                               f"use --nproc-per-node <= {torch.cuda.device_count()}")
-        torch.cuda.set_device(local_rank)
     if backend is None:
         backend = "nccl" if wants_cuda else "gloo"
+    if torch.cuda.is_available():
+        n_gpus = torch.cuda.device_count()
+        if backend == "nccl" and local_rank >= n_gpus:  # NCCL cannot run two ranks on one GPU
+            raise RuntimeError(f"LOCAL_RANK {local_rank} but this machine has {n_gpus} GPU(s); "
+                               f"use --nproc-per-node <= {n_gpus} (or --device cpu)")
+        torch.cuda.set_device(local_rank % n_gpus)  # extraction/benchmark ranks may share a GPU
     kwargs = {"timeout": timeout} if timeout is not None else {}
     if backend == "nccl":
         kwargs["device_id"] = torch.device("cuda", local_rank)

@@ -181,6 +181,8 @@ _SPAN = {"center_s": _NUM, "start_s": _NUM, "end_s": _NUM, "center_segment": _NU
 
 
 def _check_keys(obj, spec: dict, where: str, errors: list) -> bool:
+    """Append problems of `obj` against {key: type} to `errors`; True when there were none."""
+    n = len(errors)
     if not isinstance(obj, dict):
         errors.append(f"{where}: expected an object, got {type(obj).__name__}")
         return False
@@ -194,7 +196,7 @@ def _check_keys(obj, spec: dict, where: str, errors: list) -> bool:
     extra = sorted(set(obj) - set(spec))
     if extra:
         errors.append(f"{where}: unknown key(s) {extra}")
-    return not errors
+    return len(errors) == n
 
 
 def prediction_errors(d: dict, tol: float = 1e-4) -> list[str]:
@@ -203,6 +205,9 @@ def prediction_errors(d: dict, tol: float = 1e-4) -> list[str]:
     to the weighted stage scores, one attention row per stage and segment summing to 1."""
     errors: list[str] = []
     if not _check_keys(d, _TOP, "prediction", errors):
+        if isinstance(d, dict) and isinstance(d.get("stages"), list):  # still report what is wrong in the stages
+            for i, s in enumerate(d["stages"]):
+                _check_keys(s, _STAGE, f"stages[{i}]", errors)
         return errors
     if d["schema"] != SCHEMA or d["version"] != SCHEMA_VERSION:
         errors.append(f"prediction: schema {d['schema']!r} v{d['version']}, expected {SCHEMA!r} v{SCHEMA_VERSION}")
@@ -219,8 +224,7 @@ def prediction_errors(d: dict, tol: float = 1e-4) -> list[str]:
     stages = d["stages"]
     for i, s in enumerate(stages):
         where = f"stages[{i}]"
-        if not _check_keys(s, _STAGE, where, errs := []):
-            errors += errs
+        if not _check_keys(s, _STAGE, where, errors):
             continue
         if s["index"] != i + 1:
             errors.append(f"{where}: index {s['index']}, expected {i + 1}")
@@ -228,11 +232,10 @@ def prediction_errors(d: dict, tol: float = 1e-4) -> list[str]:
         if sorted(s["modalities"]) != sorted(mods):
             errors.append(f"{where}: modalities {sorted(s['modalities'])}, expected {sorted(mods)}")
         for m, sp in s["modalities"].items():
-            if _check_keys(sp, _SPAN, f"{where}.{m}", errs := []):
+            if _check_keys(sp, _SPAN, f"{where}.{m}", errors):
                 span_ok(sp, f"{where}.{m}")
                 if not 1 - tol <= sp["center_segment"] <= T + tol:
                     errors.append(f"{where}.{m}: centre segment {sp['center_segment']} outside 1..{T}")
-            errors += errs
     if errors:
         return errors
     if stages:
@@ -322,6 +325,8 @@ def feature_mismatch(run_info: dict, run_dims: dict, info: dict, dims: dict) -> 
                 diffs.append(f"{m} extractor {fe.get('extractor')!r} (run: {re_.get('extractor')!r})")
             elif re_ and fe and _sha(re_) != _sha(fe):
                 diffs.append(f"{m} weights sha256 {str(_sha(fe))[:12]} (run: {str(_sha(re_))[:12]})")
+            elif re_ and fe and re_.get("settings") != fe.get("settings"):
+                diffs.append(f"{m} extractor settings {fe.get('settings')!r} (run: {re_.get('settings')!r})")
     return diffs
 
 
@@ -465,7 +470,9 @@ class Predictor:
         if cache_dir is None:
             with tempfile.TemporaryDirectory(prefix="lmac-predict-") as tmp:
                 feat = self.extract(video, tmp, allow_silent)
-                return self.predict_features(feat, source=str(video))
+                pred = self.predict_features(feat, source=str(video))
+                pred.features = ""  # the temporary folder is gone
+                return pred
         feat = self.extract(video, Path(cache_dir), allow_silent)
         return self.predict_features(feat, source=str(video))
 

@@ -141,7 +141,7 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     filler = rng.integers(0, len(world.filler_looks), T)
     z_rgb[:, 24:40] = world.filler_looks[filler]
     z_rgb[:, 40] = rng.normal(0, 0.6, T)
-    z_flow[:, 8] = 0.4
+    z_flow[:, 8] = 0.3  # motion energy of transitions
     ft = rng.uniform(0, 1, T)[:, None]
     z_flow[:, 9 : 9 + cfg.beat_dim] = ft * beats + np.sqrt(1 - ft**2) * rng.standard_normal((T, cfg.beat_dim))
     for el in elements:
@@ -151,7 +151,7 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
         z_rgb[sl, 40] = 8.0 * (el["quality"] - 0.5)
         value = table["value"][el["type"]]
         z_rgb[sl, 42] = 3.0 * (value - 1.9)  # harder elements look bigger: amplitude, rotations, throws
-        z_flow[sl, 8] = 0.5 + 0.3 * value  # ... and move more
+        z_flow[sl, 8] = 2.0 + 0.5 * value  # key elements are the high-motion moments; harder ones move more
         s = el["timing"]
         z_flow[sl, 9 : 9 + cfg.beat_dim] = s * beats[sl] + np.sqrt(1 - s**2) * rng.standard_normal((n, cfg.beat_dim))
     z_flow[:, 9 : 9 + cfg.beat_dim] *= 2.5 * flow_gain

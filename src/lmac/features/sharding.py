@@ -52,12 +52,13 @@ def merge_summaries(parts: list):
     return out
 
 
-def _rank_device(device: str, local_rank: int) -> str:
-    """`auto`/`cuda` -> this rank's GPU when CUDA is present; an explicit `cuda:N` or `cpu` is kept."""
+def _rank_device(device: str) -> str:
+    """`auto`/`cuda` -> this rank's GPU (set by lmac.distributed.init_from_env) when CUDA is
+    present; an explicit `cuda:N` or `cpu` is kept."""
     import torch
 
     if device in ("auto", "cuda") and torch.cuda.is_available():
-        return f"cuda:{local_rank}"
+        return f"cuda:{torch.cuda.current_device()}"
     return device
 
 
@@ -79,7 +80,7 @@ def run_extraction(inputs, out_dir, **kwargs):
                 error = e
         ddist.raise_if_any_failed(error)
         mine = ddist.broadcast_object(shares)[d.rank]
-        kwargs["device"] = _rank_device(kwargs.get("device", "auto"), d.local_rank)
+        kwargs["device"] = _rank_device(kwargs.get("device", "auto"))
         if not d.is_main:
             kwargs["progress"] = False
         if kwargs.get("log") is None:

@@ -90,7 +90,7 @@ def render_html(pred, png: bytes | None = None) -> str:
         legend = ", ".join(f"{e(m)} {MARKERS.get(m, 'circle')}" for m in mods)
         parts.append(
             "<h2>Where the model looked</h2>"
-            f"<figure>{timeline_svg(pred)}<figcaption>Top row: each stage's time (band) and score, with a mark at "
+            f"<figure>{timeline_svg(pred)}<figcaption>Top lanes, one per stage: its time (bar, thick line at the centre) and score, with a mark at "
             f"each modality's attention centre ({legend}); marks close together mean the modalities (motion and "
             f"music) peaked together. Rows below: each modality's attention over the video, one curve per stage "
             f"(dashed line: its centre). Hover a stage to pick it out.</figcaption></figure>"

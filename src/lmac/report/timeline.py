@@ -1,10 +1,10 @@
 """The attention timeline of one prediction, drawn twice: as inline SVG (for report.html) and as a
 PNG (matplotlib Agg, no pyplot state).
 
-Rows, top to bottom: `fused` (each stage's fused span as a band labelled with its score, and tick
-marks at every modality's attention centre, so a glance shows whether motion and music peaked
+Rows, top to bottom: one lane per stage (its fused span as a bar, labelled with its score, with
+a mark at each modality's attention centre, so a glance shows whether motion and music peaked
 together), then one row per modality: the attention of each stage over the video's seconds (last
-decoder layer, one curve per stage) over a light band of that modality's span.
+decoder layer, one curve per stage, a dashed line at its centre).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import html
 import numpy as np
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-MARKERS = {"rgb": "circle", "flow": "triangle", "audio": "square"}  # centre ticks in the fused row
+MARKERS = {"rgb": "circle", "flow": "triangle", "audio": "square"}  # centre marks in the stage lanes
 _MPL_MARKERS = {"circle": "o", "triangle": "^", "square": "s"}
 
 
@@ -131,34 +131,32 @@ def timeline_png(pred, dpi: int = 110) -> bytes:
     from matplotlib.figure import Figure
 
     mods = list(pred.modalities)
-    fig = Figure(figsize=(10, 1.2 + 1.15 * (len(mods) + 1)), dpi=dpi)
+    K = len(pred.stages)
+    fig = Figure(figsize=(10, 1.3 + 0.28 * K + 1.1 * len(mods)), dpi=dpi)
     FigureCanvasAgg(fig)
-    axes = fig.subplots(len(mods) + 1, 1, sharex=True, gridspec_kw={"height_ratios": [0.8] + [1] * len(mods)})
+    axes = fig.subplots(len(mods) + 1, 1, sharex=True, gridspec_kw={"height_ratios": [0.28 * K + 0.2] + [1.1] * len(mods)})
     dur = max(pred.duration_s, 1e-6)
     ax = axes[0]
-    for s in pred.stages:
-        c = stage_color(s.index)
-        ax.axvspan(s.start_s, s.end_s, color=c, alpha=0.28)
-        ax.axvline(s.center_s, color=c, lw=2)
-        ax.text(s.center_s, 0.92, f" S{s.index} {s.score:.1f}", va="top", fontsize=8, transform=ax.get_xaxis_transform())
+    for s in pred.stages:  # one lane per stage, top to bottom
+        c, y = stage_color(s.index), K - s.index
+        ax.barh(y, s.end_s - s.start_s, left=s.start_s, height=0.75, color=c, alpha=0.3, edgecolor=c)
+        ax.plot([s.center_s, s.center_s], [y - 0.375, y + 0.375], color=c, lw=2.5)
         for m in mods:
-            ax.plot([s.modalities[m].center_s], [0.2], marker=_MPL_MARKERS[MARKERS.get(m, "circle")], color=c,
-                    mec="#222", mew=0.6, ms=6, transform=ax.get_xaxis_transform(), clip_on=False)
-    ax.set_yticks([])
-    ax.set_ylabel("fused", rotation=0, ha="right", va="center")
+            ax.plot([s.modalities[m].center_s], [y], marker=_MPL_MARKERS[MARKERS.get(m, "circle")], mfc="white",
+                    mec="#222", mew=1, ms=6, ls="none")
+    ax.set_yticks([K - s.index for s in pred.stages], [f"S{s.index} {s.score:.1f}" for s in pred.stages], fontsize=8)
+    ax.set_ylim(-0.6, K - 0.4)
     ts = segment_times(pred)
     for ax, m in zip(axes[1:], mods):
         a = np.asarray(pred.attention[m], dtype=np.float64)
         for s in pred.stages:
             c = stage_color(s.index)
-            sp = s.modalities[m]
-            ax.axvspan(sp.start_s, sp.end_s, color=c, alpha=0.08)
             if len(ts) > 1:
                 ax.plot(ts, a[s.index - 1], color=c, lw=1.5)
-                ax.fill_between(ts, 0, a[s.index - 1], color=c, alpha=0.15)
+                ax.fill_between(ts, 0, a[s.index - 1], color=c, alpha=0.06)
             else:
                 ax.bar(ts, a[s.index - 1], width=pred.segment_s, color=c, alpha=0.3)
-            ax.axvline(sp.center_s, color=c, ls="--", lw=1)
+            ax.axvline(s.modalities[m].center_s, color=c, ls="--", lw=1)
         ax.set_ylim(0, max(float(a.max()), 1e-6) * 1.1)
         ax.set_yticks([])
         ax.set_ylabel(m, rotation=0, ha="right", va="center")
