@@ -129,7 +129,8 @@ def make_run(work: Path) -> Path:
     (work / "labels" / "test.txt").write_text(hdr + rows)
     cfg = TrainConfig(task="rg_ball", model="lmac", features=str(work / "train_feats"), labels=str(work / "labels"),
                       epochs=1, batch_size=4, val_fraction=0.0, progress=False, device="cpu")
-    train(cfg, run, log=lambda m: None)
+    with torch.enable_grad():
+        train(cfg, run, log=lambda m: None)
     return run
 
 

@@ -146,7 +146,7 @@ def test_two_process_training_matches_one_process(tiny_synth, single_run, tmp_pa
     # an error found by rank 0 (the run folder exists) stops every rank with the message, no hang
     res = torchrun(["train", *_flags(tiny_synth), "--out", str(out)], timeout=90, check=False)
     assert res.returncode != 0
-    assert res.stderr.count("already holds a run; use --resume") == 2, res.stderr[-3000:]
+    assert res.stderr.count("already holds a run; use --resume") >= 2, res.stderr[-3000:]  # from both ranks
 
 
 def test_two_process_resume_of_an_interrupted_run(tiny_synth, single_run, tmp_path):

@@ -53,7 +53,8 @@ def offline_run(tmp_path_factory):
     cfg = TrainConfig(task="rg_ball", model="lmac", model_args={"d_model": 32, "d_ffn": 64, "num_heads": 4},
                       features=str(d / "feats"), labels=str(d / "labels"), epochs=2, batch_size=4, window=8,
                       val_fraction=0.0, progress=False, device="cpu")
-    train(cfg, d / "run", log=lambda m: None)
+    with torch.enable_grad():  # robust to a test before this one leaving autograd off (run_extraction does)
+        train(cfg, d / "run", log=lambda m: None)
     return d / "run"
 
 
@@ -271,12 +272,15 @@ def test_bad_videos_are_reported_and_skipped(scored, offline_run, music_clip, tm
 def test_run_without_extraction_recipe(tiny_synth, tmp_path, capsys):
     """A run trained on features of unknown provenance (synthetic) cannot score a video, but scores
     features of the right dims; a model without stages gives a score and an empty stage list."""
+    import torch
+
     from lmac.config import TrainConfig
     from lmac.training.trainer import train
 
     cfg = TrainConfig(task="rg_hoop", model="concat", features=str(tiny_synth / "features"), labels=str(tiny_synth),
                       epochs=1, batch_size=8, window=16, progress=False, device="cpu")
-    train(cfg, tmp_path / "run", log=lambda m: None)
+    with torch.enable_grad():  # see offline_run
+        train(cfg, tmp_path / "run", log=lambda m: None)
     rc = main(["predict", str(tmp_path / "x.mp4"), "--run", str(tmp_path / "run"), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 1 and "not made by `lmac extract`" in err and "--features" in err

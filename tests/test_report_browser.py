@@ -167,6 +167,8 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reports(tiny_synth, tmp_path_factory):
     """Reports of a trained LMAC-Net run (stages, timeline) and of a stage-less baseline."""
+    import torch
+
     from lmac.config import TrainConfig
     from lmac.data.features import NativeStore
     from lmac.training.trainer import train
@@ -176,7 +178,8 @@ def reports(tiny_synth, tmp_path_factory):
     for model, args in (("lmac", {"d_model": 32, "d_ffn": 64, "num_heads": 4}), ("concat", {})):
         cfg = TrainConfig(task="rg_hoop", model=model, model_args=args, features=str(tiny_synth / "features"),
                           labels=str(tiny_synth), epochs=2, batch_size=8, window=16, progress=False, device="cpu")
-        train(cfg, d / f"run-{model}", log=lambda m: None)
+        with torch.enable_grad():  # robust to an earlier test leaving autograd off (run_extraction does)
+            train(cfg, d / f"run-{model}", log=lambda m: None)
         vid = sorted(i for i in NativeStore(tiny_synth / "features").ids() if i.startswith("Hoop"))[0]
         pred = lmac.load(d / f"run-{model}", device="cpu").predict_features(tiny_synth / "features", video_id=vid)
         pred.save(d / model)

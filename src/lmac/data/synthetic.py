@@ -80,6 +80,9 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     """One routine: returns (features per modality, label columns, ground truth)."""
     T = int(rng.integers(cfg.t_min, cfg.t_max + 1))
     skill = rng.standard_normal()
+    # musicality: how well this athlete and choreography fit the music, a routine-level trait
+    # only partly explained by skill (judges score artistry apart from technique)
+    musicality = rng.normal(0, 1.0)
     table = world.types[cls]
 
     # --- nuisance: never enters the score
@@ -108,7 +111,7 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
         start = int(rng.integers(lo, hi + 1))
         typ = int(rng.choice(cfg.n_types, p=p_type))
         quality = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))  # execution of this element
-        timing = float(_sigmoid(0.6 * skill + rng.normal(0, 1.2)))  # how well it keeps time with the music
+        timing = float(_sigmoid(0.6 * skill + musicality + rng.normal(0, 0.6)))  # keeps time with the music?
         elements.append({"start": start, "end": min(start + length, T), "type": typ, "quality": quality, "timing": timing})
 
     # --- the judges
@@ -174,6 +177,7 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     truth = {
         "T": T,
         "skill": float(skill),
+        "musicality": float(musicality),
         "elements": [{**el, "value": float(table["value"][el["type"]]), "dance": bool(table["dance"][el["type"]])} for el in elements],
         "drop_segment": drop_time,
     }
