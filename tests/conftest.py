@@ -20,6 +20,16 @@ def _no_network(monkeypatch):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _grad_enabled():
+    """Each test starts with autograd on, and a test that leaves it off fails loudly."""
+    import torch
+
+    torch.set_grad_enabled(True)
+    yield
+    assert torch.is_grad_enabled(), "the code under test left autograd switched off"
+
+
 @pytest.fixture(scope="session")
 def tiny_synth(tmp_path_factory):
     """A small synthetic benchmark (2 classes, 24/8 videos each, small dims), native layout."""

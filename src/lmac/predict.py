@@ -444,7 +444,7 @@ class Predictor:
         if target.exists():
             target.unlink()  # another file of that name, or the video changed: extract again
         messages = []
-        with torch.no_grad():  # run_extraction switches autograd off globally; this restores it on exit
+        with torch.no_grad():  # extraction needs no autograd
             summary = run_extraction(
                 [video], cache_dir, preset=self.preset, device=str(self.device), settings=settings, progress=False,
                 log=messages.append, extractors=self._get_extractors(),

@@ -250,7 +250,8 @@ def run_extraction(
 
     summary = ExtractSummary()
     seen: dict[str, Path] = {}
-    torch.set_grad_enabled(False)
+    grad_was = torch.is_grad_enabled()
+    torch.set_grad_enabled(False)  # restored in `finally`: a process may train after extracting
     bar = tqdm(total=len(videos), desc=f"extract {settings.preset}", unit="video", disable=not progress, file=sys.stderr)
     try:
         for i, path in enumerate(videos, 1):
@@ -288,5 +289,6 @@ def run_extraction(
                 summary.written.append(vid)
             bar.update(1)
     finally:
+        torch.set_grad_enabled(grad_was)
         bar.close()
     return summary
