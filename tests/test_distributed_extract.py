@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from lmac.data.features import NativeStore
 from lmac.features.sharding import deal_videos
