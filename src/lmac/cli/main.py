@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, KeyError, FileNotFoundError, FileExistsError, RuntimeError) as e:
         # Library errors carry one actionable line naming the file and the problem.
         if getattr(args, "debug", False) or __import__("os").environ.get("LMAC_DEBUG"):
             raise

@@ -60,7 +60,7 @@ def register(sub):
                        "(torchrun --nproc-per-node N -m lmac train ...) the ranks train it together with "
                        "DistributedDataParallel; --batch-size is the global batch. See docs/scaling.md.")
     add_train_options(p)
-    p.add_argument("--out", required=True, help="run folder to create (or to continue with --resume)")
+    p.add_argument("--out", help="run folder to create (or to continue with --resume); required unless --print-config")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     p.set_defaults(func=run)
@@ -75,6 +75,8 @@ def run(args) -> int:
     if args.print_config:
         print(dump_config(cfg), end="")
         return 0
+    if not args.out:
+        raise ValueError("--out is required: the run folder to create (or to continue with --resume)")
     if not cfg.features and not args.resume:
         raise ValueError("--features is required (a PAMFN package, GDLT folder or native folder)")
     # Under torchrun (WORLD_SIZE > 1) every rank joins the job and trains one model with DDP.

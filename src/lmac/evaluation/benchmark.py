@@ -72,6 +72,11 @@ def collect(out_dir) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(Path(out_dir).glob("runs/*/summary.json"))]
 
 
+def _cell(cell) -> str:
+    mean, std, n = cell
+    return f"{mean:.3f}" if n == 1 else f"{mean:.3f} ± {std:.3f}"
+
+
 def summarise(results: list[dict], models: list[str] | None = None) -> tuple[str, str, dict]:
     """Returns (markdown, csv text, nested numbers) for the results of a benchmark."""
     tasks = sorted({r["task"] for r in results}, key=lambda t: list(SUITES["rg"] + SUITES["fisv"]).index(t)
@@ -103,13 +108,13 @@ def summarise(results: list[dict], models: list[str] | None = None) -> tuple[str
     for proto, title in PROTOCOLS.items():
         if not any(table[(proto, m)] for m in models):
             continue
-        md.append(f"### Spearman rho, {title}\n")
+        md.append(f"### Spearman rho, {title} (mean ± std over seeds where there are several)\n")
         md.append("| model | " + " | ".join(names) + " |")
         md.append("|---" * (len(cols) + 1) + "|")
         for m in models:
             cells = table[(proto, m)]
             md.append(f"| {m} | " + " | ".join(
-                f"{cells[c][0]:.3f} ± {cells[c][1]:.3f}" if c in cells else "-" for c in cols) + " |")
+                _cell(cells[c]) if c in cells else "-" for c in cols) + " |")
         md.append("")
     mse_rows = []
     for m in models:

@@ -1,0 +1,64 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from lmac.cli.main import main
+from lmac.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_load_and_name_a_real_task_and_model(path):
+    from lmac.data.tasks import get_task
+    from lmac.models import list_models
+
+    cfg = load_config(path)
+    task = get_task(cfg.task)
+    assert cfg.model in list_models()
+    if cfg.task.startswith("rg"):
+        assert cfg.lr == pytest.approx(9e-4) and cfg.dropout == pytest.approx(0.1)
+    else:
+        assert cfg.lr == pytest.approx(9e-5) and cfg.dropout == pytest.approx(0.2)
+    assert cfg.window == task.window and cfg.batch_size == 32
+
+
+def test_config_errors_name_key_and_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("task: rg_ball\nlearning_rate: 0.1\n")
+    with pytest.raises(ValueError, match=r"bad.yaml: unknown config key\(s\) \['learning_rate'\]"):
+        load_config(bad)
+    bad.write_text("epochs: ten\n")
+    with pytest.raises(ValueError, match=r"bad.yaml: 'epochs' must be an integer"):
+        load_config(bad)
+
+
+def test_synth_train_benchmark_through_the_cli(tmp_path, capsys):
+    data = tmp_path / "synth"
+    assert main(["synth", str(data), "--train", "10", "--test", "6", "--classes", "Ball,Hoop", "--dims", "12,10,8",
+                 "--t-min", "16", "--t-max", "20", "--no-progress"]) == 0
+    run = tmp_path / "run"
+    assert main(["train", "--task", "hoop", "--model", "concat", "--features", str(data / "features"), "--labels",
+                 str(data), "--epochs", "2", "--batch-size", "4", "--window", "12", "--no-progress", "--device", "cpu",
+                 "--out", str(run)]) == 0
+    assert "test rho last" in capsys.readouterr().out
+    assert json.loads((run / "summary.json").read_text())["task"] == "rg_hoop"
+    # the same folder again is refused with one line, not a traceback
+    assert main(["train", "--task", "hoop", "--model", "concat", "--features", str(data / "features"), "--labels",
+                 str(data), "--epochs", "1", "--no-progress", "--out", str(run)]) == 1
+    assert "already holds a run" in capsys.readouterr().err
+    bench = tmp_path / "bench"
+    assert main(["benchmark", "--suite", "synth", "--tasks", "rg_ball,rg_hoop", "--models", "concat,concat_rgb",
+                 "--seeds", "0,1", "--features", str(data / "features"), "--labels", str(data), "--epochs", "1",
+                 "--batch-size", "4", "--window", "12", "--no-progress", "--out", str(bench)]) == 0
+    md = (bench / "results.md").read_text()
+    assert "| concat_rgb |" in md and "Fisher-z avg" in md and "best test epoch (peers' protocol)" in md
+    assert len(list((bench / "runs").iterdir())) == 8
+
+
+def test_missing_features_folder_is_one_line(tmp_path, capsys):
+    assert main(["train", "--task", "ball", "--features", str(tmp_path / "nope"), "--out", str(tmp_path / "r"),
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nope" in err[0]
