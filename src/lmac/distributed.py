@@ -88,8 +88,13 @@ def init_from_env(device: str = "auto", backend: str | None = None, timeout: tim
 
 
 def shutdown() -> None:
+    """Leave the job. Every rank first waits for the others: tearing gloo down while a peer is
+    still in a collective aborts that peer ("terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            dist.barrier()
+        finally:
+            dist.destroy_process_group()
 
 
 @contextlib.contextmanager
