@@ -41,6 +41,7 @@ class FeatureSequenceDataset(torch.utils.data.Dataset):
         self.seed = seed
         self.epoch = 0
         self.modalities = tuple(modalities or store.modalities)
+        self.feature_info = dict(getattr(store, "info", {}) or {})  # provenance from the store's manifest
         absent = [m for m in self.modalities if m not in store.modalities]
         if absent:
             raise FeatureDataError(f"features have modalities {list(store.modalities)}; {absent} requested")

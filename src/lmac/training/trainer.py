@@ -102,14 +102,14 @@ def build_model(cfg: TrainConfig, task: TaskSpec, dims: dict) -> torch.nn.Module
     return create_model(cfg.model, dims, **kwargs)
 
 
-def model_meta(cfg: TrainConfig, task: TaskSpec, model, dims) -> dict:
+def model_meta(cfg: TrainConfig, task: TaskSpec, model, dims, feature_info: dict) -> dict:
     return {
         "model": cfg.model,
         "model_config": dataclasses.asdict(model.config),
         "dims": dims,
         "task": task.name,
         "score_range": task.score_range,
-        "feature_info": getattr(_STORE_CACHE.get(next(iter(_STORE_CACHE), None)), "info", {}) if _STORE_CACHE else {},
+        "feature_info": feature_info,  # how the features were made (preset, extractors, weights): predict checks it
     }
 
 
@@ -329,7 +329,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     train_ds, val_ds, test_ds = prepare_data(cfg, task)
     dims = train_ds.dims
     model = build_model(cfg, task, dims).to(device)
-    meta = model_meta(cfg, task, model, dims)
+    meta = model_meta(cfg, task, model, dims, train_ds.feature_info)
     opt = _optimizer(model, cfg, lr)
     net = model  # what the training forward runs: the model itself, or its DDP wrapper
     if info.enabled:
