@@ -91,6 +91,18 @@ def _visible(folder: Path, pattern: str) -> list[Path]:
     return sorted(p for p in folder.glob(pattern) if not p.name.startswith(".") and p.is_file())
 
 
+class _FilePerVideoStore(FeatureStore):
+    """A store with one file per video; subclasses fill `_files` = {video_id: path}."""
+
+    _files: dict
+
+    def ids(self) -> list[str]:
+        return list(self._files)
+
+    def __contains__(self, video_id: str) -> bool:
+        return video_id in self._files
+
+
 # ----------------------------------------------------------------------------- native layout
 def _video_file(root: Path, video_id: str) -> Path:
     if not _SAFE_ID.match(video_id):
@@ -129,7 +141,7 @@ def read_native_meta(path) -> dict:
     return json.loads(md.get("meta", "{}"))
 
 
-class NativeStore(FeatureStore):
+class NativeStore(_FilePerVideoStore):
     layout = "native"
 
     def __init__(self, root):
@@ -175,11 +187,6 @@ class NativeStore(FeatureStore):
             m for m in self.dims if m not in MODALITIES
         )
 
-    def ids(self) -> list[str]:
-        return list(self._files)
-
-    def __contains__(self, video_id: str) -> bool:
-        return video_id in self._files
 
     def load(self, video_id: str) -> dict[str, np.ndarray]:
         from safetensors.numpy import load_file
@@ -324,7 +331,7 @@ def _gdlt_dir(root: Path) -> Path:
     raise FeatureDataError(f"{root}: no per-video .npy files found (GDLT layout: <video>.npy of shape (T, D))")
 
 
-class GdltStore(FeatureStore):
+class GdltStore(_FilePerVideoStore):
     layout = "gdlt"
     modalities = ("rgb",)
 
@@ -334,11 +341,6 @@ class GdltStore(FeatureStore):
         first = next(iter(self._files))
         self.dims = {"rgb": self.load(first)["rgb"].shape[1]}
 
-    def ids(self) -> list[str]:
-        return list(self._files)
-
-    def __contains__(self, video_id: str) -> bool:
-        return video_id in self._files
 
     def load(self, video_id: str) -> dict[str, np.ndarray]:
         path = self._files.get(video_id)
