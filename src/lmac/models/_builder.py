@@ -60,3 +60,15 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean over time of x (B, T, D) counting only mask==True segments -> (B, D)."""
     m = mask.to(x.dtype).unsqueeze(-1)  # (B, T, 1)
     return (x * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+def center_gap_per_video(out: dict) -> torch.Tensor | None:
+    """Mean |c[m,k] - c[m',k]| over queries k and modality pairs, per video (B,), in segments.
+
+    None when the model reports no attention centres or sees a single modality."""
+    centers = out.get("centers")
+    if not centers or len(centers) < 2:
+        return None
+    mods = list(centers)
+    gaps = [(centers[a] - centers[b]).abs().mean(-1) for i, a in enumerate(mods) for b in mods[i + 1 :]]
+    return torch.stack(gaps, 0).mean(0)  # (B,)

@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lmac.models._builder import MODELS, config_from_kwargs
+from lmac.models._builder import MODELS, center_gap_per_video, config_from_kwargs
 
 
 # ----------------------------------------------------------------------------------------------
@@ -221,13 +221,10 @@ def mean_center_gap(out: dict, mask: torch.Tensor | None = None) -> torch.Tensor
 
     0 for a single modality. `mask` is accepted for a uniform signature; the centres in `out` were
     computed with padding masked already. Use it to report how well the modalities align."""
-    centers = out["centers"]
-    first = next(iter(centers.values()))
-    pairs = list(itertools.combinations(list(centers), 2))
-    if not pairs:
-        return first.new_zeros(())
-    gaps = [(centers[a] - centers[b]).abs().mean() for a, b in pairs]  # each over (B, K)
-    return torch.stack(gaps).mean().detach()
+    per_video = center_gap_per_video(out)  # (B,) or None for one modality
+    if per_video is None:
+        return next(iter(out["centers"].values())).new_zeros(())
+    return per_video.mean().detach()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from lmac.data.labels import read_labels
 from lmac.data.tasks import TaskSpec, get_task
 from lmac.evaluation.metrics import mse_points, relative_l2, spearman
 from lmac.models import create_model, count_parameters
+from lmac.models._builder import center_gap_per_video
 from lmac.training.checkpoints import (
     load_model_state,
     load_trainer_state,
@@ -140,16 +141,6 @@ def _lr_lambda(total_steps: int, warmup_steps: int):
 
 
 # ----------------------------------------------------------------------------- evaluation
-def center_gap(out: dict, mask: torch.Tensor) -> torch.Tensor | None:
-    """Mean |c_m,k - c_m',k| over queries and modality pairs, per video (segments)."""
-    centers = out.get("centers")
-    if not centers or len(centers) < 2:
-        return None
-    mods = list(centers)
-    gaps = [(centers[a] - centers[b]).abs().mean(-1) for i, a in enumerate(mods) for b in mods[i + 1 :]]
-    return torch.stack(gaps, 0).mean(0)  # (B,)
-
-
 @torch.no_grad()
 def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16) -> dict:
     """Scores in points for every video of a dataset, with stage details when the model has them."""
@@ -166,7 +157,7 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
         if "stage_scores" in out:
             stage_scores.append(task.to_score(out["stage_scores"].float().cpu()))
             stage_weights.append(out["stage_weights"].float().cpu())
-        g = center_gap(out, mask)
+        g = center_gap_per_video(out)
         if g is not None:
             gaps.append(g.cpu())
     res = {"video_id": ids, "pred": torch.cat(pred).numpy(), "true": torch.cat(true).numpy()}
