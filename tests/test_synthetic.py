@@ -75,3 +75,44 @@ def test_score_depends_on_timing_not_only_on_what_rgb_shows(tmp_path):
     # identical latents but different nuisance would score the same (checked by construction);
     # here we check labels stay in RG's plausible range
     assert 0 <= y.min() and y.max() <= 30
+
+
+def _ridge_rho(A, y, B, yb, lam=10.0):
+    from scipy.stats import spearmanr
+
+    mu, sd = A.mean(0), A.std(0) + 1e-6
+    A, B = (A - mu) / sd, (B - mu) / sd
+    w = np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ (y - y.mean()))
+    return spearmanr(B @ w, yb).statistic
+
+
+def test_timing_is_read_from_the_music_at_the_elements_not_from_rgb_or_the_whole_routine(tmp_path):
+    """Timing shows as a relation in time: the music's highlight falls inside the element when the
+    athlete is on time. Audio read *at the elements* predicts timing; RGB (only via skill) and
+    audio averaged over the whole routine (where highlights always exist) do clearly worse."""
+    cfg = SynthConfig(seed=0, classes=("Ball",), n_train=300, n_test=100, t_min=40, t_max=44, n_elements=(3, 3),
+                      dims={"rgb": 64, "flow": 48, "audio": 48})  # latent-sized dims: nothing lost in projection
+    generate(tmp_path, cfg, progress=False)
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    store = NativeStore(tmp_path / "features")
+
+    def load(split):
+        at_el, whole, timing = {"rgb": [], "audio": []}, [], []
+        for r in read_rg_labels(tmp_path / f"{split}.txt"):
+            f, els = store.load(r.video_id), truth[r.video_id]["elements"]
+            idx = np.concatenate([np.arange(e["start"], e["end"]) for e in els])
+            for m in at_el:
+                at_el[m].append(f[m][idx].mean(0))
+            whole.append(f["audio"].mean(0))
+            timing.append(np.mean([e["timing"] for e in els]))
+            for e in els:  # the climax is off the highlight by max_offset * (1 - timing)
+                assert abs(e["climax"] - e["highlight"]) == pytest.approx(cfg.max_offset * (1 - e["timing"]), abs=1e-6)
+        return {m: np.array(v) for m, v in at_el.items()}, np.array(whole), np.array(timing)
+
+    (tr, tr_whole, t_tr), (te, te_whole, t_te) = load("train"), load("test")
+    audio_at_elements = _ridge_rho(tr["audio"], t_tr, te["audio"], t_te)
+    rgb_at_elements = _ridge_rho(tr["rgb"], t_tr, te["rgb"], t_te)
+    audio_whole = _ridge_rho(tr_whole, t_tr, te_whole, t_te)
+    assert audio_at_elements > 0.4
+    assert audio_at_elements > rgb_at_elements + 0.1
+    assert audio_at_elements > audio_whole + 0.2

@@ -10,8 +10,10 @@ problem, built from what judges reward (see docs/synthetic.md for the full proce
   as the RG code of points requires.
 * **Execution** (E) loses points for poorly executed elements (visible in RGB only while the
   element lasts; transitions show the same cue with random, unscored quality) and for
-  **artistry**: movement accents (flow) that do not keep time with the music accents (audio)
-  during the elements. Timing is a relation between two modalities: neither shows it alone.
+  **artistry**: each element's climax is choreographed onto a highlight of the music; an athlete
+  with poor timing lands it early or late. The movement accent (flow) lands where it lands, the
+  highlight (audio) is where it should have been: timing is a relation between two modalities at
+  the same moments, and neither shows it alone.
 * **Penalties** (P) for apparatus drops, visible as events in RGB and flow.
 * **Nuisance**: athlete appearance, camera (RGB offset, flow gain), music style and tempo change
   the features but never the score. A latent skill makes D, execution and timing correlated,
@@ -46,7 +48,9 @@ class SynthConfig:
     dims: dict = field(default_factory=lambda: {"rgb": 1024, "flow": 1024, "audio": 768})
     n_elements: tuple = (4, 6)  # key elements per routine, inclusive range
     n_types: int = 16  # element types per apparatus
-    beat_dim: int = 4  # accents per segment (half-beats in 1.28 s)
+    beat_dim: int = 4  # dims of the music's rhythm pattern (texture, not scored)
+    max_offset: float = 2.5  # segments an athlete with timing 0 lands from the music's highlight
+    accent_width: float = 0.8  # segments: spread of a movement accent around the climax
     feature_noise: float = 0.5  # isotropic noise added in feature space
     latent_noise: float = 0.3  # noise added to every latent before projection
 
@@ -91,7 +95,8 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     flow_gain = float(np.exp(rng.normal(0, 0.25)))
     style = rng.standard_normal(12)
 
-    # --- the music: a rhythm pattern of accents per phrase (3-6 segments), changing between phrases
+    # --- the music: a rhythm pattern per phrase (3-6 segments), changing between phrases; it
+    # gives the music its texture but says nothing about the score
     beats = np.zeros((T, cfg.beat_dim))
     t = 0
     while t < T:
@@ -99,20 +104,28 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
         beats[t : t + n] = rng.choice([-1.0, 1.0], size=cfg.beat_dim)
         t += n
 
-    # --- key elements at unknown times, one per slot of the timeline, in temporal order
+    # --- key elements, one per slot of the timeline, in temporal order. The choreography puts each
+    # element's climax (throw, catch, leap) on a highlight of the music; how far the athlete's
+    # actual climax lands from it depends on the athlete's timing.
     n_el = int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1))
-    edges = np.linspace(1, T - 1, n_el + 1).astype(int)
+    edges = np.linspace(1, T - 1, n_el + 1)
     logits = skill * 0.8 * (table["value"] - table["value"].mean()) / table["value"].std()
     p_type = np.exp(logits) / np.exp(logits).sum()  # skilled athletes attempt harder elements
     elements = []
     for e in range(n_el):
         length = int(rng.integers(2, 5))
-        lo, hi = edges[e], max(edges[e], edges[e + 1] - length)
-        start = int(rng.integers(lo, hi + 1))
+        margin = cfg.max_offset + length / 2
+        lo, hi = edges[e] + margin, max(edges[e] + margin, edges[e + 1] - margin)
+        highlight = int(np.clip(round(rng.uniform(lo, hi)), 0, T - 1))  # where the music says "now"
         typ = int(rng.choice(cfg.n_types, p=p_type))
         quality = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))  # execution of this element
         timing = float(_sigmoid(0.6 * skill + musicality + rng.normal(0, 0.6)))  # keeps time with the music?
-        elements.append({"start": start, "end": min(start + length, T), "type": typ, "quality": quality, "timing": timing})
+        offset = float(rng.choice([-1.0, 1.0]) * cfg.max_offset * (1.0 - timing))  # early or late, in segments
+        # at default sizes the slot margin keeps the climax inside its slot; tiny test routines clip it
+        climax = float(np.clip(highlight + offset, edges[e] + length / 2, max(edges[e] + length / 2, edges[e + 1] - length / 2)))
+        start = int(np.clip(round(climax - length / 2), 0, T - 1))
+        elements.append({"start": start, "end": min(start + length, T), "type": typ, "quality": quality,
+                         "timing": timing, "highlight": highlight, "climax": climax})
 
     # --- the judges
     credit = [
@@ -140,31 +153,33 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     z_flow[:, 0:8] = camera
     z_audio[:, 0:12] = style
     z_audio[:, 12 : 12 + cfg.beat_dim] = 2.5 * beats
-    # transitions: unscored movements with random quality and timing
+    A = 12 + cfg.beat_dim  # music highlights (an accent that stands out of the phrase: a crash, a hit)
+    for el in elements:
+        z_audio[el["highlight"], A : A + 3] = 3.0
+    # transitions: unscored movements with random quality; movement accents now and then
     filler = rng.integers(0, len(world.filler_looks), T)
     z_rgb[:, 24:40] = world.filler_looks[filler]
     z_rgb[:, 40] = rng.normal(0, 0.6, T)
     z_flow[:, 8] = 0.3  # motion energy of transitions
-    ft = rng.uniform(0, 1, T)[:, None]
-    z_flow[:, 9 : 9 + cfg.beat_dim] = ft * beats + np.sqrt(1 - ft**2) * rng.standard_normal((T, cfg.beat_dim))
+    accent = np.where(rng.random(T) < 0.15, rng.uniform(0.5, 1.5, T), 0.0)  # small accents of transitions
+    t = np.arange(T)
     for el in elements:
         sl = slice(el["start"], el["end"])
-        n = el["end"] - el["start"]
         z_rgb[sl, 24:40] = 2.0 * table["look"][el["type"]]
         z_rgb[sl, 40] = 8.0 * (el["quality"] - 0.5)
         value = table["value"][el["type"]]
         z_rgb[sl, 42] = 3.0 * (value - 1.9)  # harder elements look bigger: amplitude, rotations, throws
         z_flow[sl, 8] = 2.0 + 0.5 * value  # key elements are the high-motion moments; harder ones move more
-        s = el["timing"]
-        z_flow[sl, 9 : 9 + cfg.beat_dim] = s * beats[sl] + np.sqrt(1 - s**2) * rng.standard_normal((n, cfg.beat_dim))
-    z_flow[:, 9 : 9 + cfg.beat_dim] *= 2.5 * flow_gain
-    z_flow[:, 8] *= flow_gain
+        # the movement accent of the climax: a burst of motion centred on the (real-valued) climax time
+        accent = np.maximum(accent, 3.0 * np.exp(-((t - el["climax"]) ** 2) / (2 * cfg.accent_width**2)))
+    z_flow[:, 9:12] = accent[:, None]
+    z_flow[:, 8:12] *= flow_gain
     if drop_time is not None:
         z_rgb[drop_time, 41] = 3.0
-        z_flow[drop_time, 9 + cfg.beat_dim] = 3.0
+        z_flow[drop_time, 12] = 3.0
     z_rgb[:, 43:] = rng.standard_normal((T, LATENT["rgb"] - 43))
-    z_flow[:, 10 + cfg.beat_dim :] = rng.standard_normal((T, LATENT["flow"] - 10 - cfg.beat_dim))
-    z_audio[:, 12 + cfg.beat_dim :] = rng.standard_normal((T, LATENT["audio"] - 12 - cfg.beat_dim))
+    z_flow[:, 13:] = rng.standard_normal((T, LATENT["flow"] - 13))
+    z_audio[:, A + 3 :] = rng.standard_normal((T, LATENT["audio"] - A - 3))
 
     feats = {}
     for m, z in (("rgb", z_rgb), ("flow", z_flow), ("audio", z_audio)):

@@ -128,11 +128,14 @@ class QueryDecoder(nn.Module):
     def __init__(self, in_dim: int, config: "LMACConfig"):
         super().__init__()
         self.queries = nn.Embedding(config.num_queries, config.d_model)  # q_k
+        # optional LayerNorm of the input segment features (as the concat baseline does) [ours]
+        self.input_norm = nn.LayerNorm(in_dim) if config.input_norm else nn.Identity()
         sa = {"first": lambda i: i == 0, "all": lambda i: True, "none": lambda i: False}[config.self_attn_layers]
         self.layers = nn.ModuleList(QueryDecoderLayer(in_dim, config, self_attn=sa(i)) for i in range(config.num_layers))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor):
         B = x.shape[0]
+        x = self.input_norm(x)
         q = self.queries.weight.unsqueeze(0).expand(B, -1, -1)  # (B, K, d)
         p = torch.zeros_like(q)  # (B, K, d)
         alphas = []
@@ -243,6 +246,7 @@ class LMACConfig:
     tau_init: float = 0.07  # initial temperature of the cross-attention [TPT]
     learn_tau: bool = True  # tau is learnable [TPT]
     dropout: float = 0.1  # [paper: 0.1 RG, 0.2 Fis-V]
+    input_norm: bool = False  # LayerNorm on each modality's input features before its decoder [ours]
     pos_encoding: str = "none"  # none|sine: add a sinusoidal encoding of t to the keys [ours; neither the paper
     # nor TPT has one, so queries find their stage by content alone -- see docs/model.md]
     # --- scoring
