@@ -186,6 +186,8 @@ def test_lmac_stage_weights_and_centres(name):
         dict(num_layers=1, num_queries=3, d_model=32, d_ffn=64, num_heads=4),
         dict(normalize_by_length=False),
         dict(pos_encoding="sine"),
+        dict(attention="joint"),
+        dict(input_norm=True),
     ],
     ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()),
 )
@@ -248,3 +250,39 @@ def test_single_modality_variant_ignores_other_features():
     assert model.modalities == ("audio",)
     feats, mask = _batch({"audio": 768, "rgb": 8})
     assert model(feats, mask)["score"].shape == (3,)
+
+
+def _shuffle_time(x, mask, g):
+    """Permute each video's real segments in time (padding stays at the end)."""
+    x = x.clone()
+    for b in range(x.shape[0]):
+        n = int(mask[b].sum())
+        x[b, :n] = x[b, torch.randperm(n, generator=g)]
+    return x
+
+
+@pytest.mark.parametrize("opts,blind", [({}, True), (dict(pos_encoding="sine"), False), (dict(attention="joint"), False)],
+                         ids=["paper", "sine", "joint"])
+def test_lmac_as_specified_cannot_see_when_one_modality_happens_relative_to_another(opts, blind):
+    """Without positions, each branch is a function of the *set* of its segments: shuffling the
+    audio in time (destroying any movement-music alignment) leaves LMAC-Net's score unchanged.
+    This is why the consistency loss can align attention centres in training but the score cannot
+    read cross-modal timing. A positional encoding or joint attention removes the blindness."""
+    torch.manual_seed(0)
+    model = create_model("lmac", DIMS["small3"], **opts).eval()
+    feats, mask = _batch(DIMS["small3"])
+    shuffled = {**feats, "audio": _shuffle_time(feats["audio"], mask, torch.Generator().manual_seed(1))}
+    with torch.no_grad():
+        a, b = model(feats, mask)["score"], model(shuffled, mask)["score"]
+    assert torch.allclose(a, b, atol=1e-6) == blind
+
+
+def test_joint_attention_gives_every_modality_the_same_map():
+    torch.manual_seed(0)
+    model = create_model("lmac_joint", DIMS["small3"]).eval()
+    feats, mask = _batch(DIMS["small3"])
+    out = model(feats, mask)
+    maps = list(out["attn"].values())
+    assert all(torch.equal(maps[0], m) for m in maps[1:])
+    assert torch.allclose(maps[0].sum(-1), torch.ones(3, model.config.num_queries))
+    assert float(mean_center_gap(out, mask)) == 0.0

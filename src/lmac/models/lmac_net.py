@@ -67,14 +67,17 @@ class TemporalCrossAttention(nn.Module):
 
         self.pos_encoding = config.pos_encoding
 
-    def forward(self, x: torch.Tensor, p_plus_q: torch.Tensor, mask: torch.Tensor):
+    def logits_and_values(self, x: torch.Tensor, p_plus_q: torch.Tensor, mask: torch.Tensor):
         k = self.key(x)  # (B, T, d)
         if self.pos_encoding == "sine":  # optional (not in the paper): keys also say *when*, as DETR
             k = k + sinusoidal_positions(x.shape[1], self.d, x.device, k.dtype)  # + (T, d)
-        v = self.value(x)  # (B, T, d)
         q = self.query(p_plus_q)  # (B, K, d)
         logits = (q @ k.transpose(1, 2)) / (self.d * self.log_tau.exp())  # (B, K, T)
         logits = logits.masked_fill(~mask[:, None, :], float("-inf"))  # padding -> -inf
+        return logits, self.value(x)  # (B, K, T), (B, T, d)
+
+    def forward(self, x: torch.Tensor, p_plus_q: torch.Tensor, mask: torch.Tensor):
+        logits, v = self.logits_and_values(x, p_plus_q, mask)
         alpha = logits.softmax(dim=-1)  # (B, K, T), rows sum to 1 over real segments
         return alpha @ v, alpha  # (B, K, d), (B, K, T)
 
@@ -113,13 +116,17 @@ class QueryDecoderLayer(nn.Module):
     def forward(self, x, p, q, mask):
         # x (B, T, D) segment features, p (B, K, d) running query features, q (B, K, d) query embeddings
         attended, alpha = self.cross(x, p + q, mask)  # (B, K, d), (B, K, T)
+        return self.update(p, q, attended), alpha
+
+    def update(self, p, q, attended):
+        """Everything after the cross-attention: residual + LN, FFN, optional query self-attention."""
         p = self.norm1(p + self.drop(attended))
         p = self.norm2(p + self.drop(self.ffn(p)))
         if self.self_attn is not None:
             qk = p + q  # queries keep their identity (positional role) in self-attention, as TPT
             mixed = self.self_attn(qk, qk, p, need_weights=False)[0]  # (B, K, d)
             p = self.norm3(p + self.drop(mixed))
-        return p, alpha
+        return p
 
 
 class QueryDecoder(nn.Module):
@@ -246,6 +253,8 @@ class LMACConfig:
     tau_init: float = 0.07  # initial temperature of the cross-attention [TPT]
     learn_tau: bool = True  # tau is learnable [TPT]
     dropout: float = 0.1  # [paper: 0.1 RG, 0.2 Fis-V]
+    attention: str = "separate"  # separate: each modality attends on its own (the paper); joint: one shared
+    # attention map per query from the modalities' averaged logits, so all modalities are read at the same moments [ours]
     input_norm: bool = False  # LayerNorm on each modality's input features before its decoder [ours]
     pos_encoding: str = "none"  # none|sine: add a sinusoidal encoding of t to the keys [ours; neither the paper
     # nor TPT has one, so queries find their stage by content alone -- see docs/model.md]
@@ -267,6 +276,8 @@ class LMACConfig:
             raise ValueError(f"self_attn_layers must be first|all|none, got {self.self_attn_layers!r}")
         if self.stage_head not in ("shared", "per_stage"):
             raise ValueError(f"stage_head must be shared|per_stage, got {self.stage_head!r}")
+        if self.attention not in ("separate", "joint"):
+            raise ValueError(f"attention must be separate|joint, got {self.attention!r}")
         if self.pos_encoding not in ("none", "sine"):
             raise ValueError(f"pos_encoding must be none|sine, got {self.pos_encoding!r}")
         if self.loss_layers not in ("last", "all"):
@@ -318,8 +329,11 @@ class LMACNet(nn.Module):
         if missing:
             raise KeyError(f"LMAC-Net needs features {list(self.modalities)}; missing {missing}")
         p, attn_layers, attn, centers = {}, {}, {}, {}
+        if self.config.attention == "joint":
+            p, attn_layers = self._joint_decode(feats, mask)
         for m in self.modalities:
-            p[m], attn_layers[m] = self.decoders[m](feats[m], mask)  # (B, K, d), (B, L, K, T)
+            if self.config.attention == "separate":
+                p[m], attn_layers[m] = self.decoders[m](feats[m], mask)  # (B, K, d), (B, L, K, T)
             attn[m] = attn_layers[m][:, -1]  # (B, K, T): last layer, what users see
             centers[m] = attention_centers(attn[m])  # (B, K)
         f = torch.cat([p[m] for m in self.modalities], dim=-1)  # (B, K, M*d): fused per-stage features
@@ -334,6 +348,25 @@ class LMACNet(nn.Module):
             "centers": centers,
             "attn_layers": attn_layers,
         }
+
+    def _joint_decode(self, feats: dict[str, torch.Tensor], mask: torch.Tensor):
+        """Every modality's query k looks at the same moments: per layer, the modalities' attention
+        logits are averaged (a product of their attention distributions) and one softmax is shared.
+        Each modality keeps its own keys, values, queries and weights."""
+        dec = self.decoders
+        B = mask.shape[0]
+        x = {m: dec[m].input_norm(feats[m]) for m in self.modalities}
+        q = {m: dec[m].queries.weight.unsqueeze(0).expand(B, -1, -1) for m in self.modalities}  # (B, K, d)
+        p = {m: torch.zeros_like(q[m]) for m in self.modalities}
+        alphas = []
+        for i in range(self.config.num_layers):
+            lv = {m: dec[m].layers[i].cross.logits_and_values(x[m], p[m] + q[m], mask) for m in self.modalities}
+            alpha = torch.stack([lv[m][0] for m in self.modalities]).mean(0).softmax(-1)  # (B, K, T)
+            for m in self.modalities:
+                p[m] = dec[m].layers[i].update(p[m], q[m], alpha @ lv[m][1])
+            alphas.append(alpha)
+        a = torch.stack(alphas, dim=1)  # (B, L, K, T)
+        return p, {m: a for m in self.modalities}
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
         """Weighted terms and their sum. Terms switched off (weight 0) are exact zeros, so every
@@ -372,6 +405,7 @@ _PRESETS = {
     "lmac_query": (dict(rank_weight=0.0, sparsity_weight=0.0, consistency_weight=0.0), None, "ablation: query encoder + MSE only"),
     "lmac_rank": (dict(sparsity_weight=0.0, consistency_weight=0.0), None, "ablation: + ranking loss"),
     "lmac_sparse": (dict(consistency_weight=0.0), None, "ablation: + sparsity loss (no consistency)"),
+    "lmac_joint": (dict(attention="joint"), None, "LMAC-Net with one attention map shared by the modalities [ours]"),
     "lmac_rgb": ({}, ("rgb",), "single-modality LMAC-Net, RGB"),
     "lmac_flow": ({}, ("flow",), "single-modality LMAC-Net, optical flow"),
     "lmac_audio": ({}, ("audio",), "single-modality LMAC-Net, audio"),
