@@ -73,7 +73,7 @@ class _World:
         self.types = {}
         for c in cfg.classes:
             self.types[c] = {
-                "value": np.round(rng.uniform(1.6, 2.4, cfg.n_types), 1),  # difficulty value of each element
+                "value": np.round(rng.uniform(1.0, 2.8, cfg.n_types), 1),  # difficulty value of each element
                 "dance": rng.random(cfg.n_types) < 0.35,  # dance steps: credited only in time with music
                 "look": rng.standard_normal((cfg.n_types, 16)).astype(np.float32),  # how each type looks
             }
