@@ -1,4 +1,7 @@
+import functools
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,13 +80,18 @@ def test_score_depends_on_timing_not_only_on_what_rgb_shows(tmp_path):
     assert 0 <= y.min() and y.max() <= 30
 
 
-def _ridge_rho(A, y, B, yb, lam=10.0):
-    from scipy.stats import spearmanr
+@functools.cache
+def _probes():
+    """benchmarks/synth_probes.py, whose ridge probe the timing test uses (one implementation for both)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "synth_probes.py"
+    spec = importlib.util.spec_from_file_location("synth_probes", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    mu, sd = A.mean(0), A.std(0) + 1e-6
-    A, B = (A - mu) / sd, (B - mu) / sd
-    w = np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ (y - y.mean()))
-    return spearmanr(B @ w, yb).statistic
+
+def _ridge_rho(A, y, B, yb, lam=10.0):
+    return _probes().ridge_rho(A, y, B, yb, lam)
 
 
 def test_timing_is_read_from_the_music_at_the_elements_not_from_rgb_or_the_whole_routine(tmp_path):

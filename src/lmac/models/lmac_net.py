@@ -140,11 +140,13 @@ class QueryDecoder(nn.Module):
         sa = {"first": lambda i: i == 0, "all": lambda i: True, "none": lambda i: False}[config.self_attn_layers]
         self.layers = nn.ModuleList(QueryDecoderLayer(in_dim, config, self_attn=sa(i)) for i in range(config.num_layers))
 
+    def start(self, x: torch.Tensor):
+        """(normalised input, query embeddings q (B, K, d), query features p = 0 (B, K, d))."""
+        q = self.queries.weight.unsqueeze(0).expand(x.shape[0], -1, -1)
+        return self.input_norm(x), q, torch.zeros_like(q)
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor):
-        B = x.shape[0]
-        x = self.input_norm(x)
-        q = self.queries.weight.unsqueeze(0).expand(B, -1, -1)  # (B, K, d)
-        p = torch.zeros_like(q)  # (B, K, d)
+        x, q, p = self.start(x)
         alphas = []
         for layer in self.layers:
             p, alpha = layer(x, p, q, mask)
@@ -331,9 +333,10 @@ class LMACNet(nn.Module):
         p, attn_layers, attn, centers = {}, {}, {}, {}
         if self.config.attention == "joint":
             p, attn_layers = self._joint_decode(feats, mask)
-        for m in self.modalities:
-            if self.config.attention == "separate":
+        else:
+            for m in self.modalities:
                 p[m], attn_layers[m] = self.decoders[m](feats[m], mask)  # (B, K, d), (B, L, K, T)
+        for m in self.modalities:
             attn[m] = attn_layers[m][:, -1]  # (B, K, T): last layer, what users see
             centers[m] = attention_centers(attn[m])  # (B, K)
         f = torch.cat([p[m] for m in self.modalities], dim=-1)  # (B, K, M*d): fused per-stage features
@@ -354,10 +357,9 @@ class LMACNet(nn.Module):
         logits are averaged (a product of their attention distributions) and one softmax is shared.
         Each modality keeps its own keys, values, queries and weights."""
         dec = self.decoders
-        B = mask.shape[0]
-        x = {m: dec[m].input_norm(feats[m]) for m in self.modalities}
-        q = {m: dec[m].queries.weight.unsqueeze(0).expand(B, -1, -1) for m in self.modalities}  # (B, K, d)
-        p = {m: torch.zeros_like(q[m]) for m in self.modalities}
+        x, q, p = {}, {}, {}
+        for m in self.modalities:
+            x[m], q[m], p[m] = dec[m].start(feats[m])
         alphas = []
         for i in range(self.config.num_layers):
             lv = {m: dec[m].layers[i].cross.logits_and_values(x[m], p[m] + q[m], mask) for m in self.modalities}
