@@ -71,6 +71,31 @@ def attention_on_elements(run_dir, data_dir, cls):
     return res
 
 
+def cue_salience(synth_json: Path, n_videos: int = 40) -> dict:
+    """How far a music highlight (audio) and a movement accent (flow) move the features at their
+    peak, as a fraction of an ordinary segment-to-segment step of that modality (median norm of
+    consecutive differences). Below ~0.5 the "highlight" does not stand out of the music."""
+    from lmac.data.synthetic import LATENT, SynthConfig, _routine, _World
+
+    saved = json.loads(Path(synth_json).read_text())
+    fields = set(SynthConfig.__dataclass_fields__)
+    cfg = SynthConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k in fields})
+    world = _World(cfg, np.random.default_rng(cfg.seed))  # the generator's first draws: the same projections
+    cls = cfg.classes[0]
+    steps = {"audio": [], "flow": []}
+    for i in range(n_videos):
+        feats = _routine(cfg, world, cls, np.random.default_rng([cfg.seed, 0, i]))[0]
+        for m in steps:
+            steps[m] += list(np.linalg.norm(np.diff(feats[m], axis=0), axis=1))
+    event = {"audio": (12 + cfg.beat_dim, cfg.highlight_amp), "flow": (9, cfg.accent_amp)}  # first latent dim, height
+    out = {}
+    for m, (dim, height) in event.items():
+        z = np.zeros(LATENT[m])
+        z[dim : dim + 3] = height
+        out[m] = float(np.linalg.norm(z @ world.proj[m]) / np.median(steps[m]))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data")
@@ -92,6 +117,8 @@ def main():
                     for lam in (1, 10, 100, 1000)}
             result["probes"][key] = rhos
             print(f"ridge {key:22s} " + "  ".join(f"lam={k}: {v:.3f}" for k, v in rhos.items()))
+    result["salience"] = cue_salience(root / "synth.json")
+    print("cue salience (peak shift / ordinary segment step): " + "  ".join(f"{m} {v:.2f}" for m, v in result["salience"].items()))
     if args.run:
         result["attention"] = attention_on_elements(args.run, root, args.cls)
         for m, v in result["attention"].items():

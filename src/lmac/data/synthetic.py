@@ -50,7 +50,9 @@ class SynthConfig:
     n_types: int = 16  # element types per apparatus
     beat_dim: int = 4  # dims of the music's rhythm pattern (texture, not scored)
     max_offset: float = 2.5  # segments an athlete with timing 0 lands from the music's highlight
-    accent_width: float = 0.8  # segments: spread of a movement accent around the climax
+    accent_width: float = 0.8  # segments: spread of a music highlight / movement accent around its peak
+    highlight_amp: float = 5.0  # latent height of a music highlight (audio)
+    accent_amp: float = 5.0  # latent height of an element's movement accent (flow)
     feature_noise: float = 0.5  # isotropic noise added in feature space
     latent_noise: float = 0.3  # noise added to every latent before projection
 
@@ -60,6 +62,11 @@ LATENT = {"rgb": 64, "flow": 48, "audio": 48}
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def _bump(t, centre, height, width):
+    """An accent in time: a Gaussian burst of `height` peaking at the (real-valued) `centre`."""
+    return height * np.exp(-((t - centre) ** 2) / (2 * width**2))
 
 
 class _World:
@@ -154,15 +161,18 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     z_audio[:, 0:12] = style
     z_audio[:, 12 : 12 + cfg.beat_dim] = 2.5 * beats
     A = 12 + cfg.beat_dim  # music highlights (an accent that stands out of the phrase: a crash, a hit)
+    # a highlight rings: it has the same shape as the movement accent that should meet it
+    t = np.arange(T)
+    highlight = np.zeros(T)
     for el in elements:
-        z_audio[el["highlight"], A : A + 3] = 3.0
+        highlight = np.maximum(highlight, _bump(t, el["highlight"], cfg.highlight_amp, cfg.accent_width))
+    z_audio[:, A : A + 3] = highlight[:, None]
     # transitions: unscored movements with random quality; movement accents now and then
     filler = rng.integers(0, len(world.filler_looks), T)
     z_rgb[:, 24:40] = world.filler_looks[filler]
     z_rgb[:, 40] = rng.normal(0, 0.6, T)
     z_flow[:, 8] = 0.3  # motion energy of transitions
     accent = np.where(rng.random(T) < 0.15, rng.uniform(0.5, 1.5, T), 0.0)  # small accents of transitions
-    t = np.arange(T)
     for el in elements:
         sl = slice(el["start"], el["end"])
         z_rgb[sl, 24:40] = 2.0 * table["look"][el["type"]]
@@ -171,7 +181,7 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
         z_rgb[sl, 42] = 3.0 * (value - 1.9)  # harder elements look bigger: amplitude, rotations, throws
         z_flow[sl, 8] = 2.0 + 0.5 * value  # key elements are the high-motion moments; harder ones move more
         # the movement accent of the climax: a burst of motion centred on the (real-valued) climax time
-        accent = np.maximum(accent, 3.0 * np.exp(-((t - el["climax"]) ** 2) / (2 * cfg.accent_width**2)))
+        accent = np.maximum(accent, _bump(t, el["climax"], cfg.accent_amp, cfg.accent_width))
     z_flow[:, 9:12] = accent[:, None]
     z_flow[:, 8:12] *= flow_gain
     if drop_time is not None:
