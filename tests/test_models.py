@@ -188,6 +188,7 @@ def test_lmac_stage_weights_and_centres(name):
         dict(pos_encoding="sine"),
         dict(attention="joint"),
         dict(input_norm=True),
+        dict(value_mlp=True),
     ],
     ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()),
 )
@@ -275,6 +276,20 @@ def test_lmac_as_specified_cannot_see_when_one_modality_happens_relative_to_anot
     with torch.no_grad():
         a, b = model(feats, mask)["score"], model(shuffled, mask)["score"]
     assert torch.allclose(a, b, atol=1e-6) == blind
+
+
+@pytest.mark.parametrize("value_mlp", [False, True])
+def test_values_are_affine_in_the_segment_unless_value_mlp(value_mlp):
+    """The paper's values are a linear projection, so attention pools an affine function of each
+    segment and cannot gate or combine features within a segment before pooling; `value_mlp`
+    (ours) adds that per-segment nonlinearity, as the concat baseline has."""
+    torch.manual_seed(0)
+    model = create_model("lmac", DIMS["small3"], value_mlp=value_mlp).eval()
+    value = model.decoders["rgb"].layers[0].cross.value
+    x = torch.randn(4, DIMS["small3"]["rgb"])
+    with torch.no_grad():
+        affine = torch.allclose(value(2 * x) - value(x), value(x) - value(torch.zeros_like(x)), atol=1e-5)
+    assert affine != value_mlp
 
 
 def test_joint_attention_gives_every_modality_the_same_map():

@@ -5,7 +5,7 @@ LMAC-Net and key baselines on its four classes, and prints the paper-style table
 """
 from __future__ import annotations
 
-DEMO_MODELS = "lmac,lmac_joint,lmac_rgb,concat,concat_rgb,gdlt"
+DEMO_MODELS = "lmac,lmac_aligned,lmac_aligned_rgb,concat,concat_rgb,gdlt"
 
 
 def register(sub):
