@@ -54,7 +54,9 @@ class TemporalCrossAttention(nn.Module):
         super().__init__()
         d = config.d_model
         self.d = d
-        self.key = nn.Linear(in_dim, d)  # segment features -> keys
+        # segment features -> keys. No bias: it adds q.b to every logit of a row, which softmax ignores, so its
+        # gradient is zero in exact arithmetic and Adam would turn float noise into random steps of it
+        self.key = nn.Linear(in_dim, d, bias=False)
         self.value = nn.Linear(in_dim, d)  # segment features -> values
         if config.value_mlp:  # [ours] a per-segment nonlinearity before pooling, as the concat baseline has
             self.value = nn.Sequential(nn.Linear(in_dim, d), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(d, d))
