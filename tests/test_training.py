@@ -64,3 +64,30 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_synth, tmp_path):
             assert float(ra[key]) == pytest.approx(float(rb[key]), rel=1e-5, abs=1e-7), key
     assert resumed["test_srcc_last"] == pytest.approx(full["test_srcc_last"])
     assert resumed["test_srcc_val"] == pytest.approx(full["test_srcc_val"])
+
+
+def test_checkpoint_with_an_attention_key_bias_still_loads_and_other_extras_do_not(tmp_path):
+    """Checkpoints from before the key bias was removed carry `cross.key.bias`; softmax ignores a
+    key bias, so it is dropped on load and the model computes the same scores. Any other
+    unexpected tensor is still an error naming the file."""
+    import torch
+    from safetensors.torch import save_file
+
+    from lmac.models import create_model
+    from lmac.training.checkpoints import load_model_state
+
+    dims = {"rgb": 12, "flow": 10}
+    torch.manual_seed(0)
+    model = create_model("lmac", dims, d_model=16, d_ffn=32, num_heads=2).eval()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    old = dict(state, **{f"decoders.{m}.layers.{i}.cross.key.bias": torch.randn(16) for m in dims for i in range(2)})
+    save_file(old, str(tmp_path / "old.safetensors"))
+    fresh = create_model("lmac", dims, d_model=16, d_ffn=32, num_heads=2).eval()
+    load_model_state(tmp_path / "old.safetensors", fresh)
+    x = {m: torch.randn(2, 9, d) for m, d in dims.items()}
+    mask = torch.ones(2, 9, dtype=torch.bool)
+    with torch.no_grad():
+        assert torch.equal(fresh(x, mask)["score"], model(x, mask)["score"])
+    save_file(dict(state, stray=torch.zeros(1)), str(tmp_path / "bad.safetensors"))
+    with pytest.raises(ValueError, match=r"bad.safetensors: checkpoint does not match.*stray"):
+        load_model_state(tmp_path / "bad.safetensors", fresh)
