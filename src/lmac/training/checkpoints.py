@@ -34,14 +34,17 @@ def read_model_meta(path) -> dict:
 
 
 def load_model_state(path, model: torch.nn.Module, device="cpu") -> None:
-    state = load_file(str(path), device=str(device))
-    # LMAC-Net checkpoints written before the key bias was removed hold one; softmax ignores it (it adds a
-    # constant to a row of logits), so dropping it loads the same function
-    own = model.state_dict()
-    state = {k: v for k, v in state.items() if not (k.endswith(".cross.key.bias") and k not in own)}
+    apply_model_state(load_file(str(path), device=str(device)), model, path)
+
+
+def apply_model_state(state: dict, model: torch.nn.Module, source) -> None:
+    """Load `state` into `model`; every tensor must match, else an error naming `source`."""
     missing, unexpected = model.load_state_dict(state, strict=False)
+    # LMAC-Net checkpoints written before the key bias was removed hold one; softmax ignores it (it adds a
+    # constant to a row of logits), so leaving it out loads the same function
+    unexpected = [k for k in unexpected if not k.endswith(".cross.key.bias")]
     if missing or unexpected:
-        raise ValueError(f"{path}: checkpoint does not match the model (missing {missing}, unexpected {unexpected})")
+        raise ValueError(f"{source}: checkpoint does not match the model (missing {missing}, unexpected {unexpected})")
 
 
 def save_trainer_state(path, state: dict) -> None:

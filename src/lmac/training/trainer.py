@@ -40,6 +40,7 @@ from lmac.evaluation.metrics import mse_points, relative_l2, spearman
 from lmac.models import create_model, count_parameters
 from lmac.models._builder import center_gap_per_video
 from lmac.training.checkpoints import (
+    apply_model_state,
     load_model_state,
     load_trainer_state,
     read_model_meta,
@@ -349,10 +350,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
                 return load_trainer_state(state_path), load_file(str(ckpt_dir / "last.safetensors"), device="cpu")
 
             st, weights = _on_rank0(read_state, info)
-            missing, unexpected = model.load_state_dict(weights, strict=False)
-            if missing or unexpected:
-                raise ValueError(f"{ckpt_dir / 'last.safetensors'}: checkpoint does not match the model "
-                                 f"(missing {missing}, unexpected {unexpected})")
+            apply_model_state(weights, model, ckpt_dir / "last.safetensors")
         else:
             st = load_trainer_state(state_path)
             load_model_state(ckpt_dir / "last.safetensors", model, device)
