@@ -75,7 +75,7 @@ def cue_salience(synth_json: Path, n_videos: int = 40) -> dict:
     """How far a music highlight (audio) and a movement accent (flow) move the features at their
     peak, as a fraction of an ordinary segment-to-segment step of that modality (median norm of
     consecutive differences). Below ~0.5 the "highlight" does not stand out of the music."""
-    from lmac.data.synthetic import LATENT, SynthConfig, _routine, _World
+    from lmac.data.synthetic import ACCENT_DIMS, LATENT, SynthConfig, _routine, _World, highlight_dims
 
     saved = json.loads(Path(synth_json).read_text())
     fields = set(SynthConfig.__dataclass_fields__)
@@ -87,11 +87,11 @@ def cue_salience(synth_json: Path, n_videos: int = 40) -> dict:
         feats = _routine(cfg, world, cls, np.random.default_rng([cfg.seed, 0, i]))[0]
         for m in steps:
             steps[m] += list(np.linalg.norm(np.diff(feats[m], axis=0), axis=1))
-    event = {"audio": (12 + cfg.beat_dim, cfg.highlight_amp), "flow": (9, cfg.accent_amp)}  # first latent dim, height
+    event = {"audio": (highlight_dims(cfg), cfg.highlight_amp), "flow": (ACCENT_DIMS, cfg.accent_amp)}  # latent dims, height
     out = {}
-    for m, (dim, height) in event.items():
+    for m, (dims, height) in event.items():
         z = np.zeros(LATENT[m])
-        z[dim : dim + 3] = height
+        z[dims] = height
         out[m] = float(np.linalg.norm(z @ world.proj[m]) / np.median(steps[m]))
     return out
 

@@ -58,6 +58,12 @@ class SynthConfig:
 
 
 LATENT = {"rgb": 64, "flow": 48, "audio": 48}
+ACCENT_DIMS = slice(9, 12)  # flow latent dims of the movement accents
+
+
+def highlight_dims(cfg: "SynthConfig") -> slice:
+    """Audio latent dims of the music highlights: after style (12) and the rhythm pattern (beat_dim)."""
+    return slice(12 + cfg.beat_dim, 15 + cfg.beat_dim)
 
 
 def _sigmoid(x):
@@ -160,13 +166,13 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     z_flow[:, 0:8] = camera
     z_audio[:, 0:12] = style
     z_audio[:, 12 : 12 + cfg.beat_dim] = 2.5 * beats
-    A = 12 + cfg.beat_dim  # music highlights (an accent that stands out of the phrase: a crash, a hit)
-    # a highlight rings: it has the same shape as the movement accent that should meet it
+    # music highlights (an accent that stands out of the phrase: a crash, a hit); a highlight rings:
+    # it has the same shape as the movement accent that should meet it
     t = np.arange(T)
     highlight = np.zeros(T)
     for el in elements:
         highlight = np.maximum(highlight, _bump(t, el["highlight"], cfg.highlight_amp, cfg.accent_width))
-    z_audio[:, A : A + 3] = highlight[:, None]
+    z_audio[:, highlight_dims(cfg)] = highlight[:, None]
     # transitions: unscored movements with random quality; movement accents now and then
     filler = rng.integers(0, len(world.filler_looks), T)
     z_rgb[:, 24:40] = world.filler_looks[filler]
@@ -182,14 +188,15 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
         z_flow[sl, 8] = 2.0 + 0.5 * value  # key elements are the high-motion moments; harder ones move more
         # the movement accent of the climax: a burst of motion centred on the (real-valued) climax time
         accent = np.maximum(accent, _bump(t, el["climax"], cfg.accent_amp, cfg.accent_width))
-    z_flow[:, 9:12] = accent[:, None]
+    z_flow[:, ACCENT_DIMS] = accent[:, None]
     z_flow[:, 8:12] *= flow_gain
     if drop_time is not None:
         z_rgb[drop_time, 41] = 3.0
         z_flow[drop_time, 12] = 3.0
     z_rgb[:, 43:] = rng.standard_normal((T, LATENT["rgb"] - 43))
     z_flow[:, 13:] = rng.standard_normal((T, LATENT["flow"] - 13))
-    z_audio[:, A + 3 :] = rng.standard_normal((T, LATENT["audio"] - A - 3))
+    rest = highlight_dims(cfg).stop
+    z_audio[:, rest:] = rng.standard_normal((T, LATENT["audio"] - rest))
 
     feats = {}
     for m, z in (("rgb", z_rgb), ("flow", z_flow), ("audio", z_audio)):
