@@ -57,6 +57,38 @@ def test_synth_train_benchmark_through_the_cli(tmp_path, capsys):
     assert len(list((bench / "runs").iterdir())) == 8
 
 
+def test_synth_benchmark_without_features_draws_fresh_data_per_seed(tmp_path, capsys):
+    bench = tmp_path / "bench"
+    args = ["benchmark", "--suite", "synth", "--tasks", "rg_ball", "--models", "concat", "--seeds", "3,4",
+            "--synth-train", "8", "--synth-test", "5", "--synth-dims", "12,10,8", "--epochs", "1", "--batch-size", "4",
+            "--no-progress", "--device", "cpu", "--out", str(bench)]
+    assert main(args) == 0
+    labels = {}
+    for seed in (3, 4):
+        data = bench / "data" / f"seed{seed}"
+        meta = json.loads((data / "synth.json").read_text())
+        assert (meta["seed"], meta["n_train"], meta["n_test"], meta["dims"]) == (seed, 8, 5, {"rgb": 12, "flow": 10, "audio": 8})
+        labels[seed] = (data / "test.txt").read_text()
+        cfg = load_config(bench / "runs" / f"rg_ball-concat-s{seed}" / "config.yaml")
+        assert (cfg.labels, cfg.features, cfg.seed) == (str(data), str(data / "features"), seed)
+    assert labels[3] != labels[4]  # each seed its own draw of the data
+    summary = bench / "runs" / "rg_ball-concat-s3" / "summary.json"
+    before = summary.stat().st_mtime_ns
+    assert main(args) == 0  # finished runs and their data are reused, not redrawn
+    assert summary.stat().st_mtime_ns == before
+    # asking for other data in the same folder is refused, naming the folder and what differs
+    capsys.readouterr()
+    assert main(args[:args.index("--synth-test") + 1] + ["6"] + args[args.index("--synth-test") + 2:]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "seed3" in err[0] and "n_test" in err[0]
+
+
+def test_rg_benchmark_without_features_is_one_line(tmp_path, capsys):
+    assert main(["benchmark", "--suite", "rg", "--models", "concat", "--no-progress", "--out", str(tmp_path / "b")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--features is required for the rg suite" in err[0]
+
+
 def test_missing_features_folder_is_one_line(tmp_path, capsys):
     assert main(["train", "--task", "ball", "--features", str(tmp_path / "nope"), "--out", str(tmp_path / "r"),
                  "--no-progress"]) == 1

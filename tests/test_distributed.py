@@ -178,3 +178,14 @@ def test_benchmark_spreads_jobs_over_ranks(tiny_synth, tmp_path):
     md = (out / "results.md").read_text()
     assert "| concat |" in md and "Ball" in md and "Hoop" in md
     assert (out / "results.csv").is_file()
+
+
+def test_benchmark_fresh_synth_data_is_drawn_once_before_any_rank_trains(tmp_path):
+    out = tmp_path / "bench"
+    res = torchrun(["benchmark", "--suite", "synth", "--tasks", "rg_ball", "--models", "concat", "--seeds", "0,1",
+                    "--synth-train", "8", "--synth-test", "5", "--synth-dims", "12,10,8", "--epochs", "1",
+                    "--batch-size", "4", "--device", "cpu", "--no-progress", "--out", str(out)])
+    assert "[rank 1] [2/2] rg_ball concat seed 1" in res.stdout
+    for seed in (0, 1):
+        assert (out / "data" / f"seed{seed}" / "synth.json").is_file()
+        assert (out / "runs" / f"rg_ball-concat-s{seed}" / "summary.json").is_file()

@@ -25,14 +25,13 @@ def run(args) -> int:
 
     from lmac.cli.synth import parse_dims
     from lmac.config import TrainConfig
-    from lmac.data.synthetic import SynthConfig, generate
+    from lmac.data.synthetic import SynthConfig, ensure_generated
     from lmac.evaluation.benchmark import collect, run_benchmark, write_results
 
     t0 = time.time()
     out = Path(args.out)
     data = out / "synth"
-    if not (data / "synth.json").is_file():
-        generate(data, SynthConfig(dims=parse_dims(args.dims)))
+    ensure_generated(data, SynthConfig(dims=parse_dims(args.dims)), progress=True)
     models = args.models.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     base = TrainConfig(features=str(data / "features"), labels=str(data), epochs=args.epochs, device=args.device,

@@ -273,3 +273,21 @@ def generate(out_dir, cfg: SynthConfig | None = None, layout: str = "native", pr
     atomic_write_json(out_dir / "truth.json", truth)
     atomic_write_json(out_dir / "synth.json", {"layout": layout, **asdict(cfg)})
     return {"videos": len(truth), "train": len(rows["train"]), "test": len(rows["test"]), "features": str(feat_dir)}
+
+
+def ensure_generated(out_dir, cfg: SynthConfig, layout: str = "native", progress: bool = False) -> Path:
+    """Generate `cfg` into `out_dir` unless it is already there (its synth.json, written last, is the
+    mark of a finished folder). A folder made with a different config is an error, not silently reused:
+    its numbers would not be the ones asked for."""
+    out_dir = Path(out_dir)
+    marker = out_dir / "synth.json"
+    if marker.is_file():
+        want = json.loads(json.dumps({"layout": layout, **asdict(cfg)}))  # tuples -> lists, as stored
+        have = json.loads(marker.read_text())
+        diff = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+        if diff:
+            raise ValueError(f"{out_dir} holds synthetic data made with other settings ({', '.join(diff)} differ); "
+                             "use another folder or delete it")
+        return out_dir
+    generate(out_dir, cfg, layout=layout, progress=progress)
+    return out_dir

@@ -28,11 +28,13 @@ PROTOCOLS = {
 
 
 def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[int], out_dir, tasks=None,
-                  log=print, shard: tuple[int, int] = (0, 1)) -> list[dict]:
+                  log=print, shard: tuple[int, int] = (0, 1), data_for_seed=None) -> list[dict]:
     """Train all jobs (this process takes every `shard[1]`-th job from `shard[0]`) and return their summaries.
 
     Under torchrun the CLI passes shard=(rank, world size): each rank trains its own jobs alone,
-    writing their run folders; `gather_results` then brings every summary to rank 0."""
+    writing their run folders; `gather_results` then brings every summary to rank 0.
+    `data_for_seed(seed)` -> a dataset folder (labels + features/) gives each seed its own data (the
+    synthetic suite's fresh-data mode); by default every seed trains on `base.features`/`base.labels`."""
     from lmac.training.trainer import train
 
     out_dir = Path(out_dir)
@@ -47,6 +49,9 @@ def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[
             results.append(json.loads((run_dir / "summary.json").read_text()))
             continue
         cfg = dataclasses.replace(base, task=task, model=model, seed=seed)
+        if data_for_seed is not None:
+            data = Path(data_for_seed(seed))
+            cfg = dataclasses.replace(cfg, features=str(data / "features"), labels=str(data))
         log(f"[{j + 1}/{len(jobs)}] {task} {model} seed {seed}")
         resume = (run_dir / "config.yaml").is_file()
         results.append(train(cfg, run_dir, resume=resume, log=log, distributed=False))  # one job, one process
