@@ -19,7 +19,7 @@ def register(sub):
                              "with seed s, so the spread over seeds includes the draw of the data, not only of the training")
     g.add_argument("--synth-train", type=int, default=200, help="training videos per class (default 200, as RG)")
     g.add_argument("--synth-test", type=int, default=50, help="test videos per class (default 50, as RG; "
-                   "more gives a sharper estimate: the standard error of rho on 50 videos is about 0.07)")
+                   "more gives a sharper estimate: the standard error of rho on 50 videos is about 0.08)")
     g.add_argument("--synth-dims", default="128,128,96", help="feature dims RGB,FLOW,AUDIO (default 128,128,96, as make demo)")
     add_train_options(p, for_benchmark=True)
     p.set_defaults(func=run)
