@@ -1,0 +1,92 @@
+"""How sure is "model A beats model B"? A paired bootstrap over the test videos of a benchmark.
+
+For each seed of a `lmac benchmark` folder, resamples each class's test videos with replacement
+(the same resample for both models, so what the two share -- which videos are hard -- cancels)
+and recomputes the Fisher-z average of Spearman's rho for A and for B. Prints, per seed, the
+difference A - B on the real test set and its standard error over resamples. The error says how
+much of a difference one draw of test videos can produce by itself: on RG's 50 test videos per
+class it is several hundredths, which a 3-seed mean on one dataset does not average away.
+
+    python benchmarks/paired_bootstrap.py BENCH_DIR MODEL_A MODEL_B [--seeds 1,2,3]
+        [--protocol last|val|best] [--resamples 1000] [--out FILE.json]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lmac.evaluation.metrics import fisher_z_mean, spearman
+from lmac.utils import atomic_write_json
+
+COLUMN = {"last": "pred_last", "val": "pred_best_val", "best": "pred_best_test"}
+
+
+def _predictions(path: Path, column: str) -> dict[str, tuple[float, float]]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no predictions.csv (has that run finished?)")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or column not in rows[0]:
+        raise ValueError(f"{path}: no column {column!r}")
+    return {r["video_id"]: (float(r["true_score"]), float(r[column])) for r in rows}
+
+
+def paired_bootstrap(bench: Path, a: str, b: str, seed: int, column: str, resamples: int, rng) -> dict:
+    tasks = sorted({p.name.split("-")[0] for p in (bench / "runs").glob(f"*-{a}-s{seed}")})
+    if not tasks:
+        raise FileNotFoundError(f"{bench}/runs: no runs of {a} with seed {seed}")
+    per_task = []
+    for t in tasks:
+        pa = _predictions(bench / "runs" / f"{t}-{a}-s{seed}" / "predictions.csv", column)
+        pb = _predictions(bench / "runs" / f"{t}-{b}-s{seed}" / "predictions.csv", column)
+        if set(pa) != set(pb):
+            raise ValueError(f"{t} seed {seed}: {a} and {b} were tested on different videos")
+        ids = sorted(pa)
+        per_task.append(np.array([[pa[i][0], pa[i][1], pb[i][1]] for i in ids]))  # (N, 3): true, A, B
+
+    def z(columns_of, idx_per_task):
+        return fisher_z_mean(spearman(x[i, columns_of], x[i, 0]) for x, i in zip(per_task, idx_per_task))
+
+    full = [np.arange(len(x)) for x in per_task]
+    diffs = []
+    for _ in range(resamples):
+        idx = [rng.integers(0, len(x), len(x)) for x in per_task]
+        diffs.append(z(1, idx) - z(2, idx))
+    return {"seed": seed, "tasks": tasks, "test_videos": [len(x) for x in per_task], "rho_a": z(1, full),
+            "rho_b": z(2, full), "diff": z(1, full) - z(2, full), "diff_se": float(np.std(diffs))}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("bench", type=Path)
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--seeds", help="default: every seed of model A in the folder")
+    p.add_argument("--protocol", choices=list(COLUMN), default="last")
+    p.add_argument("--resamples", type=int, default=1000)
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+    if args.seeds:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    else:
+        seeds = sorted({int(q.name.rsplit("-s", 1)[1]) for q in (args.bench / "runs").glob(f"*-{args.a}-s*")})
+    rng = np.random.default_rng(0)
+    rows = [paired_bootstrap(args.bench, args.a, args.b, s, COLUMN[args.protocol], args.resamples, rng) for s in seeds]
+    print(f"{args.a} - {args.b}, Fisher-z average of Spearman rho ({args.protocol} epoch / checkpoint), "
+          f"paired bootstrap over test videos ({args.resamples} resamples)")
+    for r in rows:
+        print(f"  seed {r['seed']}: {r['rho_a']:.3f} - {r['rho_b']:.3f} = {r['diff']:+.3f} ± {r['diff_se']:.3f} "
+              f"(test videos per class {r['test_videos']})")
+    diffs = [r["diff"] for r in rows]
+    print(f"  mean over {len(rows)} seed(s): {np.mean(diffs):+.3f}; seeds with A ahead: {sum(d > 0 for d in diffs)}/{len(rows)}")
+    if args.out:
+        atomic_write_json(args.out, {"a": args.a, "b": args.b, "protocol": args.protocol, "seeds": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
