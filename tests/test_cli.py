@@ -87,6 +87,8 @@ def test_rg_benchmark_without_features_is_one_line(tmp_path, capsys):
     assert main(["benchmark", "--suite", "rg", "--models", "concat", "--no-progress", "--out", str(tmp_path / "b")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--features is required for the rg suite" in err[0]
+    assert main(["benchmark", "--suite", "synth", "--labels", str(tmp_path), "--no-progress", "--out", str(tmp_path / "b")]) == 1
+    assert "--labels without --features" in capsys.readouterr().err
 
 
 def test_missing_features_folder_is_one_line(tmp_path, capsys):

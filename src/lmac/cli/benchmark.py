@@ -36,6 +36,8 @@ def run(args) -> int:
     fresh_data = args.suite == "synth" and not cfg.features
     if not cfg.features and not fresh_data:
         raise ValueError(f"--features is required for the {args.suite} suite (and --labels: the folder of its label files)")
+    if fresh_data and cfg.labels:
+        raise ValueError("--labels without --features: give both to train on one dataset, or neither for fresh synthetic data per seed")
     models = args.models.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     tasks = args.tasks.split(",") if args.tasks else None
