@@ -40,5 +40,7 @@ def run(args) -> int:
     md = write_results(out, [r for r in collect(out) if r["model"] in models and r["seed"] in seeds], models)
     print("\nSynthetic benchmark (4 classes, 200 train / 50 test videos each; see docs/synthetic.md)\n")
     print(md)
+    print("One draw of the data (50 test videos per class) and one seed: differences of a few hundredths here are\n"
+          "within sampling error. To compare models: lmac benchmark --suite synth --seeds 1,2,3 --synth-test 200 (README).")
     print(f"runs, results.md and results.csv in {out}/ ({time.time() - t0:.0f} s)")
     return 0
