@@ -75,7 +75,7 @@ def cue_salience(synth_json: Path, n_videos: int = 40) -> dict:
     """How far a music highlight (audio) and a movement accent (flow) move the features at their
     peak, as a fraction of an ordinary segment-to-segment step of that modality (median norm of
     consecutive differences). Below ~0.5 the "highlight" does not stand out of the music."""
-    from lmac.data.synthetic import ACCENT_DIMS, LATENT, SynthConfig, _routine, _World, highlight_dims
+    from lmac.data.synthetic import ACCENT_DIMS, LATENT, SynthConfig, _routine, _World, highlight_dims, video_rng
 
     saved = json.loads(Path(synth_json).read_text())
     fields = set(SynthConfig.__dataclass_fields__)
@@ -84,7 +84,7 @@ def cue_salience(synth_json: Path, n_videos: int = 40) -> dict:
     cls = cfg.classes[0]
     steps = {"audio": [], "flow": []}
     for i in range(n_videos):
-        feats = _routine(cfg, world, cls, np.random.default_rng([cfg.seed, 0, i]))[0]
+        feats = _routine(cfg, world, cls, video_rng(cfg, cls, i))[0]
         for m in steps:
             steps[m] += list(np.linalg.norm(np.diff(feats[m], axis=0), axis=1))
     event = {"audio": (highlight_dims(cfg), cfg.highlight_amp), "flow": (ACCENT_DIMS, cfg.accent_amp)}  # latent dims, height

@@ -216,6 +216,11 @@ def _routine(cfg: SynthConfig, world: _World, cls: str, rng: np.random.Generator
     return feats, labels, truth
 
 
+def video_rng(cfg: SynthConfig, cls: str, i: int) -> np.random.Generator:
+    """The random stream of video `i` of class `cls`: its own, so a video does not change when sizes change."""
+    return np.random.default_rng([cfg.seed, cfg.classes.index(cls), i])
+
+
 def generate(out_dir, cfg: SynthConfig | None = None, layout: str = "native", progress: bool = True) -> dict:
     """Write a synthetic benchmark to `out_dir`: `train.txt`/`test.txt` (RG format), features in
     `features/` (native layout, or PAMFN layout with `layout="pamfn"`), `truth.json` (the latent
@@ -242,8 +247,7 @@ def generate(out_dir, cfg: SynthConfig | None = None, layout: str = "native", pr
         tables = {m: {} for m in cfg.dims}
         for i in range(n_per):
             vid = f"{cls}_{i + 1:03d}"
-            # each video gets its own stream, so a video does not change when sizes change
-            vrng = np.random.default_rng([cfg.seed, cfg.classes.index(cls), i])
+            vrng = video_rng(cfg, cls, i)
             feats, labels, tr = _routine(cfg, world, cls, vrng)
             rows[split[i]].append((vid, labels))
             truth[vid] = tr
