@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 def register(sub):
+    from lmac.cli.synth import SMALL_DIMS
     from lmac.cli.train import add_train_options
 
     p = sub.add_parser("benchmark", help="train every (task, model, seed) of a suite and write results.md/csv",
@@ -20,7 +21,7 @@ def register(sub):
     g.add_argument("--synth-train", type=int, default=200, help="training videos per class (default 200, as RG)")
     g.add_argument("--synth-test", type=int, default=50, help="test videos per class (default 50, as RG; "
                    "more gives a sharper estimate: the standard error of rho on 50 videos is about 0.08)")
-    g.add_argument("--synth-dims", default="128,128,96", help="feature dims RGB,FLOW,AUDIO (default 128,128,96, as make demo)")
+    g.add_argument("--synth-dims", default=SMALL_DIMS, help=f"feature dims RGB,FLOW,AUDIO (default {SMALL_DIMS}, as make demo)")
     add_train_options(p, for_benchmark=True)
     p.set_defaults(func=run)
 

@@ -5,6 +5,8 @@ LMAC-Net and key baselines on its four classes, and prints the paper-style table
 """
 from __future__ import annotations
 
+from lmac.cli.synth import SMALL_DIMS
+
 DEMO_MODELS = "lmac,lmac_aligned,lmac_aligned_rgb,concat,concat_rgb,gdlt"
 
 
@@ -14,7 +16,7 @@ def register(sub):
     p.add_argument("--models", default=DEMO_MODELS)
     p.add_argument("--seeds", default="0")
     p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--dims", default="128,128,96", help="synthetic feature dims RGB,FLOW,AUDIO")
+    p.add_argument("--dims", default=SMALL_DIMS, help=f"synthetic feature dims RGB,FLOW,AUDIO (default {SMALL_DIMS})")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=run)
 
@@ -31,16 +33,18 @@ def run(args) -> int:
     t0 = time.time()
     out = Path(args.out)
     data = out / "synth"
-    ensure_generated(data, SynthConfig(dims=parse_dims(args.dims)), progress=True)
+    synth = SynthConfig(dims=parse_dims(args.dims))
+    ensure_generated(data, synth, progress=True)
     models = args.models.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     base = TrainConfig(features=str(data / "features"), labels=str(data), epochs=args.epochs, device=args.device,
                        progress=True)
     run_benchmark(base, "synth", models, seeds, out, log=lambda m: None)
     md = write_results(out, [r for r in collect(out) if r["model"] in models and r["seed"] in seeds], models)
-    print("\nSynthetic benchmark (4 classes, 200 train / 50 test videos each; see docs/synthetic.md)\n")
+    print(f"\nSynthetic benchmark ({len(synth.classes)} classes, {synth.n_train} train / {synth.n_test} test videos each; "
+          "see docs/synthetic.md)\n")
     print(md)
-    print("One draw of the data (50 test videos per class) and one seed: differences of a few hundredths here are\n"
-          "within sampling error. To compare models: lmac benchmark --suite synth --seeds 1,2,3 --synth-test 200 (README).")
+    print(f"One draw of the data ({synth.n_test} test videos per class) and one seed: differences of a few hundredths here\n"
+          "are within sampling error. To compare models: lmac benchmark --suite synth --seeds 1,2,3 --synth-test 200 (README).")
     print(f"runs, results.md and results.csv in {out}/ ({time.time() - t0:.0f} s)")
     return 0

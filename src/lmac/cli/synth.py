@@ -1,6 +1,9 @@
 """`lmac synth OUT_DIR`: write the embedded synthetic benchmark."""
 from __future__ import annotations
 
+# Feature dims of the synthetic benchmark as make demo and lmac benchmark train it: small enough for a CPU
+SMALL_DIMS = "128,128,96"
+
 
 def parse_dims(text: str) -> dict:
     parts = [int(x) for x in text.split(",")]
