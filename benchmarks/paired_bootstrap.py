@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lmac.evaluation.benchmark import collect, job_dir
 from lmac.evaluation.metrics import fisher_z_mean, spearman
 from lmac.utils import atomic_write_json
 
@@ -36,13 +37,13 @@ def _predictions(path: Path, column: str) -> dict[str, tuple[float, float]]:
 
 
 def paired_bootstrap(bench: Path, a: str, b: str, seed: int, column: str, resamples: int, rng) -> dict:
-    tasks = sorted({p.name.split("-")[0] for p in (bench / "runs").glob(f"*-{a}-s{seed}")})
+    tasks = sorted({r["task"] for r in collect(bench) if r["model"] == a and r["seed"] == seed})
     if not tasks:
-        raise FileNotFoundError(f"{bench}/runs: no runs of {a} with seed {seed}")
+        raise FileNotFoundError(f"{bench}/runs: no finished runs of {a} with seed {seed}")
     per_task = []
     for t in tasks:
-        pa = _predictions(bench / "runs" / f"{t}-{a}-s{seed}" / "predictions.csv", column)
-        pb = _predictions(bench / "runs" / f"{t}-{b}-s{seed}" / "predictions.csv", column)
+        pa = _predictions(job_dir(bench, t, a, seed) / "predictions.csv", column)
+        pb = _predictions(job_dir(bench, t, b, seed) / "predictions.csv", column)
         if set(pa) != set(pb):
             raise ValueError(f"{t} seed {seed}: {a} and {b} were tested on different videos")
         ids = sorted(pa)
@@ -73,7 +74,7 @@ def main(argv=None) -> int:
     if args.seeds:
         seeds = [int(s) for s in args.seeds.split(",")]
     else:
-        seeds = sorted({int(q.name.rsplit("-s", 1)[1]) for q in (args.bench / "runs").glob(f"*-{args.a}-s*")})
+        seeds = sorted({r["seed"] for r in collect(args.bench) if r["model"] == args.a})
     rng = np.random.default_rng(0)
     rows = [paired_bootstrap(args.bench, args.a, args.b, s, COLUMN[args.protocol], args.resamples, rng) for s in seeds]
     print(f"{args.a} - {args.b}, Fisher-z average of Spearman rho ({args.protocol} epoch / checkpoint), "

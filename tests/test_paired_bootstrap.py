@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lmac.evaluation.benchmark import job_dir
 from lmac.evaluation.metrics import fisher_z_mean, spearman
 
 PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "paired_bootstrap.py"
@@ -20,8 +21,9 @@ def _module():
 
 
 def _write_run(bench, task, model, seed, ids, true, pred):
-    run = bench / "runs" / f"{task}-{model}-s{seed}"
+    run = job_dir(bench, task, model, seed)
     run.mkdir(parents=True)
+    (run / "summary.json").write_text(json.dumps({"task": task, "model": model, "seed": seed}))
     with open(run / "predictions.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["video_id", "true_score", "pred_last", "pred_best_test", "pred_best_val"])
@@ -64,7 +66,7 @@ def test_command_line_and_errors(bench, capsys, tmp_path):
     assert _module().main([str(root), "good", "poor", "--resamples", "50", "--out", str(out)]) == 0
     assert "seed 0:" in capsys.readouterr().out
     assert json.loads(out.read_text())["seeds"][0]["diff"] > 0.3
-    with pytest.raises(FileNotFoundError, match="no runs of nope with seed 0"):
+    with pytest.raises(FileNotFoundError, match="no finished runs of nope with seed 0"):
         _module().main([str(root), "nope", "poor", "--seeds", "0"])
     with pytest.raises(FileNotFoundError, match="rg_ball-absent-s0/predictions.csv"):
         _module().main([str(root), "good", "absent", "--seeds", "0"])

@@ -27,6 +27,11 @@ PROTOCOLS = {
 }
 
 
+def job_dir(out_dir, task: str, model: str, seed: int) -> Path:
+    """The run folder of one (task, model, seed) job of a benchmark folder."""
+    return Path(out_dir) / "runs" / f"{task}-{model}-s{seed}"
+
+
 def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[int], out_dir, tasks=None,
                   log=print, shard: tuple[int, int] = (0, 1), data_for_seed=None) -> list[dict]:
     """Train all jobs (this process takes every `shard[1]`-th job from `shard[0]`) and return their summaries.
@@ -42,7 +47,7 @@ def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[
     jobs = [(t, m, s) for t in tasks for m in models for s in seeds]
     results = []
     for j, (task, model, seed) in enumerate(jobs):
-        run_dir = out_dir / "runs" / f"{task}-{model}-s{seed}"
+        run_dir = job_dir(out_dir, task, model, seed)
         if j % shard[1] != shard[0]:
             continue
         if (run_dir / "summary.json").is_file():
