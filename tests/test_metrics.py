@@ -12,6 +12,20 @@ def test_spearman_hand_computed():
     assert spearman([4, 3, 2, 1], [1, 2, 3, 4]) == pytest.approx(-1.0)
 
 
+def test_spearman_matches_scipy_with_and_without_ties():
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 10, 200):
+        for ties in (False, True):
+            a, b = rng.normal(size=n), rng.normal(size=n)
+            if ties:
+                a, b = np.round(a), np.round(b * 2) / 2
+            if np.ptp(a) == 0 or np.ptp(b) == 0:
+                continue
+            assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12), (n, ties)
+
+
 def test_spearman_constant_prediction_is_zero_not_nan():
     assert spearman([1, 1, 1], [1, 2, 3]) == 0.0
 

@@ -11,14 +11,22 @@ import torch
 from lmac.models import MODELS, count_parameters, create_model, list_models
 from lmac.models.lmac_net import mean_center_gap
 
-REAL = {"rgb": 1024, "flow": 1024, "audio": 768}
-DIMS = {
-    "real": REAL,
+REAL = {"rgb": 1024, "flow": 1024, "audio": 768}  # built once, for the parameter count (test_*_at_the_real_dims)
+DIMS = {  # the parametrised tests run at small input dims; model widths stay their defaults
+    "wide3": {"rgb": 48, "flow": 40, "audio": 32},
     "small3": {"rgb": 24, "flow": 16, "audio": 12},
     "rgb_audio": {"rgb": 20, "audio": 8},
     "rgb_only": {"rgb": 16},
 }
 ALL = list_models()
+# Every model is tested at its default widths on "small3"; on the other dims with narrow widths,
+# which test the same code paths (building a default-width LMAC-Net alone takes 0.1 s).
+NARROW = {"lmac": dict(d_model=32, d_ffn=64, num_heads=4), "gdlt": dict(hidden=32), "concat": dict(hidden=32)}
+
+
+def _build(name, dk):
+    family = "lmac" if name.startswith("lmac") else name.split("_")[0]
+    return create_model(name, DIMS[dk], **({} if dk == "small3" else NARROW[family]))
 
 
 def _needs(name, dims):
@@ -55,7 +63,7 @@ def test_registry_has_the_models_the_issue_lists():
 def test_forward_shapes_finite(name, dk):
     torch.manual_seed(0)
     dims = DIMS[dk]
-    model = create_model(name, dims)
+    model = _build(name, dk)
     feats, mask = _batch(dims)
     out = model(feats, mask)
     B, T = mask.shape
@@ -81,7 +89,7 @@ def test_forward_shapes_finite(name, dk):
 def test_backward_reaches_every_parameter(name, dk):
     torch.manual_seed(0)
     dims = DIMS[dk]
-    model = create_model(name, dims)
+    model = _build(name, dk)
     feats, mask = _batch(dims)
     out = model(feats, mask)
     model.compute_loss(out, torch.rand(mask.shape[0]), mask)["total"].backward()
@@ -97,7 +105,7 @@ def test_padding_invariance(name, dk, pad_value):
     """Appending masked-out segments (zeros, or even random garbage) changes no output."""
     torch.manual_seed(0)
     dims = DIMS[dk]
-    model = create_model(name, dims).eval()
+    model = _build(name, dk).eval()
     feats, mask = _batch(dims)
     B, T = mask.shape
     extra = 6
@@ -240,16 +248,23 @@ def test_lmac_any_number_of_modalities():
         assert gap.dim() == 0 and (gap == 0) == (len(dims) == 1)
 
 
-def test_lmac_parameter_count_near_paper():
+def test_lmac_parameter_count_near_paper_and_forward_at_the_real_dims():
     """Default width at the real dims lands near the paper's 8.95 M parameters (docs/model.md)."""
-    n = count_parameters(create_model("lmac", REAL))
+    torch.manual_seed(0)
+    model = create_model("lmac", REAL).eval()
+    n = count_parameters(model)
     assert 8.0e6 < n < 9.5e6, n
+    feats, mask = _batch(REAL)
+    with torch.no_grad():
+        out = model(feats, mask)
+    assert out["score"].shape == (3,) and torch.isfinite(out["score"]).all()
+    assert all(out["attn"][m].shape == (3, model.config.num_queries, 11) for m in REAL)
 
 
 def test_single_modality_variant_ignores_other_features():
-    model = create_model("lmac_audio", REAL)
+    model = create_model("lmac_audio", DIMS["wide3"])
     assert model.modalities == ("audio",)
-    feats, mask = _batch({"audio": 768, "rgb": 8})
+    feats, mask = _batch({"audio": DIMS["wide3"]["audio"], "rgb": 8})
     assert model(feats, mask)["score"].shape == (3,)
 
 

@@ -194,6 +194,15 @@ class ShardedBatchSampler(torch.utils.data.Sampler):
         lo, hi = shard_bounds(g, self.rank, self.world)
         return hi - lo, (hi - lo) / g
 
+    def loss_weight(self, step: int) -> tuple[int, float]:
+        """(videos of this rank in global batch `step`, the factor for its mean loss).
+
+        compute_loss averages over the rank's own videos and DDP averages the ranks' gradients, so
+        weighting each rank's loss by world * share makes the averaged gradient the gradient of the
+        mean over the whole global batch, i.e. the 1-process gradient."""
+        count, share = self.share(step)
+        return count, self.world * share
+
     def __iter__(self):
         for batch in torch.utils.data.BatchSampler(self.sampler, self.batch_size, drop_last=False):
             lo, hi = shard_bounds(len(batch), self.rank, self.world)

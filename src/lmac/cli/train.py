@@ -24,6 +24,7 @@ def add_train_options(p, for_benchmark: bool = False):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="model option, e.g. --set width=256 --set lambda_consistency=0")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto picks CUDA when present")
+    p.add_argument("--precision", choices=["fp32", "fp64"], help="fp32 (default) or fp64 (slow; for exactness checks)")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -35,7 +36,7 @@ def config_from_args(args):
     cfg = load_config(args.config) if args.config else TrainConfig()
     values = {}
     for key in ("task", "model", "seed", "features", "labels", "format", "epochs", "batch_size", "lr",
-                "weight_decay", "dropout", "window", "val_fraction", "device"):
+                "weight_decay", "dropout", "window", "val_fraction", "device", "precision"):
         v = getattr(args, key, None)
         if v is not None:
             values[key] = v

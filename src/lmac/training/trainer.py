@@ -37,7 +37,7 @@ from lmac.data.features import open_feature_store
 from lmac.data.labels import read_labels
 from lmac.data.tasks import TaskSpec, get_task
 from lmac.evaluation.metrics import mse_points, relative_l2, spearman
-from lmac.models import create_model, count_parameters
+from lmac.models import MODELS, create_model, count_parameters
 from lmac.models._builder import center_gap_per_video
 from lmac.training.checkpoints import (
     apply_model_state,
@@ -50,6 +50,7 @@ from lmac.training.checkpoints import (
 from lmac.utils import atomic_write_json, atomic_write_text, resolve_device
 
 _STORE_CACHE: dict = {}
+PRECISIONS = {"fp32": torch.float32, "fp64": torch.float64}
 
 
 # ----------------------------------------------------------------------------- data
@@ -146,10 +147,11 @@ def _lr_lambda(total_steps: int, warmup_steps: int):
 def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16) -> dict:
     """Scores in points for every video of a dataset, with stage details when the model has them."""
     model.eval()
+    dtype = next(model.parameters()).dtype  # features in the model's precision
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_sequences)
     ids, pred, true, stage_scores, stage_weights, gaps = [], [], [], [], [], []
     for batch in loader:
-        feats = {m: x.to(device) for m, x in batch["feats"].items()}
+        feats = {m: x.to(device, dtype) for m, x in batch["feats"].items()}
         mask = batch["mask"].to(device)
         out = model(feats, mask)
         ids += batch["video_id"]
@@ -176,7 +178,12 @@ def _predict(model, dataset, task: TaskSpec, device, batch_size: int, info: ddis
     lo, hi = ddist.shard_bounds(len(dataset), info.rank, info.world)
     part = predict_dataset(model, torch.utils.data.Subset(dataset, range(lo, hi)), task, device, batch_size) \
         if hi > lo else None
-    parts = [p for p in ddist.all_gather_objects(part) if p is not None]  # rank order = dataset order
+    return merge_prediction_parts(ddist.all_gather_objects(part))
+
+
+def merge_prediction_parts(parts: list) -> dict:
+    """The ranks' predict_dataset results (rank order = dataset order; None for an empty shard) as one."""
+    parts = [p for p in parts if p is not None]
     res = {"video_id": [v for p in parts for v in p["video_id"]]}
     for key in ("pred", "true", "stage_scores", "stage_weights"):
         if key in parts[0]:
@@ -318,9 +325,12 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     device = ddist.rank_device(resolve_device(cfg.device)) if info.enabled else resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
 
+    if cfg.precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}")
+    dtype = PRECISIONS[cfg.precision]
     train_ds, val_ds, test_ds = prepare_data(cfg, task)
     dims = train_ds.dims
-    model = build_model(cfg, task, dims).to(device)
+    model = build_model(cfg, task, dims).to(device, dtype)
     meta = model_meta(cfg, task, model, dims, train_ds.feature_info)
     opt = _optimizer(model, cfg, lr)
     net = model  # what the training forward runs: the model itself, or its DDP wrapper
@@ -382,10 +392,11 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     if info.enabled:
         log(f"distributed: {info.world} processes ({torch.distributed.get_backend()}), global batch {cfg.batch_size} "
             f"split over them; rank 0 writes {out_dir}")
-        if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
-            log(f"note: {cfg.model} has BatchNorm layers; their statistics are computed per rank over "
+        coupled = MODELS.info(cfg.model).get("batch_coupled")
+        if coupled:
+            log(f"note: {cfg.model} couples the videos of a batch ({coupled}); each rank computes them over its "
                 f"{cfg.batch_size // info.world}-{-(-cfg.batch_size // info.world)} videos, so results differ "
-                f"slightly from one process (also for batch-coupled losses such as batch-hard triplets)")
+                f"slightly from one process")
     from tqdm import tqdm
 
     bar = tqdm(range(start_epoch, cfg.epochs), desc=f"{task.name}/{cfg.model}", unit="ep",
@@ -407,19 +418,17 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         sums: dict[str, float] = {}
         n = 0
         for step, batch in enumerate(loader):
-            feats = {m: x.to(device) for m, x in batch["feats"].items()}
-            mask, target = batch["mask"].to(device), batch["target"].to(device)
+            feats = {m: x.to(device, dtype) for m, x in batch["feats"].items()}
+            mask, target = batch["mask"].to(device), batch["target"].to(device, dtype)
             out = net(feats, mask)
             losses = model.compute_loss(out, target, mask)
             loss = losses["total"]
             bs = len(batch["video_id"])
             finite = torch.isfinite(loss.detach()).float()
             if info.enabled:
-                bs, share = shards.share(step)
+                bs, weight = shards.loss_weight(step)  # the averaged gradient is the global batch's
                 torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)  # every rank stops together
-                # compute_loss averages over the local videos and DDP averages the ranks' gradients:
-                # weighting by world * share makes the result the mean over the global batch.
-                loss = loss * (info.world * share)
+                loss = loss * weight
             if not finite:
                 value = losses["total"].item()
                 value = value if not math.isfinite(value) else "non-finite on another rank"

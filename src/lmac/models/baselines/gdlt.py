@@ -112,6 +112,7 @@ def hardest_triplet_loss(embed: torch.Tensor, margin: float) -> torch.Tensor:
     return F.relu(hardest_pos - hardest_neg + margin).mean()
 
 
-@MODELS.register("gdlt", modalities=("rgb",), doc="GDLT (CVPR 2022): grade queries + Likert head, MSE + triplet")
+@MODELS.register("gdlt", modalities=("rgb",), doc="GDLT (CVPR 2022): grade queries + Likert head, MSE + triplet",
+                 batch_coupled="BatchNorm statistics and the batch-hard triplet loss")
 def gdlt(dims, **kwargs):
     return GDLT(dims, config_from_kwargs(GDLTConfig, kwargs, "gdlt"))

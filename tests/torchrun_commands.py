@@ -1,0 +1,36 @@
+"""Run several `lmac` commands in one torchrun job: `torchrun ... tests/torchrun_commands.py COMMANDS.json OUT`.
+
+Each rank joins the process group once, as a user's own torchrun script does (every lmac command
+then uses that group and leaves it running), and runs each argv list of COMMANDS.json through the
+real CLI entry point, `lmac.cli.main.main`, with its stdout and stderr captured. OUT/rank{r}.json gets
+[{"argv", "rc", "stdout", "stderr"}, ...]. Starting torch costs about 4 s a process here, so the
+distributed tests share one job instead of paying that for every command.
+"""
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+
+from lmac import distributed as ddist
+from lmac.cli.main import main
+
+
+def run(commands_file: str, out_dir: str) -> None:
+    commands = json.loads(Path(commands_file).read_text())
+    info = ddist.init_from_env(device="cpu", backend="gloo", timeout=ddist.LONG_TIMEOUT)
+    results = []
+    try:
+        for argv in commands:
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                rc = main(argv)
+            results.append({"argv": argv, "rc": rc, "stdout": out.getvalue(), "stderr": err.getvalue()})
+            ddist.barrier()  # the next command starts on every rank together
+    finally:
+        Path(out_dir, f"rank{info.rank}.json").write_text(json.dumps(results, indent=1))
+        ddist.shutdown()
+
+
+if __name__ == "__main__":
+    run(*sys.argv[1:3])
