@@ -122,7 +122,7 @@ def hoop_data(tiny_synth):
 
 def _small_model(name: str, dims: dict, **kw):
     torch.manual_seed(0)
-    opts = dict(SMALL) if name.startswith("lmac") else {}
+    opts = dict(SMALL) if name.startswith("lmac") else {"hidden": 32}  # concat, gdlt
     return create_model(name, dims, dropout=0.0, **opts, **kw).double()
 
 

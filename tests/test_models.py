@@ -202,7 +202,7 @@ def test_lmac_stage_weights_and_centres(name):
 )
 def test_lmac_config_options_build_and_train(opts):
     torch.manual_seed(0)
-    model = create_model("lmac", DIMS["small3"], **opts)
+    model = create_model("lmac", DIMS["small3"], **{**NARROW["lmac"], **opts})
     feats, mask = _batch(DIMS["small3"])
     out = model(feats, mask)
     model.compute_loss(out, torch.rand(3), mask)["total"].backward()
@@ -220,8 +220,8 @@ def test_lmac_per_stage_head_differs_from_shared():
 
 @pytest.mark.parametrize("name", ALL)
 def test_config_rebuilds_model(name):
-    dims = _used_dims(name, DIMS["small3"])
-    model = create_model(name, dims)
+    dims = _used_dims(name, DIMS["wide3"])
+    model = _build(name, "wide3")
     again = create_model(name, dims, **asdict(model.config))
     assert asdict(again.config) == asdict(model.config)
     assert count_parameters(again) == count_parameters(model)

