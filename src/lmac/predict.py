@@ -342,7 +342,7 @@ class Predictor:
         import torch
 
         from lmac.data.tasks import get_task
-        from lmac.training.trainer import load_run_model
+        from lmac.training.checkpoints import config_modalities, rebuild_model
         from lmac.utils import resolve_device
 
         if checkpoint not in ("last", "best_val", "best_test"):
@@ -356,7 +356,7 @@ class Predictor:
             raise FileNotFoundError(f"{ckpt}: checkpoint not found (the run has: {', '.join(have) or 'none'})")
         self.checkpoint = checkpoint
         self.device = resolve_device(device) if isinstance(device, str) else torch.device(device)
-        self.model, self.meta = load_run_model(self.run_dir, checkpoint, device=self.device)  # weights read on CPU
+        self.model, self.meta = rebuild_model(ckpt, config_modalities(self.run_dir), device=self.device)  # weights read on CPU
         self.task = get_task(self.meta["task"])
         self.score_range = float(self.meta.get("score_range", self.task.score_range))
         self.model_name = self.meta["model"]

@@ -14,9 +14,51 @@ from lmac.utils import atomic_path
 
 
 def save_model(path, model: torch.nn.Module, meta: dict) -> None:
+    """Weights + the metadata that rebuilds the model. `modalities` records the model's modality order
+    explicitly: models concatenate their branches in that order, and a JSON object's key order is not
+    something to rely on (checkpoints written before this had their dims sorted: audio, flow, rgb)."""
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    meta = {**meta, "modalities": list(model.modalities)}
     with atomic_path(path) as tmp:
-        save_file(state, str(tmp), metadata={"lmac": json.dumps(meta, sort_keys=True)})
+        save_file(state, str(tmp), metadata={"lmac": json.dumps(meta)})
+
+
+def modality_order(meta: dict, fallback=None) -> list[str]:
+    """The order the model was built with: `meta["modalities"]`; for checkpoints written before it was
+    recorded, `fallback` (the run's config) or the canonical rgb, flow, audio (the order every lmac
+    feature store yields), then any others in stored order."""
+    dims = meta["dims"]
+    order = meta.get("modalities") or fallback or []
+    order = [m for m in order if m in dims]
+    if not order or set(order) != set(dims):
+        from lmac import MODALITIES
+
+        order = [m for m in MODALITIES if m in dims] + [m for m in dims if m not in MODALITIES]
+    return order
+
+
+def config_modalities(run_dir) -> list | None:
+    """The modalities a run's config.yaml names (the order for checkpoints that did not record theirs)."""
+    try:
+        import yaml
+
+        return (yaml.safe_load((Path(run_dir) / "config.yaml").read_text()) or {}).get("modalities")
+    except Exception:  # unreadable or not YAML: fall back to the canonical order
+        return None
+
+
+def rebuild_model(path, fallback_order=None, device="cpu") -> tuple[torch.nn.Module, dict]:
+    """(model in eval mode with the checkpoint's weights, metadata) from an lmac checkpoint."""
+    from lmac.models import create_model
+
+    meta = read_model_meta(path)
+    dims = {m: int(meta["dims"][m]) for m in modality_order(meta, fallback_order)}
+    try:
+        model = create_model(meta["model"], dims, **meta["model_config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: cannot rebuild model {meta.get('model')!r} ({e})") from None
+    load_model_state(path, model, device="cpu")
+    return model.to(device).eval(), {**meta, "dims": dims}
 
 
 def read_model_meta(path) -> dict:
@@ -34,7 +76,12 @@ def read_model_meta(path) -> dict:
 
 
 def load_model_state(path, model: torch.nn.Module, device="cpu") -> None:
-    apply_model_state(load_file(str(path), device=str(device)), model, path)
+    try:
+        state = load_file(str(path), device=str(device))
+    except Exception as e:  # truncated, empty or not safetensors at all
+        raise ValueError(f"{path}: unreadable checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+                         f"it may have been cut short: retrain, or resume from another copy") from None
+    apply_model_state(state, model, path)
 
 
 def apply_model_state(state: dict, model: torch.nn.Module, source) -> None:

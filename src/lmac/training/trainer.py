@@ -43,7 +43,8 @@ from lmac.training.checkpoints import (
     apply_model_state,
     load_model_state,
     load_trainer_state,
-    read_model_meta,
+    config_modalities,
+    rebuild_model,
     save_model,
     save_trainer_state,
 )
@@ -118,11 +119,8 @@ def model_meta(cfg: TrainConfig, task: TaskSpec, model, dims, feature_info: dict
 
 def load_run_model(run_dir, which: str = "last", device="cpu"):
     """Rebuild a trained model from its run folder: returns (model, meta)."""
-    path = Path(run_dir) / "checkpoints" / f"{which}.safetensors"
-    meta = read_model_meta(path)
-    model = create_model(meta["model"], meta["dims"], **meta["model_config"])
-    load_model_state(path, model, device="cpu")
-    return model.to(device).eval(), meta
+    return rebuild_model(Path(run_dir) / "checkpoints" / f"{which}.safetensors", config_modalities(run_dir), device)
+
 
 
 def _optimizer(model, cfg: TrainConfig, lr: float):
