@@ -48,8 +48,8 @@ def offline_run(tmp_path_factory):
     assert summary.ok and len(summary.written) == 4
     rows = "".join(f"Ball_{i + 1:03d} 5.0 {4.0 + i:.1f} {9.0 + i:.2f} 0.00 3\n" for i in range(4))
     (d / "labels").mkdir()
-    (d / "labels" / "train.txt").write_text(RG_HEADER + rows)
-    (d / "labels" / "test.txt").write_text(RG_HEADER + rows)
+    (d / "labels" / "train.txt").write_text(RG_HEADER + "".join(rows.splitlines(True)[:3]))
+    (d / "labels" / "test.txt").write_text(RG_HEADER + rows.splitlines(True)[3])  # no video in both splits
     cfg = TrainConfig(task="rg_ball", model="lmac", model_args={"d_model": 32, "d_ffn": 64, "num_heads": 4},
                       features=str(d / "feats"), labels=str(d / "labels"), epochs=2, batch_size=4, window=8,
                       val_fraction=0.0, progress=False, device="cpu")

@@ -53,6 +53,12 @@ def _check_type(name, value, default_field, source):
         raise ValueError(f"{source}: '{name}' must be true/false, got {value!r}")
     if t.startswith("dict") and not isinstance(value, dict):
         raise ValueError(f"{source}: '{name}' must be a mapping, got {value!r}")
+    if t.startswith("list"):
+        if isinstance(value, str):  # "rgb,audio" (a bare string would otherwise become ['r', 'g', 'b'])
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{source}: '{name}' must be a list of names, e.g. [rgb, audio], got {value!r}")
+        value = list(value)
     return value
 
 
@@ -62,7 +68,17 @@ def config_from_dict(values: dict, source: str = "<config>", base: TrainConfig |
     if unknown:
         raise ValueError(f"{source}: unknown config key(s) {unknown}; valid keys: {sorted(fields)}")
     clean = {k: _check_type(k, v, fields[k], source) for k, v in values.items()}
-    return dataclasses.replace(base or TrainConfig(), **clean)
+    cfg = dataclasses.replace(base or TrainConfig(), **clean)
+    if "model" in values or "model_args" in values:
+        from lmac.models import MODELS
+        from lmac.models._builder import check_model_args
+
+        try:
+            MODELS.get(cfg.model)
+        except KeyError as e:
+            raise ValueError(f"{source}: {e.args[0]}") from None
+        cfg = dataclasses.replace(cfg, model_args=check_model_args(cfg.model, cfg.model_args, source))
+    return cfg
 
 
 def load_config(path) -> TrainConfig:

@@ -7,6 +7,14 @@ import tempfile
 from pathlib import Path
 
 
+def _file_mode() -> int:
+    """The mode a plain open() would give a new file (0666 less the umask): temp files are created 0600,
+    and a renamed temp file would otherwise keep that, unreadable to colleagues on a shared machine."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temp file in the same folder, then os.replace: a reader never sees half a file."""
     path = Path(path)
@@ -17,6 +25,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -46,6 +55,7 @@ def atomic_path(path: str | os.PathLike):
         os.close(fd)
         try:
             yield Path(tmp)
+            os.chmod(tmp, _file_mode())
             os.replace(tmp, p)
         finally:
             if os.path.exists(tmp):

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["synth", "convert", "train", "benchmark", "demo", "extract", "predict"]
+COMMANDS = ["synth", "convert", "train", "benchmark", "demo", "extract", "predict", "models"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, KeyError, FileNotFoundError, FileExistsError, RuntimeError) as e:
+    except BrokenPipeError:  # `lmac models | head`: the reader left; nothing to report
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (ValueError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError, RuntimeError) as e:
         # Library errors carry one actionable line naming the file and the problem.
         if getattr(args, "debug", False) or __import__("os").environ.get("LMAC_DEBUG"):
             raise

@@ -8,7 +8,7 @@ def add_train_options(p, for_benchmark: bool = False):
     p.add_argument("--config", help="YAML file with TrainConfig values (flags given here override it)")
     if not for_benchmark:
         p.add_argument("--task", help="rg_ball, rg_clubs, rg_hoop, rg_ribbon, fisv_tes, fisv_pcs (or ball, tes, ...)")
-        p.add_argument("--model", help="model name from the registry (lmac list-models); default lmac")
+        p.add_argument("--model", help="model name from the registry (`lmac models` lists them); default lmac")
         p.add_argument("--seed", type=int)
     p.add_argument("--features", help="feature folder: PAMFN package, GDLT folder or native layout")
     p.add_argument("--labels", help="folder with train.txt/test.txt (default: the real RG / Fis-V labels shipped with lmac)")
@@ -22,7 +22,8 @@ def add_train_options(p, for_benchmark: bool = False):
     p.add_argument("--val-fraction", type=float, help="share of train held out for honest epoch selection (0 = none)")
     p.add_argument("--modalities", help="comma-separated subset, e.g. rgb,audio")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="model option, e.g. --set width=256 --set lambda_consistency=0")
+                   help="model option, checked against the model's config (`lmac models NAME` lists them), "
+                        "e.g. --set d_model=128 --set consistency_weight=0")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto picks CUDA when present")
     p.add_argument("--precision", choices=["fp32", "fp64"], help="fp32 (default) or fp64 (slow; for exactness checks)")
     p.add_argument("--no-progress", action="store_true")
@@ -48,7 +49,10 @@ def config_from_args(args):
             if "=" not in item:
                 raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
             k, v = item.split("=", 1)
-            model_args[k] = yaml.safe_load(v)
+            try:
+                model_args[k.strip()] = yaml.safe_load(v)
+            except yaml.YAMLError:
+                model_args[k.strip()] = v  # a plain string; its type is checked against the option below
         values["model_args"] = model_args
     if args.no_progress:
         values["progress"] = False
@@ -67,14 +71,54 @@ def register(sub):
     p.set_defaults(func=run)
 
 
+# What --resume may change: how long, where and how it runs, and where its inputs now are. Anything
+# else would make the continued run a different experiment than the one its folder records.
+RESUME_FLAGS = {"epochs", "device", "features", "labels", "format"}
+
+
+def resume_config(args):
+    """The run's own config.yaml, with the few flags given that --resume may change."""
+    from pathlib import Path
+
+    from lmac.config import load_config
+
+    run_dir = Path(args.out)
+    if not (run_dir / "config.yaml").is_file():
+        raise FileNotFoundError(f"{run_dir}: nothing to resume (no config.yaml); start the run without --resume")
+    given = {k for k in ("task", "model", "seed", "features", "labels", "format", "epochs", "batch_size", "lr",
+                         "weight_decay", "dropout", "window", "val_fraction", "device", "precision")
+             if getattr(args, k, None) is not None}
+    given |= {"modalities"} if args.modalities else set()
+    given |= {"set"} if args.set else set()
+    given |= {"config"} if args.config else set()
+    refused = sorted(given - RESUME_FLAGS)
+    if refused:
+        raise ValueError(f"--resume continues {run_dir} as its config.yaml records it; it cannot change "
+                         f"{', '.join('--' + k.replace('_', '-') for k in refused)} (only "
+                         f"{', '.join('--' + k for k in sorted(RESUME_FLAGS))}); start a new --out to change them")
+    saved = load_config(run_dir / "config.yaml")
+    values = {k: str(Path(getattr(args, k)).resolve()) if k in ("features", "labels") else getattr(args, k)
+              for k in given}
+    if args.no_progress:
+        values["progress"] = False
+    return dataclasses.replace(saved, **values)
+
+
 def run(args) -> int:
     from lmac.config import dump_config
     from lmac.distributed import process_group
     from lmac.training.trainer import train
 
-    cfg = config_from_args(args)
+    if args.resume and not args.print_config:
+        if not args.out:
+            raise ValueError("--resume needs --out: the run folder to continue")
+        cfg = resume_config(args)
+    else:
+        cfg = config_from_args(args)
     if args.print_config:
-        print(dump_config(cfg), end="")
+        from lmac.training.trainer import resolve_config
+
+        print(dump_config(resolve_config(cfg)), end="")
         return 0
     if not args.out:
         raise ValueError("--out is required: the run folder to create (or to continue with --resume)")

@@ -221,7 +221,8 @@ def video_rng(cfg: SynthConfig, cls: str, i: int) -> np.random.Generator:
     return np.random.default_rng([cfg.seed, cfg.classes.index(cls), i])
 
 
-def generate(out_dir, cfg: SynthConfig | None = None, layout: str = "native", progress: bool = True) -> dict:
+def generate(out_dir, cfg: SynthConfig | None = None, layout: str = "native", progress: bool = True,
+             replace_unfinished: bool = False) -> dict:
     """Write a synthetic benchmark to `out_dir`: `train.txt`/`test.txt` (RG format), features in
     `features/` (native layout, or PAMFN layout with `layout="pamfn"`), `truth.json` (the latent
     ground truth: element times, qualities, timing) and `synth.json` (the config)."""
@@ -231,6 +232,17 @@ def generate(out_dir, cfg: SynthConfig | None = None, layout: str = "native", pr
     if layout not in ("native", "pamfn"):
         raise ValueError(f"unknown layout {layout!r}; use native or pamfn")
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"{out_dir}: is a file; give a folder to write the synthetic benchmark to")
+    if replace_unfinished and out_dir.is_dir() and not (out_dir / "synth.json").exists():
+        import shutil
+
+        shutil.rmtree(out_dir / "features", ignore_errors=True)  # a generation cut short: start it again
+        for name in ("train.txt", "test.txt", "truth.json"):
+            (out_dir / name).unlink(missing_ok=True)
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        raise FileExistsError(f"{out_dir}: is not empty (its labels and features would be overwritten or mixed "
+                              f"with other dims); choose a new folder or remove it first")
     feat_dir = out_dir / "features"
     feat_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(cfg.seed)
@@ -293,5 +305,5 @@ def ensure_generated(out_dir, cfg: SynthConfig, layout: str = "native", progress
             raise ValueError(f"{out_dir} holds synthetic data made with other settings ({', '.join(diff)} differ); "
                              "use another folder or delete it")
         return out_dir
-    generate(out_dir, cfg, layout=layout, progress=progress)
+    generate(out_dir, cfg, layout=layout, progress=progress, replace_unfinished=True)
     return out_dir

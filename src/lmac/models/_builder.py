@@ -15,7 +15,7 @@ Contract every registered model follows (so training/evaluation code is shared):
 """
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, fields
 
 import torch
 
@@ -72,3 +72,37 @@ def center_gap_per_video(out: dict) -> torch.Tensor | None:
     mods = list(centers)
     gaps = [(centers[a] - centers[b]).abs().mean(-1) for i, a in enumerate(mods) for b in mods[i + 1 :]]
     return torch.stack(gaps, 0).mean(0)  # (B,)
+
+
+def _field_kind(f) -> str:
+    t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    return t.replace(" ", "").split("|")[0]
+
+
+def check_model_args(name: str, args: dict, source: str = "command line") -> dict:
+    """`args` (model options from --set or a config file) checked against model `name`'s config
+    dataclass: unknown keys and wrong types are one-line errors naming the valid keys; returns the
+    values with ints widened to floats where the option is a float."""
+    cls = MODELS.info(name).get("config")
+    if cls is None:
+        return dict(args)
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(args) - set(known))
+    if unknown:
+        raise ValueError(f"{source}: model '{name}' has no option(s) {', '.join(unknown)}; "
+                         f"valid: {', '.join(sorted(known))}")
+    out = {}
+    for k, v in args.items():
+        kind = _field_kind(known[k])
+        default = known[k].default if known[k].default is not MISSING else None
+        ok = {"bool": isinstance(v, bool), "int": isinstance(v, int) and not isinstance(v, bool),
+              "float": isinstance(v, (int, float)) and not isinstance(v, bool), "str": isinstance(v, str)}.get(kind, True)
+        if not ok:
+            want = {"bool": "true or false", "int": "an integer", "float": "a number", "str": "a string"}[kind]
+            raise ValueError(f"{source}: model option '{k}' of '{name}' must be {want} (default {default!r}), got {v!r}")
+        out[k] = float(v) if kind == "float" else v
+    try:
+        cls(**out)  # the config's own checks (allowed values, d_model divisible by num_heads, ...)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{source}: model '{name}': {e}") from None
+    return out

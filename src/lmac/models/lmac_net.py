@@ -435,4 +435,4 @@ def _entry(name: str, preset: dict):
 
 
 for _name, (_preset, _mods, _doc) in _PRESETS.items():
-    MODELS.register(_name, modalities=_mods, doc=_doc, interpretable=True)(_entry(_name, _preset))
+    MODELS.register(_name, modalities=_mods, doc=_doc, interpretable=True, config=LMACConfig)(_entry(_name, _preset))

@@ -33,6 +33,7 @@ import torch
 from lmac import distributed as ddist
 from lmac.config import TrainConfig, dump_config, load_config
 from lmac.data.dataset import FeatureSequenceDataset, collate_sequences
+from lmac.data.features import FeatureDataError
 from lmac.data.features import open_feature_store
 from lmac.data.labels import read_labels
 from lmac.data.tasks import TaskSpec, get_task
@@ -69,7 +70,10 @@ def find_label_files(labels: str, task: TaskSpec) -> tuple[Path, Path]:
     raise FileNotFoundError(f"{root}: no train.txt and test.txt (also looked in {task.dataset.upper()}/)")
 
 
-def prepare_data(cfg: TrainConfig, task: TaskSpec):
+MIN_VAL_VIDEOS = 10  # below this prepare_data warns that validation rho is noise
+
+
+def prepare_data(cfg: TrainConfig, task: TaskSpec, log=None):
     """Returns (train, val or None, test) datasets."""
     key = (str(Path(cfg.features).resolve()), cfg.format, task.pamfn_prefix)
     if key not in _STORE_CACHE:
@@ -77,14 +81,31 @@ def prepare_data(cfg: TrainConfig, task: TaskSpec):
         _STORE_CACHE[key] = open_feature_store(cfg.features, cfg.format, prefixes=[task.pamfn_prefix])
     store = _STORE_CACHE[key]
     train_file, test_file = find_label_files(cfg.labels, task)
-    train_rows = [r for r in read_labels(train_file, task.dataset) if r.cls == task.cls]
-    test_rows = [r for r in read_labels(test_file, task.dataset) if r.cls == task.cls]
+    train_all, test_all = read_labels(train_file, task.dataset), read_labels(test_file, task.dataset)
+    leak = sorted({r.video_id for r in train_all} & {r.video_id for r in test_all})
+    if leak:
+        shown = ", ".join(leak[:5]) + (f", ... ({len(leak)} in all)" if len(leak) > 5 else "")
+        raise ValueError(f"{train_file} and {test_file} both list {shown}: a video in both splits leaks the test "
+                         f"set into training; remove it from one of them")
+    train_rows = [r for r in train_all if r.cls == task.cls]
+    test_rows = [r for r in test_all if r.cls == task.cls]
     val_rows = []
     if cfg.val_fraction > 0:
         order = np.random.default_rng([cfg.seed, 7919]).permutation(len(train_rows))
         n_val = max(2, int(round(len(train_rows) * cfg.val_fraction)))
+        if n_val < MIN_VAL_VIDEOS and log is not None:
+            log(f"warning: the validation split has {n_val} videos; a Spearman rho over so few is nearly "
+                f"meaningless (2 videos give +-1), so the val-selected epoch is close to arbitrary")
         val_rows = [train_rows[i] for i in sorted(order[:n_val])]
         train_rows = [train_rows[i] for i in sorted(order[n_val:])]
+    have = set(store.ids())
+    missing = [r.video_id for r in train_rows + val_rows + test_rows if r.video_id not in have]
+    if missing:
+        shown = ", ".join(missing[:8]) + (f", ... ({len(missing)} in all)" if len(missing) > 8 else "")
+        hint = ("; these labels are the real ones shipped with lmac: pass --labels with your features' label files"
+                if not cfg.labels else "; check that --labels and --features belong together")
+        raise FeatureDataError(f"{len(missing)} of the {len(train_rows) + len(val_rows) + len(test_rows)} labelled "
+                               f"{task.cls} videos (train and test) have no features in {store.describe()}: {shown}{hint}")
     mods = tuple(cfg.modalities) if cfg.modalities else None
     window = cfg.window or task.window
     train = FeatureSequenceDataset(store, train_rows, task, True, window, mods, cfg.seed)
@@ -267,16 +288,55 @@ def _write_predictions(path, res_last: dict, best: dict) -> None:
 
 
 # ----------------------------------------------------------------------------- the loop
+def _resumable(ckpt_dir: Path, state_path: Path, log) -> bool:
+    """Whether a run folder has a trainer state to resume from; removes temp files of killed writes.
+    Without one (the run was stopped before its first epoch was saved) training starts over, and says so."""
+    for tmp in ckpt_dir.glob(".*"):  # atomic_path's temp files: .NAME.XXXX.SUFFIX
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+    if state_path.is_file():
+        return True
+    log(f"{ckpt_dir}: no trainer state (the run stopped before its first epoch was saved): starting at epoch 1")
+    return False
+
+
+def resolve_config(cfg: TrainConfig) -> TrainConfig:
+    """What the run will use, with nothing left for later to fill in: the task's canonical name and
+    recipe (lr, window, dropout when the model has one), absolute input paths. config.yaml holds this,
+    so a resume or a reader of the folder never depends on what TaskSpec says at that later time."""
+    task = get_task(cfg.task)
+    MODELS.get(cfg.model)  # an unknown model fails here, before any data is read
+    dropout = cfg.dropout
+    if dropout is None and "dropout" in _model_fields(cfg.model) and "dropout" not in cfg.model_args:
+        dropout = task.dropout
+    return dataclasses.replace(
+        cfg, task=task.name, lr=cfg.lr if cfg.lr is not None else task.lr, window=cfg.window or task.window,
+        dropout=dropout, features=str(Path(cfg.features).resolve()) if cfg.features else "",
+        labels=str(Path(cfg.labels).resolve()) if cfg.labels else "",
+        modalities=list(cfg.modalities) if cfg.modalities else None,  # None: every modality of the data (train fills it in)
+    )
+
+
+def _model_fields(name: str) -> set:
+    cls = MODELS.info(name).get("config")
+    return {f.name for f in dataclasses.fields(cls)} if cls is not None else set()
+
+
 def _run_config(cfg: TrainConfig, out_dir: Path, resume: bool) -> TrainConfig:
-    """The config to run: the saved one (with this call's epochs/progress/device) when resuming."""
+    """The config to run: the saved one when resuming (with this call's epochs, progress and device,
+    and its features/labels/format when given: the same data may have moved)."""
     if resume:
         if not (out_dir / "config.yaml").is_file():
             raise FileNotFoundError(f"{out_dir}: nothing to resume (no config.yaml)")
         saved = load_config(out_dir / "config.yaml")
-        return dataclasses.replace(saved, epochs=cfg.epochs, progress=cfg.progress, device=cfg.device)
+        moved = {k: getattr(cfg, k) for k in ("features", "labels") if getattr(cfg, k)}
+        if cfg.format != "auto":
+            moved["format"] = cfg.format
+        return resolve_config(dataclasses.replace(saved, epochs=cfg.epochs, progress=cfg.progress, device=cfg.device,
+                                                  **moved))
     if (out_dir / "config.yaml").exists():
         raise FileExistsError(f"{out_dir}: already holds a run; use --resume to continue it or choose a new --out")
-    return cfg
+    return resolve_config(cfg)
 
 
 def _on_rank0(fn, info: ddist.DistInfo):
@@ -326,7 +386,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     if cfg.precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}")
     dtype = PRECISIONS[cfg.precision]
-    train_ds, val_ds, test_ds = prepare_data(cfg, task)
+    train_ds, val_ds, test_ds = prepare_data(cfg, task, log=log)
+    cfg = dataclasses.replace(cfg, modalities=list(train_ds.modalities))  # resolved from the data, in model order
     dims = train_ds.dims
     model = build_model(cfg, task, dims).to(device, dtype)
     meta = model_meta(cfg, task, model, dims, train_ds.feature_info)
@@ -350,18 +411,21 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             if info.enabled:
                 env["distributed"] = {"world_size": info.world, "backend": torch.distributed.get_backend()}
             atomic_write_json(out_dir / "env.json", env)
-    elif _on_rank0(state_path.is_file, info):
-        if info.enabled:  # rank 0 reads, every rank loads the same state
-            def read_state():
+    elif _on_rank0(lambda: _resumable(ckpt_dir, state_path, log), info):
+        def read_state():
+            st = load_trainer_state(state_path)
+            if "model" not in st:  # written before the trainer state held the weights
                 from safetensors.torch import load_file
 
-                return load_trainer_state(state_path), load_file(str(ckpt_dir / "last.safetensors"), device="cpu")
+                try:
+                    st["model"] = load_file(str(ckpt_dir / "last.safetensors"), device="cpu")
+                except Exception as e:
+                    raise ValueError(f"{ckpt_dir / 'last.safetensors'}: unreadable checkpoint ({type(e).__name__}); "
+                                     f"it may have been cut short: the run cannot be resumed from it") from None
+            return st
 
-            st, weights = _on_rank0(read_state, info)
-            apply_model_state(weights, model, ckpt_dir / "last.safetensors")
-        else:
-            st = load_trainer_state(state_path)
-            load_model_state(ckpt_dir / "last.safetensors", model, device)
+        st = _on_rank0(read_state, info)  # rank 0 reads, every rank loads the same state
+        apply_model_state(st["model"], model, state_path)
         opt.load_state_dict(st["optimizer"])
         sched.load_state_dict(st["scheduler"])
         torch.set_rng_state(st["torch_rng"])
@@ -470,8 +534,9 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         if main:
             save_model(ckpt_dir / "last.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "last"})
             _write_csv(out_dir / "metrics.csv", rows)
-            save_trainer_state(state_path, {
+            save_trainer_state(state_path, {  # weights too: one atomic file is always a consistent resume point
                 "epoch": epoch + 1,
+                "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                 "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(),
                 "torch_rng": torch.get_rng_state(),

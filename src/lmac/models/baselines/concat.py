@@ -50,5 +50,6 @@ def _entry(dims, **kwargs):
     return ConcatRegressor(dims, config_from_kwargs(ConcatConfig, kwargs, "concat"))
 
 
-MODELS.register("concat", modalities=None, doc="concatenated per-segment features + MLP, pooled over time")(_entry)
-MODELS.register("concat_rgb", modalities=("rgb",), doc="the same on RGB only")(_entry)
+MODELS.register("concat", modalities=None, doc="concatenated per-segment features + MLP, pooled over time",
+                config=ConcatConfig)(_entry)
+MODELS.register("concat_rgb", modalities=("rgb",), doc="the same on RGB only", config=ConcatConfig)(_entry)
