@@ -341,3 +341,22 @@ def test_import_lmac_stays_light():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_silent_audio_and_the_runs_quality_are_said(offline_run, tmp_path, capsys):
+    """--allow-silent: the prediction, summary and report say the audio was zeros (no audio centre shown);
+    every prediction carries the run's own test rho, and warns when it is low (this toy run: 1 test video)."""
+    clip = media_clips.write_video(tmp_path / "quiet.mp4", 70, size=(64, 48), seed=5)  # no audio track
+    out = tmp_path / "out"
+    assert main(["predict", str(clip), "--run", str(offline_run), "--allow-silent", "--out", str(out),
+                 "--no-progress", "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    d = json.loads((out / "quiet" / "prediction.json").read_text())
+    check_prediction(d)
+    assert d["silent"] == ["audio"] and any("audio: the video has none" in w for w in d["warnings"])
+    summary = json.loads((offline_run / "summary.json").read_text())
+    assert d["run_quality"]["test_srcc"] == summary["test_srcc_last"] and d["run_quality"]["test_videos"] == 1
+    assert any("ranks its own test videos poorly" in w for w in d["warnings"])
+    assert "warning: audio: the video has none" in text and "silent" in text
+    page = (out / "quiet" / "report.html").read_text()
+    assert "Warning: audio: the video has none" in page and 'id="quality"' in page and ">silent<" in page

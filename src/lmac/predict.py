@@ -38,7 +38,7 @@ from lmac import MODALITIES
 from lmac.utils import atomic_write_json
 
 SCHEMA = "lmac-prediction"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: silent, run_quality, warnings (version 1 files still read)
 SEGMENT_FRAMES = 32
 FPS = 25.0
 
@@ -104,6 +104,9 @@ class Prediction:
     features: str = ""  # where the features came from (cache file or --features path)
     lmac_version: str = ""
     created: str = ""
+    silent: list = field(default_factory=list)  # modalities whose features are zeros (no audio: --allow-silent)
+    run_quality: dict = field(default_factory=dict)  # the run's own rho on its validation and test videos
+    warnings: list = field(default_factory=list)  # what a reader of this score must know (low rho, silence)
 
     def to_dict(self) -> dict:
         d = asdict(self)  # Stage/Span dataclasses become dicts
@@ -143,6 +146,7 @@ class Prediction:
             f"{self.video}: {self.score:.2f} / {self.score_range:g} points "
             f"({self.model}, {self.task}, {self.n_segments} segments, {_clock(self.duration_s)})"
         ]
+        lines += [f"  warning: {w}" for w in self.warnings]
         if not self.stages:
             lines.append("  (this model gives no stages)")
             return "\n".join(lines)
@@ -153,7 +157,7 @@ class Prediction:
         lines.append(head)
         for s in self.stages:
             row = f"  {s.index:>5} {s.score:>6.2f} {s.weight:>6.3f} {_clock(s.start_s):>8}-{_clock(s.end_s):<8} "
-            row += " ".join(f"{_clock(s.modalities[m].center_s):>6}" for m in mods)
+            row += " ".join(f"{'silent' if m in self.silent else _clock(s.modalities[m].center_s):>6}" for m in mods)
             if s.center_gap_s is not None:
                 row += f" {s.center_gap_s:>4.1f}s"
             lines.append(row)
@@ -173,8 +177,9 @@ _TOP = {
     "schema": str, "version": int, "video": str, "video_id": str, "score": _NUM, "score_range": _NUM, "task": str,
     "model": str, "run": str, "checkpoint": str, "preset": (str, type(None)), "n_segments": int, "segment_s": _NUM,
     "offset_s": _NUM, "duration_s": _NUM, "modalities": list, "stages": list, "attention": dict, "features": str,
-    "lmac_version": str, "created": str,
+    "lmac_version": str, "created": str, "silent": list, "run_quality": dict, "warnings": list,
 }
+_NEW_IN_V2 = ("silent", "run_quality", "warnings")
 _STAGE = {"index": int, "score": _NUM, "weight": _NUM, "center_s": _NUM, "start_s": _NUM, "end_s": _NUM,
           "center_gap_s": (*_NUM, type(None)), "modalities": dict}
 _SPAN = {"center_s": _NUM, "start_s": _NUM, "end_s": _NUM, "center_segment": _NUM}
@@ -204,12 +209,13 @@ def prediction_errors(d: dict, tol: float = 1e-4) -> list[str]:
     invariants: times inside the video and ordered, weights summing to 1, the overall score equal
     to the weighted stage scores, one attention row per stage and segment summing to 1."""
     errors: list[str] = []
-    if not _check_keys(d, _TOP, "prediction", errors):
+    top = _TOP if not (isinstance(d, dict) and d.get("version") == 1) else {k: t for k, t in _TOP.items() if k not in _NEW_IN_V2}
+    if not _check_keys(d, top, "prediction", errors):
         if isinstance(d, dict) and isinstance(d.get("stages"), list):  # still report what is wrong in the stages
             for i, s in enumerate(d["stages"]):
                 _check_keys(s, _STAGE, f"stages[{i}]", errors)
         return errors
-    if d["schema"] != SCHEMA or d["version"] != SCHEMA_VERSION:
+    if d["schema"] != SCHEMA or d["version"] not in (1, SCHEMA_VERSION):
         errors.append(f"prediction: schema {d['schema']!r} v{d['version']}, expected {SCHEMA!r} v{SCHEMA_VERSION}")
     dur, T, mods = d["duration_s"], d["n_segments"], d["modalities"]
     if T < 1 or dur <= 0:
@@ -365,6 +371,7 @@ class Predictor:
         self.preset = self.feature_info.get("preset")
         self.weights = dict(weights or {})
         self._extractors = None  # built on first use, then reused
+        self.run_quality = run_quality(self.run_dir, checkpoint)
 
     def __repr__(self) -> str:
         return (f"Predictor(run={str(self.run_dir)!r}, model={self.model_name!r}, task={self.task.name!r}, "
@@ -539,13 +546,47 @@ class Predictor:
             stages = build_stages(ss, sw, attn, seg_s, offset, duration)
             attention = {m: np.round(a.astype(np.float64), 6).tolist() for m, a in attn.items()}
             # stage scores and weights are rounded nowhere, so score == sum(weight * score) holds to float precision
+        silent = ["audio"] if meta.get("silent") and "audio" in self.dims else []
+        warnings = [f"{m}: the video has none; its features are zeros, so the score ignores it and its attention "
+                    f"centres mean nothing" for m in silent]
+        rho = self.run_quality.get("test_srcc")
+        if rho is not None and rho < LOW_RHO:
+            warnings.append(f"this run ranks its own test videos poorly (Spearman rho {rho:.2f} with the judges); "
+                            f"treat the score with caution")
         return Prediction(
+            silent=silent, run_quality=dict(self.run_quality), warnings=warnings,
             video=str(source), video_id=video_id, score=score, score_range=self.score_range, task=self.task.name,
             model=self.model_name, run=str(self.run_dir.resolve()), checkpoint=self.checkpoint,
             preset=preset if preset is not None else self.preset, n_segments=int(T), segment_s=seg_s, offset_s=offset,
             duration_s=duration, modalities=list(attention) or [m for m in MODALITIES if m in self.dims], stages=stages, attention=attention,
             features=feat_path, lmac_version=lmac.__version__, created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
+
+
+LOW_RHO = 0.3  # below this test rho a prediction carries a warning
+
+
+def run_quality(run_dir: Path, checkpoint: str) -> dict:
+    """The run's own figures from summary.json and metrics.csv: the test rho of this checkpoint's epoch,
+    the last-epoch validation rho, and how many videos each is over. Empty for a run without summary."""
+    import csv
+
+    try:
+        summ = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    key = {"last": "test_srcc_last", "best_val": "test_srcc_val", "best_test": "test_srcc_best"}[checkpoint]
+    q = {"test_srcc": summ.get(key), "test_srcc_last": summ.get("test_srcc_last"), "test_videos": summ.get("test_videos"),
+         "val_srcc_last": None, "val_videos": summ.get("val_videos"), "test_mse_last": summ.get("test_mse")}
+    try:
+        rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
+        if rows and rows[-1].get("val_srcc"):
+            q["val_srcc_last"] = float(rows[-1]["val_srcc"])
+    except (OSError, ValueError):
+        pass
+    if checkpoint == "best_test":
+        q["note"] = "best_test was chosen on the test videos, so its test rho is optimistic"
+    return q
 
 
 def load(run_dir, checkpoint: str = "last", device="auto", weights: dict | None = None) -> Predictor:
@@ -588,6 +629,13 @@ def predict_batch(predictor: Predictor, inputs, out_dir, features=None, allow_si
         else:
             store = open_feature_store(fpath)
             ids = [str(i) for i in inputs] if inputs else store.ids()
+            if not inputs:  # a run scores its own class: a Ball run is no judge of Hoop routines
+                prefix = f"{predictor.task.cls}_"
+                own = [i for i in ids if i.startswith(prefix)]
+                if own and len(own) < len(ids):
+                    log(f"{fpath}: scoring the {len(own)} {predictor.task.cls} videos (the run's task is "
+                        f"{predictor.task.name}); {len(ids) - len(own)} of other classes skipped (name them to score them)")
+                    ids = own
         predictor.check_features(getattr(store, "info", {}) or {}, store.dims, str(fpath))  # refuse before any work
         jobs = [(vid, vid) for vid in ids]
     else:

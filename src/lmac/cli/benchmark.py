@@ -26,6 +26,25 @@ def register(sub):
     p.set_defaults(func=run)
 
 
+def parse_models_and_seeds(models: str, seeds: str) -> tuple[list[str], list[int]]:
+    """--models and --seeds checked before any data is generated or any job starts."""
+    from lmac.models import MODELS
+
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    for name in names:
+        try:
+            MODELS.get(name)
+        except KeyError as e:
+            raise ValueError(f"--models: {e.args[0]}") from None
+    try:
+        numbers = [int(s) for s in seeds.split(",")]
+    except ValueError:
+        raise ValueError(f"--seeds takes comma-separated integers, e.g. 0,1,2; got {seeds!r}") from None
+    if not names or not numbers:
+        raise ValueError("--models and --seeds must each name at least one")
+    return names, numbers
+
+
 def run(args) -> int:
     import dataclasses
 
@@ -39,8 +58,7 @@ def run(args) -> int:
         raise ValueError(f"--features is required for the {args.suite} suite (and --labels: the folder of its label files)")
     if fresh_data and cfg.labels:
         raise ValueError("--labels without --features: give both to train on one dataset, or neither for fresh synthetic data per seed")
-    models = args.models.split(",")
-    seeds = [int(s) for s in args.seeds.split(",")]
+    models, seeds = parse_models_and_seeds(args.models, args.seeds)
     tasks = args.tasks.split(",") if args.tasks else None
     # Under torchrun the ranks share the jobs (job j goes to rank j % world), each training its
     # jobs alone; rank 0 waits for all of them, then writes the tables.

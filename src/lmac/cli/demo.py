@@ -27,6 +27,7 @@ def run(args) -> int:
 
     from lmac.cli.synth import parse_dims
     from lmac.config import TrainConfig
+    from lmac.cli.benchmark import parse_models_and_seeds
     from lmac.data.synthetic import SynthConfig, ensure_generated
     from lmac.evaluation.benchmark import collect, run_benchmark, write_results
 
@@ -34,9 +35,8 @@ def run(args) -> int:
     out = Path(args.out)
     data = out / "synth"
     synth = SynthConfig(dims=parse_dims(args.dims))
+    models, seeds = parse_models_and_seeds(args.models, args.seeds)  # before minutes of data generation
     ensure_generated(data, synth, progress=True)
-    models = args.models.split(",")
-    seeds = [int(s) for s in args.seeds.split(",")]
     base = TrainConfig(features=str(data / "features"), labels=str(data), epochs=args.epochs, device=args.device,
                        progress=True)
     run_benchmark(base, "synth", models, seeds, out, log=lambda m: None)

@@ -210,6 +210,36 @@ def extract_video(path, extractors: dict, settings: ExtractSettings, flow=None, 
     return arrays, meta
 
 
+def _claim(out_dir: Path, vid: str) -> Path | None:
+    """A lock file `.<vid>.lock` holding our pid, so two `lmac extract` runs into one folder share the
+    work instead of both doing all of it; None when a live process holds it (a dead one's is taken over)."""
+    import os
+
+    lock = out_dir / f".{vid}.lock"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text() or "0")
+                os.kill(pid, 0)  # raises if no such process
+                if pid != os.getpid():
+                    return None
+            except (ValueError, ProcessLookupError, FileNotFoundError):
+                pass
+            except PermissionError:  # alive, someone else's
+                return None
+            lock.unlink(missing_ok=True)  # stale: its process died
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        if (out_dir / f"{vid}.safetensors").exists():  # finished by the other run meanwhile
+            lock.unlink(missing_ok=True)
+            return None
+        return lock
+    return None
+
+
 def run_extraction(
     inputs, out_dir, preset: str = "offline", weights: dict | None = None, device: str = "auto",
     settings: ExtractSettings | None = None, progress: bool = True, log=None, extractors: dict | None = None,
@@ -270,6 +300,12 @@ def run_extraction(
                 log(f"{tag}: skipped, {target.name} exists")
                 bar.update(1)
                 continue
+            lock = _claim(out_dir, vid)
+            if lock is None:
+                summary.skipped.append(vid)
+                log(f"{tag}: skipped, another lmac extract is writing {target.name}")
+                bar.update(1)
+                continue
             t0 = time.perf_counter()
             try:
                 arrays, meta = extract_video(path, extractors, settings, flow)
@@ -287,6 +323,8 @@ def run_extraction(
                 silent = " (no audio: zeros, marked silent)" if meta.get("silent") else ""
                 log(f"{tag}: {n} segments -> {target.name} in {dt:.1f} s ({n / dt:.2f} seg/s){silent}")
                 summary.written.append(vid)
+            finally:
+                lock.unlink(missing_ok=True)
             bar.update(1)
     finally:
         torch.set_grad_enabled(grad_was)

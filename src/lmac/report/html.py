@@ -61,14 +61,20 @@ def render_html(pred, png: bytes | None = None) -> str:
         f"checkpoint <b>{e(pred.checkpoint)}</b> &middot; features <b>{e(pred.preset or 'unknown preset')}</b><br>"
         f"run <code>{e(pred.run)}</code></div>"
     )
-    parts = [head]
+    q = pred.run_quality or {}
+    if q.get("test_srcc") is not None:
+        val = f", validation rho {q['val_srcc_last']:.2f} over {q.get('val_videos')} videos" if q.get("val_srcc_last") is not None else ""
+        head += (f'<div class="meta" id="quality">how good this run is: Spearman rho with the judges '
+                 f"{q['test_srcc']:.2f} on its {q.get('test_videos')} test videos{val}"
+                 f"{' (' + e(q['note']) + ')' if q.get('note') else ''}</div>")
+    parts = [head] + [f'<p class="note warn">Warning: {e(w)}</p>' for w in pred.warnings]
     if pred.stages:
         gap_head = "<th title='mean distance between the modalities&#39; attention centres'>centre gap</th>" if len(mods) > 1 else ""
         rows = []
         for s in pred.stages:
             c = stage_color(s.index)
             contrib = s.weight * s.score
-            cells = "".join(f"<td>{_fmt_s(s.modalities[m].center_s)}</td>" for m in mods)
+            cells = "".join(f"<td>{'silent' if m in pred.silent else _fmt_s(s.modalities[m].center_s)}</td>" for m in mods)
             gap = f"<td>{s.center_gap_s:.1f} s</td>" if s.center_gap_s is not None else ""
             rows.append(
                 f'<tr class="stage" data-stage="{s.index}"><td><span class="chip" style="background:{c}"></span>stage {s.index}</td>'

@@ -103,4 +103,6 @@ def load_trainer_state(path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise ValueError(f"{path}: unreadable trainer state ({type(e).__name__}: {e})") from None
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise ValueError(f"{path}: unreadable trainer state ({type(e).__name__}: {first[:120]}); it may have been cut "
+                         f"short: the run cannot be resumed from it (its checkpoints/*.safetensors still score)") from None
