@@ -236,3 +236,19 @@ def test_two_extracts_into_one_folder_share_the_work(tmp_path):
     assert lock is not None and lock.read_text() == str(os.getpid())
     (tmp_path / "v2.safetensors").write_bytes(b"")
     assert _claim(tmp_path, "v2") is None  # finished meanwhile
+
+
+@pytest.mark.parametrize("flag,value,expect", [("--epochs", "0", "epochs must be >= 1"),
+                                               ("--batch-size", "0", "batch_size must be >= 1"),
+                                               ("--val-fraction", "1", "val_fraction must be in [0, 1)"),
+                                               ("--lr", "-1", "lr must be > 0")])
+def test_out_of_range_numbers_are_refused_before_any_work(data, tmp_path, capsys, flag, value, expect):
+    assert main([*_train_args(tmp_path / "r"), flag, value]) == 1
+    _one_line_error(capsys, expect)
+    assert not (tmp_path / "r").exists()
+
+
+def test_out_that_is_a_file_is_refused(data, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    assert main(_train_args(tmp_path / "afile")) == 1
+    _one_line_error(capsys, "is a file; --out names the run folder")

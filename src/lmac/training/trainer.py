@@ -306,6 +306,15 @@ def resolve_config(cfg: TrainConfig) -> TrainConfig:
     so a resume or a reader of the folder never depends on what TaskSpec says at that later time."""
     task = get_task(cfg.task)
     MODELS.get(cfg.model)  # an unknown model fails here, before any data is read
+    for name, ok, want in (("epochs", cfg.epochs >= 1, ">= 1"), ("batch_size", cfg.batch_size >= 1, ">= 1"),
+                           ("eval_batch_size", cfg.eval_batch_size >= 1, ">= 1"),
+                           ("val_fraction", 0 <= cfg.val_fraction < 1, "in [0, 1)"),
+                           ("lr", cfg.lr is None or cfg.lr > 0, "> 0"), ("window", cfg.window is None or cfg.window >= 1, ">= 1"),
+                           ("weight_decay", cfg.weight_decay >= 0, ">= 0"), ("grad_clip", cfg.grad_clip >= 0, ">= 0"),
+                           ("warmup_epochs", cfg.warmup_epochs >= 0, ">= 0"),
+                           ("dropout", cfg.dropout is None or 0 <= cfg.dropout < 1, "in [0, 1)")):
+        if not ok:
+            raise ValueError(f"{name} must be {want}, got {getattr(cfg, name)!r} (--{name.replace('_', '-')})")
     dropout = cfg.dropout
     if dropout is None and "dropout" in _model_fields(cfg.model) and "dropout" not in cfg.model_args:
         dropout = task.dropout
@@ -369,6 +378,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     than one process (DDP; only rank 0 writes, every rank returns the summary); False = train
     alone even then (lmac benchmark's ranks train their own jobs)."""
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"{out_dir}: is a file; --out names the run folder to create")
     ckpt_dir = out_dir / "checkpoints"
     state_path = ckpt_dir / "trainer_last.pt"
     info = ddist.current() if distributed is not False else ddist.DistInfo()
