@@ -11,8 +11,9 @@ import pytest
 from lmac.cli.main import main
 from lmac.config import TrainConfig
 from lmac.training.trainer import train
+from small_models import narrow
 
-SMALL = ["--set", "d_model=32", "--set", "d_ffn=64", "--set", "num_heads=4"]
+SMALL = [f"--set={k}={v}" for k, v in narrow("lmac").items()]
 
 
 def _one_line_error(capsys, *parts):
@@ -41,7 +42,7 @@ def _cut_after(cfg_epochs, out, data_dir, cut=1):
         if epoch == cut:
             raise KeyboardInterrupt
 
-    cfg = TrainConfig(task="rg_hoop", model="lmac", model_args=dict(d_model=32, d_ffn=64, num_heads=4),
+    cfg = TrainConfig(task="rg_hoop", model="lmac", model_args=narrow("lmac"),
                       features="d/features", labels="d", epochs=cfg_epochs, batch_size=8, window=16, progress=False,
                       device="cpu")
     with pytest.raises(KeyboardInterrupt):

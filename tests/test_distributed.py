@@ -28,6 +28,7 @@ from lmac.training.checkpoints import load_trainer_state
 from lmac.training.trainer import merge_prediction_parts, predict_dataset, prepare_data, train
 
 from lmac.data.dataset import collate_sequences
+from small_models import narrow
 
 # End to end, two ranks against one process, both in float64. Measured on a 2-core AMD EPYC (Zen 3)
 # with this test's run (4 epochs, 12 optimiser steps, small LMAC-Net): the largest relative difference
@@ -41,7 +42,7 @@ COMPARED = ("train_total", "train_mse", "train_rank", "train_sparsity", "train_c
 # 19 training videos (24 minus the validation share) in global batches of 9: 9, 9, 1. The ranks'
 # shards are unequal (4 + 5), so their losses must be weighted by share; the last batch is smaller
 # than the world size, so one rank steps on a zero-weight stand-in. A small LMAC-Net keeps it quick.
-SMALL = dict(d_model=32, d_ffn=64, num_heads=4)
+SMALL = narrow("lmac")
 RUN = dict(task="rg_hoop", model="lmac", epochs=4, batch_size=9, window=16, dropout=0.0, seed=1, eval_batch_size=3,
            precision="fp64", model_args=SMALL)
 
@@ -122,7 +123,7 @@ def hoop_data(tiny_synth):
 
 def _small_model(name: str, dims: dict, **kw):
     torch.manual_seed(0)
-    opts = dict(SMALL) if name.startswith("lmac") else {"hidden": 32}  # concat, gdlt
+    opts = narrow(name)
     return create_model(name, dims, dropout=0.0, **opts, **kw).double()
 
 

@@ -10,6 +10,7 @@ import torch
 
 from lmac.models import MODELS, count_parameters, create_model, list_models
 from lmac.models.lmac_net import mean_center_gap
+from small_models import narrow
 
 REAL = {"rgb": 1024, "flow": 1024, "audio": 768}  # built once, for the parameter count (test_*_at_the_real_dims)
 DIMS = {  # the parametrised tests run at small input dims; model widths stay their defaults
@@ -19,14 +20,12 @@ DIMS = {  # the parametrised tests run at small input dims; model widths stay th
     "rgb_only": {"rgb": 16},
 }
 ALL = list_models()
-# Every model is tested at its default widths on "small3"; on the other dims with narrow widths,
-# which test the same code paths (building a default-width LMAC-Net alone takes 0.1 s).
-NARROW = {"lmac": dict(d_model=32, d_ffn=64, num_heads=4), "gdlt": dict(hidden=32), "concat": dict(hidden=32)}
 
 
 def _build(name, dk):
-    family = "lmac" if name.startswith("lmac") else name.split("_")[0]
-    return create_model(name, DIMS[dk], **({} if dk == "small3" else NARROW[family]))
+    """Every model at its default widths on "small3"; on the other dims at narrow widths, which test
+    the same code paths (building a default-width LMAC-Net alone takes 0.1 s)."""
+    return create_model(name, DIMS[dk], **({} if dk == "small3" else narrow(name)))
 
 
 def _needs(name, dims):
@@ -202,7 +201,7 @@ def test_lmac_stage_weights_and_centres(name):
 )
 def test_lmac_config_options_build_and_train(opts):
     torch.manual_seed(0)
-    model = create_model("lmac", DIMS["small3"], **{**NARROW["lmac"], **opts})
+    model = create_model("lmac", DIMS["small3"], **{**narrow("lmac"), **opts})
     feats, mask = _batch(DIMS["small3"])
     out = model(feats, mask)
     model.compute_loss(out, torch.rand(3), mask)["total"].backward()

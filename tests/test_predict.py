@@ -24,6 +24,7 @@ from lmac.predict import (
 )
 
 import media_clips
+from small_models import narrow
 
 CROP = {"crop": 64, "resize": 72}  # small frames keep extraction fast; the run records them and predict reuses them
 RG_HEADER = "Video_Name Difficulty_Score Execution_Score Total_Score Penalty Video_length\n"
@@ -50,7 +51,7 @@ def offline_run(tmp_path_factory):
     (d / "labels").mkdir()
     (d / "labels" / "train.txt").write_text(RG_HEADER + "".join(rows.splitlines(True)[:3]))
     (d / "labels" / "test.txt").write_text(RG_HEADER + rows.splitlines(True)[3])  # no video in both splits
-    cfg = TrainConfig(task="rg_ball", model="lmac", model_args={"d_model": 32, "d_ffn": 64, "num_heads": 4},
+    cfg = TrainConfig(task="rg_ball", model="lmac", model_args=narrow("lmac"),
                       features=str(d / "feats"), labels=str(d / "labels"), epochs=2, batch_size=4, window=8,
                       val_fraction=0.0, progress=False, device="cpu")
     with torch.enable_grad():  # robust to a test before this one leaving autograd off (run_extraction does)

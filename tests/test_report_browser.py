@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import lmac
+from small_models import narrow
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -175,7 +176,7 @@ def reports(tiny_synth, tmp_path_factory):
 
     d = tmp_path_factory.mktemp("reports")
     out = {}
-    for model, args in (("lmac", {"d_model": 32, "d_ffn": 64, "num_heads": 4}), ("concat", {})):
+    for model, args in (("lmac", narrow("lmac")), ("concat", {})):
         cfg = TrainConfig(task="rg_hoop", model=model, model_args=args, features=str(tiny_synth / "features"),
                           labels=str(tiny_synth), epochs=2, batch_size=8, window=16, progress=False, device="cpu")
         with torch.enable_grad():  # robust to an earlier test leaving autograd off (run_extraction does)

@@ -16,12 +16,11 @@ from lmac.config import TrainConfig
 from lmac.models import list_models
 from lmac.training.trainer import train
 
-NARROW = {"lmac": dict(d_model=32, d_ffn=64, num_heads=4), "concat": dict(hidden=32), "gdlt": dict(hidden=32)}
+from small_models import narrow
 
 
 def _train(tiny_synth, out, model, **kw):
-    family = "lmac" if model.startswith("lmac") else model.split("_")[0]
-    cfg = TrainConfig(task="rg_hoop", model=model, model_args=NARROW[family], features=str(tiny_synth / "features"),
+    cfg = TrainConfig(task="rg_hoop", model=model, model_args=narrow(model), features=str(tiny_synth / "features"),
                       labels=str(tiny_synth), epochs=2, batch_size=8, window=16, progress=False, device="cpu", **kw)
     train(cfg, out, log=lambda m: None)
     return {r["video_id"]: r for r in csv.DictReader(open(out / "predictions.csv"))}

@@ -12,7 +12,7 @@ def register(sub):
 
 def run(args) -> int:
     from lmac.models import MODELS
-    from lmac.models._builder import _field_kind
+    from lmac.models._builder import field_kind
 
     if not args.name:
         width = max(len(n) for n in MODELS.names())
@@ -22,18 +22,17 @@ def run(args) -> int:
             print(f"{n:<{width}}  [{mods}]  {info.get('doc', '')}")
         print("\n`lmac models NAME` lists a model's options; set them with `lmac train --set KEY=VALUE`.")
         return 0
-    MODELS.get(args.name)  # unknown name: one line with the valid ones
+    entry = MODELS.get(args.name)  # unknown name: one line with the valid ones
     info = MODELS.info(args.name)
     print(f"{args.name}: {info.get('doc', '')}")
     cls = info.get("config")
     if cls is None:
         print("(no options)")
         return 0
-    model = MODELS.get(args.name)
     # the registered preset's values, as the entry builds them
     dims = {m: 8 for m in (info.get("modalities") or ("rgb", "flow", "audio"))}
-    defaults = dataclasses.asdict(model(dims=dims).config)
+    defaults = dataclasses.asdict(entry(dims=dims).config)
     width = max(len(f.name) for f in dataclasses.fields(cls))
     for f in dataclasses.fields(cls):
-        print(f"  {f.name:<{width}}  {_field_kind(f):<5}  {defaults[f.name]!r}")
+        print(f"  {f.name:<{width}}  {field_kind(f):<5}  {defaults[f.name]!r}")
     return 0

@@ -29,6 +29,11 @@ def add_train_options(p, for_benchmark: bool = False):
     p.add_argument("--no-progress", action="store_true")
 
 
+# Flags that map one to one onto a TrainConfig field of the same name.
+SCALAR_FLAGS = ("task", "model", "seed", "features", "labels", "format", "epochs", "batch_size", "lr",
+                "weight_decay", "dropout", "window", "val_fraction", "device", "precision")
+
+
 def config_from_args(args):
     import yaml
 
@@ -36,8 +41,7 @@ def config_from_args(args):
 
     cfg = load_config(args.config) if args.config else TrainConfig()
     values = {}
-    for key in ("task", "model", "seed", "features", "labels", "format", "epochs", "batch_size", "lr",
-                "weight_decay", "dropout", "window", "val_fraction", "device", "precision"):
+    for key in SCALAR_FLAGS:
         v = getattr(args, key, None)
         if v is not None:
             values[key] = v
@@ -85,9 +89,7 @@ def resume_config(args):
     run_dir = Path(args.out)
     if not (run_dir / "config.yaml").is_file():
         raise FileNotFoundError(f"{run_dir}: nothing to resume (no config.yaml); start the run without --resume")
-    given = {k for k in ("task", "model", "seed", "features", "labels", "format", "epochs", "batch_size", "lr",
-                         "weight_decay", "dropout", "window", "val_fraction", "device", "precision")
-             if getattr(args, k, None) is not None}
+    given = {k for k in SCALAR_FLAGS if getattr(args, k, None) is not None}
     given |= {"modalities"} if args.modalities else set()
     given |= {"set"} if args.set else set()
     given |= {"config"} if args.config else set()

@@ -74,7 +74,8 @@ def center_gap_per_video(out: dict) -> torch.Tensor | None:
     return torch.stack(gaps, 0).mean(0)  # (B,)
 
 
-def _field_kind(f) -> str:
+def field_kind(f) -> str:
+    """A config field's type name (int, float, bool, str, ...), also from string annotations."""
     t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     return t.replace(" ", "").split("|")[0]
 
@@ -93,7 +94,7 @@ def check_model_args(name: str, args: dict, source: str = "command line") -> dic
                          f"valid: {', '.join(sorted(known))}")
     out = {}
     for k, v in args.items():
-        kind = _field_kind(known[k])
+        kind = field_kind(known[k])
         default = known[k].default if known[k].default is not MISSING else None
         ok = {"bool": isinstance(v, bool), "int": isinstance(v, int) and not isinstance(v, bool),
               "float": isinstance(v, (int, float)) and not isinstance(v, bool), "str": isinstance(v, str)}.get(kind, True)

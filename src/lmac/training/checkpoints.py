@@ -75,13 +75,17 @@ def read_model_meta(path) -> dict:
     return json.loads(md["lmac"])
 
 
-def load_model_state(path, model: torch.nn.Module, device="cpu") -> None:
+def read_model_state(path, device="cpu") -> dict:
+    """The tensors of a safetensors checkpoint; a truncated, empty or foreign file is one line naming it."""
     try:
-        state = load_file(str(path), device=str(device))
-    except Exception as e:  # truncated, empty or not safetensors at all
+        return load_file(str(path), device=str(device))
+    except Exception as e:
         raise ValueError(f"{path}: unreadable checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                          f"it may have been cut short: retrain, or resume from another copy") from None
-    apply_model_state(state, model, path)
+
+
+def load_model_state(path, model: torch.nn.Module, device="cpu") -> None:
+    apply_model_state(read_model_state(path, device), model, path)
 
 
 def apply_model_state(state: dict, model: torch.nn.Module, source) -> None:

@@ -33,8 +33,7 @@ import torch
 from lmac import distributed as ddist
 from lmac.config import TrainConfig, dump_config, load_config
 from lmac.data.dataset import FeatureSequenceDataset, collate_sequences
-from lmac.data.features import FeatureDataError
-from lmac.data.features import open_feature_store
+from lmac.data.features import FeatureDataError, open_feature_store
 from lmac.data.labels import read_labels
 from lmac.data.tasks import TaskSpec, get_task
 from lmac.evaluation.metrics import mse_points, relative_l2, spearman
@@ -42,9 +41,9 @@ from lmac.models import MODELS, create_model, count_parameters
 from lmac.models._builder import center_gap_per_video
 from lmac.training.checkpoints import (
     apply_model_state,
-    load_model_state,
-    load_trainer_state,
     config_modalities,
+    load_trainer_state,
+    read_model_state,
     rebuild_model,
     save_model,
     save_trainer_state,
@@ -115,15 +114,11 @@ def prepare_data(cfg: TrainConfig, task: TaskSpec, log=None):
 
 
 # ----------------------------------------------------------------------------- model
-def build_model(cfg: TrainConfig, task: TaskSpec, dims: dict) -> torch.nn.Module:
+def build_model(cfg: TrainConfig, dims: dict) -> torch.nn.Module:
+    """The model of a resolved config: `dropout` (the flag, or the task's recipe) goes to models that have one."""
     kwargs = dict(cfg.model_args)
-    dropout = cfg.dropout if cfg.dropout is not None else task.dropout
-    if "dropout" not in kwargs:
-        try:
-            return create_model(cfg.model, dims, dropout=dropout, **kwargs)
-        except TypeError as e:
-            if "dropout" not in str(e):
-                raise
+    if "dropout" not in kwargs and "dropout" in _model_fields(cfg.model):
+        kwargs["dropout"] = cfg.dropout
     return create_model(cfg.model, dims, **kwargs)
 
 
@@ -141,7 +136,6 @@ def model_meta(cfg: TrainConfig, task: TaskSpec, model, dims, feature_info: dict
 def load_run_model(run_dir, which: str = "last", device="cpu"):
     """Rebuild a trained model from its run folder: returns (model, meta)."""
     return rebuild_model(Path(run_dir) / "checkpoints" / f"{which}.safetensors", config_modalities(run_dir), device)
-
 
 
 def _optimizer(model, cfg: TrainConfig, lr: float):
@@ -400,7 +394,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     train_ds, val_ds, test_ds = prepare_data(cfg, task, log=log)
     cfg = dataclasses.replace(cfg, modalities=list(train_ds.modalities))  # resolved from the data, in model order
     dims = train_ds.dims
-    model = build_model(cfg, task, dims).to(device, dtype)
+    model = build_model(cfg, dims).to(device, dtype)
     meta = model_meta(cfg, task, model, dims, train_ds.feature_info)
     opt = _optimizer(model, cfg, lr)
     net = model  # what the training forward runs: the model itself, or its DDP wrapper
@@ -426,13 +420,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         def read_state():
             st = load_trainer_state(state_path)
             if "model" not in st:  # written before the trainer state held the weights
-                from safetensors.torch import load_file
-
-                try:
-                    st["model"] = load_file(str(ckpt_dir / "last.safetensors"), device="cpu")
-                except Exception as e:
-                    raise ValueError(f"{ckpt_dir / 'last.safetensors'}: unreadable checkpoint ({type(e).__name__}); "
-                                     f"it may have been cut short: the run cannot be resumed from it") from None
+                st["model"] = read_model_state(ckpt_dir / "last.safetensors")
             return st
 
         st = _on_rank0(read_state, info)  # rank 0 reads, every rank loads the same state
