@@ -22,6 +22,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/lmac demo --out demo_out
 
+# The suite runs on every core (at most 4 pytest-xdist workers, one test file per worker, each worker
+# taking its share of torch's threads: tests/conftest.py). `make test PYTEST_PARALLEL=` runs it in one process.
+PYTEST_PARALLEL ?= -n auto --maxprocesses 4 --dist loadfile
+
 # tests/test_report_browser.py opens report.html in headless chromium; installed here when missing
 # (root, or sudo without a password), else that test is skipped with the reason.
 test: $(STAMP)
@@ -29,7 +33,7 @@ test: $(STAMP)
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); echo "installing chromium (apt-get) for the report browser test"; \
 	  ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium ) >/dev/null 2>&1 \
 	  || echo "chromium could not be installed: tests/test_report_browser.py will be skipped"; }
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
 
 clean:
 	rm -rf demo_out .pytest_cache

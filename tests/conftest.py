@@ -4,6 +4,18 @@ import socket
 import pytest
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` runs `-n auto`), each worker takes its share of the cores:
+    two workers each running torch on every core oversubscribe them, and OpenMP's spinning threads
+    then made the suite 2x slower than running it in one process. Results do not depend on it: every
+    numeric check holds at any thread count (OMP_NUM_THREADS unset, 1 or 2)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers > 1:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
     """Tests never touch the network: any attempt to connect outside loopback fails loudly."""

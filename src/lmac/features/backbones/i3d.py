@@ -44,12 +44,23 @@ def _same_pad(size: int, k: int, s: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _pad3d(x: torch.Tensor, k, s, value: float = 0.0) -> torch.Tensor:
-    # x: (B, C, T, H, W); F.pad takes the last dim first.
-    pt, ph, pw = (_same_pad(x.shape[2 + i], k[i], s[i]) for i in range(3))
-    if not any(pt + ph + pw):
-        return x
-    return F.pad(x, (*pw, *ph, *pt), value=value)
+def _same_pads(x: torch.Tensor, k, s) -> tuple[tuple[int, int], ...]:
+    return tuple(_same_pad(x.shape[2 + i], k[i], s[i]) for i in range(3))
+
+
+def _pad3d(x: torch.Tensor, pads, value: float = 0.0) -> torch.Tensor:
+    """Explicit (asymmetric) SAME padding, keeping x's memory order: F.pad returns a channels-first
+    tensor, after which every later conv and pool ran on a slow path (max pools 10x slower)."""
+    (pt, ph, pw) = pads
+    y = F.pad(x, (*pw, *ph, *pt), value=value)
+    if x.is_contiguous(memory_format=torch.channels_last_3d) and not x.is_contiguous():
+        y = y.contiguous(memory_format=torch.channels_last_3d)
+    return y
+
+
+def _symmetric(pads) -> tuple[int, int, int] | None:
+    """The per-dim padding when SAME padding is symmetric (then the op pads itself, with no copy)."""
+    return tuple(a for a, _ in pads) if all(a == b for a, b in pads) else None
 
 
 class Unit3d(nn.Module):
@@ -63,7 +74,22 @@ class Unit3d(nn.Module):
         self.relu = relu
 
     def forward(self, x):
-        x = self.conv3d(_pad3d(x, self.k, self.s))
+        c = self.conv3d
+        channels_last = x.dim() == 5 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last_3d)
+        pads = _same_pads(x, self.k, self.s)
+        sym = _symmetric(pads)
+        if channels_last and self.k == (1, 1, 1) and self.s == (1, 1, 1):
+            # a pointwise conv on channels-last data is one matrix product over (B*T*H*W, C), and its
+            # result is channels-last again (torch's conv3d falls back to a slow path for 1x1x1 and
+            # returns channels-first, which then slowed every pool and conv after it)
+            y = F.linear(x.permute(0, 2, 3, 4, 1), c.weight.flatten(1), c.bias)
+            x = y.permute(0, 4, 1, 2, 3)
+        elif sym is not None:  # zero padding done by the convolution itself, no padded copy
+            x = F.conv3d(x, c.weight, c.bias, c.stride, sym)
+        else:
+            x = self.conv3d(_pad3d(x, pads))
+        if channels_last:  # torch returns some convs (few input channels) channels-first: keep one order
+            x = x.contiguous(memory_format=torch.channels_last_3d)
         if self.bn is not None:
             x = self.bn(x)
         return F.relu(x) if self.relu else x
@@ -75,8 +101,13 @@ class MaxPoolSame(nn.Module):
         self.k, self.s = tuple(k), tuple(s)
 
     def forward(self, x):
-        # -inf padding: TF's SAME max pool ignores padded positions.
-        return F.max_pool3d(_pad3d(x, self.k, self.s, value=float("-inf")), self.k, self.s)
+        # TF's SAME max pool ignores padded positions: max_pool3d's own padding is implicit -inf, and
+        # explicit padding (asymmetric cases) uses -inf.
+        pads = _same_pads(x, self.k, self.s)
+        sym = _symmetric(pads)
+        if sym is not None and all(p <= k // 2 for p, k in zip(sym, self.k)):
+            return F.max_pool3d(x, self.k, self.s, sym)
+        return F.max_pool3d(_pad3d(x, pads, value=float("-inf")), self.k, self.s)
 
 
 class Inception(nn.Module):
