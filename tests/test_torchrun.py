@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,7 @@ def job(tiny_synth, single_run, tmp_path_factory):
     from lmac.cli.main import main
 
     root = tmp_path_factory.mktemp("job")
+    setup_start = time.perf_counter()
 
     def crash(epoch):
         if epoch == 2:
@@ -142,8 +144,12 @@ def job(tiny_synth, single_run, tmp_path_factory):
     }
     (root / "commands.json").write_text(json.dumps(list(steps.values())))
     script = Path(__file__).with_name("torchrun_commands.py")
+    t0 = time.perf_counter()
+    print(f"job setup in this process: {t0 - setup_start:.1f} s")
     torchrun_script([str(script), str(root / "commands.json"), str(root)])
     ranks = [json.loads((root / f"rank{r}.json").read_text()) for r in range(2)]
+    print(f"torchrun job: {time.perf_counter() - t0:.1f} s;", ", ".join(
+        f"{k} {max(r[i]['seconds'] for r in ranks):.1f} s" for i, k in enumerate(steps)))
     assert all(len(r) == len(steps) for r in ranks), ranks
     return {"root": root, "ranks": ranks, "step": {k: i for i, k in enumerate(steps)}, "single": single,
             "feats": feats, "kept": kept, "cut": cut}

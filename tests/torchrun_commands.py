@@ -3,13 +3,14 @@
 Each rank joins the process group once, as a user's own torchrun script does (every lmac command
 then uses that group and leaves it running), and runs each argv list of COMMANDS.json through the
 real CLI entry point, `lmac.cli.main.main`, with its stdout and stderr captured. OUT/rank{r}.json gets
-[{"argv", "rc", "stdout", "stderr"}, ...]. Starting torch costs about 4 s a process here, so the
+[{"argv", "rc", "stdout", "stderr", "seconds"}, ...]. Starting torch costs about 4 s a process here, so the
 distributed tests share one job instead of paying that for every command.
 """
 import contextlib
 import io
 import json
 import sys
+import time
 from pathlib import Path
 
 from lmac import distributed as ddist
@@ -23,9 +24,11 @@ def run(commands_file: str, out_dir: str) -> None:
     try:
         for argv in commands:
             out, err = io.StringIO(), io.StringIO()
+            t0 = time.perf_counter()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 rc = main(argv)
-            results.append({"argv": argv, "rc": rc, "stdout": out.getvalue(), "stderr": err.getvalue()})
+            results.append({"argv": argv, "rc": rc, "stdout": out.getvalue(), "stderr": err.getvalue(),
+                            "seconds": round(time.perf_counter() - t0, 2)})
             ddist.barrier()  # the next command starts on every rank together
     finally:
         Path(out_dir, f"rank{info.rank}.json").write_text(json.dumps(results, indent=1))
