@@ -3,9 +3,29 @@ widths (which test_models.py also covers), at a fraction of the cost (a default-
 alone takes 0.1 s to build)."""
 
 LMAC = {"d_model": 32, "d_ffn": 64, "num_heads": 4}
-NARROW = {"lmac": LMAC, "concat": {"hidden": 32}, "gdlt": {"hidden": 32}}
+NARROW = {"lmac": LMAC, "concat": {"hidden": 32}, "gdlt": {"hidden": 32}, "pamfn": {"hidden": 16, "embed_hidden": 32, "K": 3}}
 
 
 def narrow(model: str) -> dict:
     """The narrow options of a registered model name (lmac_* share LMAC-Net's; concat_rgb is concat)."""
+    if model == "pamfn_branch":
+        return {k: v for k, v in NARROW["pamfn"].items() if k != "K"}
     return dict(NARROW["lmac" if model.startswith("lmac") else model.split("_")[0]])
+
+
+def model_dims(name: str, dims: dict) -> dict:
+    """The dims a model is built with from data offering `dims`: a single-modality model (pamfn_branch,
+    trained per modality) takes the first."""
+    from lmac.models import MODELS
+
+    return {k: dims[k] for k in list(dims)[:1]} if MODELS.info(name).get("single_modality") else dict(dims)
+
+
+def without_dropout(name: str) -> dict:
+    """Options that switch a model's configurable dropout off (models differ in what they call it)."""
+    from dataclasses import fields
+
+    from lmac.models import MODELS
+
+    names = {f.name for f in fields(MODELS.info(name)["config"])}
+    return {k: 0.0 for k in ("dropout", "feature_dropout", "fc_dropout", "branch_dropout") if k in names}

@@ -17,7 +17,7 @@ from lmac.distributed import ShardedBatchSampler, shard_bounds
 from lmac.models import MODELS, create_model, list_models
 from lmac.training.trainer import merge_prediction_parts, predict_dataset, prepare_data, train
 
-from small_models import narrow
+from small_models import model_dims, narrow, without_dropout
 
 # 19 training videos (24 minus the validation share) in global batches of 9: 9, 9, 1. The ranks'
 # shards are unequal (4 + 5), so their losses must be weighted by share; the last batch is smaller
@@ -41,8 +41,8 @@ def hoop_data(tiny_synth):
 
 def _small_model(name: str, dims: dict, **kw):
     torch.manual_seed(0)
-    opts = narrow(name)
-    return create_model(name, dims, dropout=0.0, **opts, **kw).double()
+    opts = {**narrow(name), **without_dropout(name), **kw}
+    return create_model(name, model_dims(name, dims), **opts).double()
 
 
 def _loss(model, batch) -> torch.Tensor:
@@ -94,11 +94,9 @@ def test_sharded_gradient_is_the_one_process_gradient(name, world, hoop_data):
     if coupled:  # the registry's caveat is true: batch statistics make the shards' gradient another one
         assert any(not torch.allclose(want[n], got[n], rtol=1e-6, atol=1e-9)
                    for _, _, want, _, got in _step_gradients(model, train_ds, 9, world) for n in want)
-        # ... and what is not coupled (BatchNorm with fixed statistics, no triplet term) is exact
-        model = _small_model(name, train_ds.dims, triplet_weight=0.0).train()
-        for m in model.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                m.eval()
+        # ... and what is not coupled (BatchNorm with fixed statistics, no noise drawn per batch: gdlt's
+        # triplet term off, pamfn's Gumbel policy at its arg-max) is exact
+        model = _small_model(name, train_ds.dims, **MODELS.info(name).get("uncoupled_args", {})).eval()
     steps = 0
     for step, full, want, loss, got in _step_gradients(model, train_ds, 9, world):
         assert loss == pytest.approx(full, rel=1e-12), step

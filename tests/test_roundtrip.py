@@ -13,13 +13,15 @@ from safetensors.torch import load_file, save_file
 import lmac
 from lmac.cli.main import main
 from lmac.config import TrainConfig
-from lmac.models import list_models
+from lmac.models import MODELS, list_models
 from lmac.training.trainer import train
 
 from small_models import narrow
 
 
 def _train(tiny_synth, out, model, **kw):
+    if MODELS.info(model).get("single_modality"):
+        kw.setdefault("modalities", ["rgb"])
     cfg = TrainConfig(task="rg_hoop", model=model, model_args=narrow(model), features=str(tiny_synth / "features"),
                       labels=str(tiny_synth), epochs=2, batch_size=8, window=16, progress=False, device="cpu", **kw)
     train(cfg, out, log=lambda m: None)

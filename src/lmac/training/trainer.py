@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from lmac import distributed as ddist
-from lmac.config import TrainConfig, dump_config, load_config
+from lmac.config import OPTIMIZERS, RECIPE_DEFAULTS, TrainConfig, dump_config, load_config
 from lmac.data.dataset import FeatureSequenceDataset, collate_sequences
 from lmac.data.features import FeatureDataError, open_feature_store
 from lmac.data.labels import read_labels
@@ -139,10 +139,20 @@ def load_run_model(run_dir, which: str = "last", device="cpu"):
 
 
 def _optimizer(model, cfg: TrainConfig, lr: float):
-    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=lr)
+    """AdamW (or SGD with momentum 0.9) over the trainable parameters: weight decay on matrices only,
+    and per-prefix lr multipliers where the model asks for them (`lr_scales()`, e.g. PAMFN's head)."""
+    scales = model.lr_scales() if hasattr(model, "lr_scales") else {}
+    groups: dict[tuple, list] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        scale = next((v for k, v in scales.items() if name.startswith(k)), 1.0)
+        groups.setdefault((p.dim() >= 2, scale), []).append(p)
+    params = [{"params": ps, "weight_decay": cfg.weight_decay if decay else 0.0, "lr": lr * scale}
+              for (decay, scale), ps in sorted(groups.items(), key=lambda kv: (not kv[0][0], -kv[0][1]))]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    return torch.optim.AdamW(params, lr=lr)
 
 
 def _lr_lambda(total_steps: int, warmup_steps: int):
@@ -307,16 +317,21 @@ def resolve_config(cfg: TrainConfig) -> TrainConfig:
                            ("eval_batch_size", cfg.eval_batch_size >= 1, ">= 1"),
                            ("val_fraction", 0 <= cfg.val_fraction < 1, "in [0, 1)"),
                            ("lr", cfg.lr is None or cfg.lr > 0, "> 0"), ("window", cfg.window is None or cfg.window >= 1, ">= 1"),
-                           ("weight_decay", cfg.weight_decay >= 0, ">= 0"), ("grad_clip", cfg.grad_clip >= 0, ">= 0"),
-                           ("warmup_epochs", cfg.warmup_epochs >= 0, ">= 0"),
+                           ("weight_decay", cfg.weight_decay is None or cfg.weight_decay >= 0, ">= 0"),
+                           ("grad_clip", cfg.grad_clip is None or cfg.grad_clip >= 0, ">= 0"),
+                           ("warmup_epochs", cfg.warmup_epochs is None or cfg.warmup_epochs >= 0, ">= 0"),
                            ("dropout", cfg.dropout is None or 0 <= cfg.dropout < 1, "in [0, 1)")):
         if not ok:
             raise ValueError(f"{name} must be {want}, got {getattr(cfg, name)!r} (--{name.replace('_', '-')})")
     dropout = cfg.dropout
     if dropout is None and "dropout" in _model_fields(cfg.model) and "dropout" not in cfg.model_args:
         dropout = task.dropout
+    recipe = {**RECIPE_DEFAULTS, "lr": task.lr, **MODELS.info(cfg.model).get("recipe", {})}
+    chosen = {k: getattr(cfg, k) if getattr(cfg, k) is not None else v for k, v in recipe.items()}
+    if chosen["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {chosen['optimizer']!r} (--optimizer)")
     return dataclasses.replace(
-        cfg, task=task.name, lr=cfg.lr if cfg.lr is not None else task.lr, window=cfg.window or task.window,
+        cfg, task=task.name, **chosen, window=cfg.window or task.window,
         dropout=dropout, features=str(Path(cfg.features).resolve()) if cfg.features else "",
         labels=str(Path(cfg.labels).resolve()) if cfg.labels else "",
         modalities=list(cfg.modalities) if cfg.modalities else None,  # None: every modality of the data (train fills it in)
@@ -419,7 +434,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             if info.enabled:
                 env["distributed"] = {"world_size": info.world, "backend": torch.distributed.get_backend()}
             atomic_write_json(out_dir / "env.json", env)
-    elif _on_rank0(lambda: _resumable(ckpt_dir, state_path, log), info):
+    pretrain = MODELS.info(cfg.model).get("pretrain")
+    if pretrain is not None:  # e.g. PAMFN's stage 1: its own runs inside this run folder (resumed state loads over it)
+        model.load_branches(pretrain(cfg, out_dir, train_fn=train, resume=resume, log=log), str(out_dir))
+    if resume and _on_rank0(lambda: _resumable(ckpt_dir, state_path, log), info):
         def read_state():
             st = load_trainer_state(state_path)
             if "model" not in st:  # written before the trainer state held the weights

@@ -113,6 +113,7 @@ def hardest_triplet_loss(embed: torch.Tensor, margin: float) -> torch.Tensor:
 
 
 @MODELS.register("gdlt", modalities=("rgb",), doc="GDLT (CVPR 2022): grade queries + Likert head, MSE + triplet",
-                 batch_coupled="BatchNorm statistics and the batch-hard triplet loss", config=GDLTConfig)
+                 batch_coupled="BatchNorm statistics and the batch-hard triplet loss", config=GDLTConfig,
+                 uncoupled_args={"triplet_weight": 0.0})
 def gdlt(dims, **kwargs):
     return GDLT(dims, config_from_kwargs(GDLTConfig, kwargs, "gdlt"))
