@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 # The suite runs on every core (at most 4 pytest-xdist workers, one test file per worker, each worker
 # taking its share of torch's threads: tests/conftest.py). `make test PYTEST_PARALLEL=` runs it in one process.
-PYTEST_PARALLEL ?= -n auto --maxprocesses 4 --dist loadfile
+PYTEST_PARALLEL ?= -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 # tests/test_report_browser.py opens report.html in headless chromium; installed here when missing
 # (root, or sudo without a password), else that test is skipped with the reason.

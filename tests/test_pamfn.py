@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import pytest
 import torch
@@ -121,6 +122,7 @@ def test_policy_samples_in_training_and_takes_the_argmax_in_evaluation():
 
 def test_an_interrupted_run_resumes_to_the_uninterrupted_result(tiny_synth, run, tmp_path):
     cut = tmp_path / "cut"
+    shutil.copytree(run / "stage1", cut / "stage1")  # stage 1 done: stage 2 draws the same as in one go
 
     def crash(epoch):
         if epoch == 1:

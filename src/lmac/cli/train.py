@@ -17,6 +17,11 @@ def add_train_options(p, for_benchmark: bool = False):
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--weight-decay", type=float)
+    p.add_argument("--optimizer", choices=["adamw", "sgd"], help="default: the model's recipe (adamw; pamfn's stage 1 sgd)")
+    p.add_argument("--grad-clip", type=float, help="clip the gradient norm (0 = off); default: the recipe's, 2")
+    p.add_argument("--warmup-epochs", type=int, help="linear warm-up before the cosine decay; default: the recipe's "
+                   "(3; pamfn 0)")
+    p.add_argument("--eval-batch-size", type=int)
     p.add_argument("--dropout", type=float)
     p.add_argument("--window", type=int)
     p.add_argument("--val-fraction", type=float, help="share of train held out for honest epoch selection (0 = none)")
@@ -31,7 +36,8 @@ def add_train_options(p, for_benchmark: bool = False):
 
 # Flags that map one to one onto a TrainConfig field of the same name.
 SCALAR_FLAGS = ("task", "model", "seed", "features", "labels", "format", "epochs", "batch_size", "lr",
-                "weight_decay", "dropout", "window", "val_fraction", "device", "precision")
+                "weight_decay", "optimizer", "grad_clip", "warmup_epochs", "eval_batch_size", "dropout", "window",
+                "val_fraction", "device", "precision")
 
 
 def config_from_args(args):

@@ -437,6 +437,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     pretrain = MODELS.info(cfg.model).get("pretrain")
     if pretrain is not None:  # e.g. PAMFN's stage 1: its own runs inside this run folder (resumed state loads over it)
         model.load_branches(pretrain(cfg, out_dir, train_fn=train, resume=resume, log=log), str(out_dir))
+        torch.manual_seed(cfg.seed + 1)  # stage 2's random draws do not depend on whether stage 1 ran in this call
     if resume and _on_rank0(lambda: _resumable(ckpt_dir, state_path, log), info):
         def read_state():
             st = load_trainer_state(state_path)
