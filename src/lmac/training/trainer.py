@@ -436,7 +436,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             atomic_write_json(out_dir / "env.json", env)
     pretrain = MODELS.info(cfg.model).get("pretrain")
     if pretrain is not None:  # e.g. PAMFN's stage 1: its own runs inside this run folder (resumed state loads over it)
-        model.load_branches(pretrain(cfg, out_dir, train_fn=train, resume=resume, log=log), str(out_dir))
+        def stage(sub_cfg, sub_dir, resume=False, log=log):  # alone or with the ranks, as this run is
+            return train(sub_cfg, sub_dir, resume=resume, log=log, distributed=distributed)
+
+        model.load_branches(pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log), str(out_dir))
         torch.manual_seed(cfg.seed + 1)  # stage 2's random draws do not depend on whether stage 1 ran in this call
     if resume and _on_rank0(lambda: _resumable(ckpt_dir, state_path, log), info):
         def read_state():
