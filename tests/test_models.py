@@ -10,7 +10,7 @@ import torch
 
 from lmac.models import MODELS, count_parameters, create_model, list_models
 from lmac.models.lmac_net import mean_center_gap
-from small_models import narrow
+from small_models import model_dims, narrow
 
 REAL = {"rgb": 1024, "flow": 1024, "audio": 768}  # built once, for the parameter count (test_*_at_the_real_dims)
 DIMS = {  # the parametrised tests run at small input dims; model widths stay their defaults
@@ -47,9 +47,8 @@ def _batch(dims, B=3, T=11, lengths=(11, 7, 3), seed=0):
 
 
 def _used_dims(name, dims):
-    info = MODELS.info(name)
-    wanted = info.get("modalities") or (list(dims)[:1] if info.get("single_modality") else None)
-    return dims if wanted is None else {m: dims[m] for m in wanted}
+    wanted = MODELS.info(name).get("modalities")
+    return model_dims(name, dims if wanted is None else {m: dims[m] for m in wanted})
 
 
 def test_registry_has_the_models_the_issue_lists():

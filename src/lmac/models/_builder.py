@@ -33,8 +33,6 @@ def create_model(name: str, dims: dict[str, int], **kwargs) -> torch.nn.Module:
         if missing:
             raise ValueError(f"model '{name}' needs modalities {list(wanted)}; the features have only {list(dims)}")
         dims = {m: dims[m] for m in wanted}
-    if info.get("single_modality") and len(dims) != 1:
-        raise ValueError(f"model '{name}' models one modality; the features have {list(dims)} (choose one with --modalities)")
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     model = entry(dims=dict(dims), **kwargs)
     model.registry_name = name

@@ -48,12 +48,17 @@ def _same_pads(x: torch.Tensor, k, s) -> tuple[tuple[int, int], ...]:
     return tuple(_same_pad(x.shape[2 + i], k[i], s[i]) for i in range(3))
 
 
+def _channels_last(x: torch.Tensor) -> bool:
+    """x is laid out (B, T, H, W, C) in memory (and not also plain contiguous, as a 1-channel tensor is)."""
+    return x.dim() == 5 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last_3d)
+
+
 def _pad3d(x: torch.Tensor, pads, value: float = 0.0) -> torch.Tensor:
     """Explicit (asymmetric) SAME padding, keeping x's memory order: F.pad returns a channels-first
     tensor, after which every later conv and pool ran on a slow path (max pools 10x slower)."""
     (pt, ph, pw) = pads
     y = F.pad(x, (*pw, *ph, *pt), value=value)
-    if x.is_contiguous(memory_format=torch.channels_last_3d) and not x.is_contiguous():
+    if _channels_last(x):
         y = y.contiguous(memory_format=torch.channels_last_3d)
     return y
 
@@ -75,7 +80,7 @@ class Unit3d(nn.Module):
 
     def forward(self, x):
         c = self.conv3d
-        channels_last = x.dim() == 5 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last_3d)
+        channels_last = _channels_last(x)
         pads = _same_pads(x, self.k, self.s)
         sym = _symmetric(pads)
         if channels_last and self.k == (1, 1, 1) and self.s == (1, 1, 1):

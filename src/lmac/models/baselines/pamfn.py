@@ -34,7 +34,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lmac.models._builder import MODELS, config_from_kwargs
+from lmac.models._builder import MODELS, config_from_kwargs, masked_mean
 
 
 # ----------------------------------------------------------------------------- masked helpers
@@ -56,8 +56,7 @@ def _pool2(x: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
 
 def _gap(x: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Global average over real segments: (B, C, T) -> (B, C, 1)."""
-    mf = m.to(x.dtype).unsqueeze(1)
-    out = (x * mf).sum(-1, keepdim=True) / mf.sum(-1, keepdim=True).clamp_min(1)
+    out = masked_mean(x.transpose(1, 2), m).unsqueeze(-1)
     return out, torch.ones(x.shape[0], 1, dtype=torch.bool, device=x.device)
 
 
