@@ -13,52 +13,22 @@ class it is several hundredths, which a 3-seed mean on one dataset does not aver
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
 from lmac.evaluation.benchmark import collect, job_dir
-from lmac.evaluation.metrics import fisher_z_mean, spearman
+from lmac.evaluation.bootstrap import COLUMN, paired_arrays
+from lmac.evaluation.bootstrap import paired_bootstrap as bootstrap
 from lmac.utils import atomic_write_json
-
-COLUMN = {"last": "pred_last", "val": "pred_best_val", "best": "pred_best_test"}
-
-
-def _predictions(path: Path, column: str) -> dict[str, tuple[float, float]]:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no predictions.csv (has that run finished?)")
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or column not in rows[0]:
-        raise ValueError(f"{path}: no column {column!r}")
-    return {r["video_id"]: (float(r["true_score"]), float(r[column])) for r in rows}
 
 
 def paired_bootstrap(bench: Path, a: str, b: str, seed: int, column: str, resamples: int, rng) -> dict:
     tasks = sorted({r["task"] for r in collect(bench) if r["model"] == a and r["seed"] == seed})
     if not tasks:
         raise FileNotFoundError(f"{bench}/runs: no finished runs of {a} with seed {seed}")
-    per_task = []
-    for t in tasks:
-        pa = _predictions(job_dir(bench, t, a, seed) / "predictions.csv", column)
-        pb = _predictions(job_dir(bench, t, b, seed) / "predictions.csv", column)
-        if set(pa) != set(pb):
-            raise ValueError(f"{t} seed {seed}: {a} and {b} were tested on different videos")
-        ids = sorted(pa)
-        per_task.append(np.array([[pa[i][0], pa[i][1], pb[i][1]] for i in ids]))  # (N, 3): true, A, B
-
-    def z(columns_of, idx_per_task):
-        return fisher_z_mean(spearman(x[i, columns_of], x[i, 0]) for x, i in zip(per_task, idx_per_task))
-
-    full = [np.arange(len(x)) for x in per_task]
-    diffs = []
-    for _ in range(resamples):
-        idx = [rng.integers(0, len(x), len(x)) for x in per_task]
-        diffs.append(z(1, idx) - z(2, idx))
-    return {"seed": seed, "tasks": tasks, "test_videos": [len(x) for x in per_task], "rho_a": z(1, full),
-            "rho_b": z(2, full), "diff": z(1, full) - z(2, full), "diff_se": float(np.std(diffs))}
+    per_task = [paired_arrays(job_dir(bench, t, a, seed), job_dir(bench, t, b, seed), column) for t in tasks]
+    return {"seed": seed, "tasks": tasks, **bootstrap(per_task, resamples, rng)}
 
 
 def main(argv=None) -> int:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -161,7 +160,7 @@ class Prediction:
             if s.center_gap_s is not None:
                 row += f" {s.center_gap_s:>4.1f}s"
             lines.append(row)
-        lines.append(f"  (modality columns: attention centre; gap: mean distance between the modalities' centres)")
+        lines.append("  (modality columns: attention centre; gap: mean distance between the modalities' centres)")
         return "\n".join(lines)
 
 

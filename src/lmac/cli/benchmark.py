@@ -10,7 +10,7 @@ def register(sub):
                        description="Train every (task, model, seed) of a suite and write results.md/csv. Under "
                        "torchrun (torchrun --nproc-per-node N -m lmac benchmark ...) the jobs are spread over "
                        "the ranks; rank 0 writes the tables. See docs/scaling.md.")
-    p.add_argument("--suite", choices=["synth", "rg", "fisv"], required=True)
+    p.add_argument("--suite", choices=["synth", "rg", "fisv", "worlds"], required=True)
     p.add_argument("--models", default="lmac,concat,lmac_rgb", help="comma-separated registry names")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--tasks", help="subset of the suite's tasks, comma-separated")
@@ -22,6 +22,15 @@ def register(sub):
     g.add_argument("--synth-test", type=int, default=50, help="test videos per class (default 50, as RG; "
                    "more gives a sharper estimate: the standard error of rho on 50 videos is about 0.08)")
     g.add_argument("--synth-dims", default=SMALL_DIMS, help=f"feature dims RGB,FLOW,AUDIO (default {SMALL_DIMS}, as make demo)")
+    w = p.add_argument_group("worlds suite: independent synthetic worlds (docs/worlds.md), a fresh draw per seed",
+                             "seed s draws each world anew in OUT/data/WORLD/seed{s} and trains with seed s")
+    w.add_argument("--worlds", help="comma-separated (default: the development worlds rg,amplitude,energy,execution)")
+    w.add_argument("--held-out", action="store_true",
+                   help="allow the held-out worlds (landing, catch) in --worlds: run them once, after the model is fixed")
+    w.add_argument("--world-train", type=int, default=200, help="training videos per world (default 200)")
+    w.add_argument("--world-test", type=int, default=200, help="test videos per world (default 200)")
+    w.add_argument("--reference", help="the model the worlds table compares against the others (default: the first of --models)")
+    w.add_argument("--resamples", type=int, default=1000, help="paired-bootstrap resamples (default 1000)")
     add_train_options(p, for_benchmark=True)
     p.set_defaults(func=run)
 
@@ -53,13 +62,25 @@ def run(args) -> int:
     from lmac.evaluation.benchmark import collect, gather_results, run_benchmark, write_results
 
     cfg = config_from_args(args)
+    worlds = _worlds(args) if args.suite == "worlds" else None
+    if worlds and cfg.features:
+        raise ValueError("--suite worlds generates its own data: drop --features/--labels")
     fresh_data = args.suite == "synth" and not cfg.features
-    if not cfg.features and not fresh_data:
+    if not cfg.features and not fresh_data and not worlds:
         raise ValueError(f"--features is required for the {args.suite} suite (and --labels: the folder of its label files)")
     if fresh_data and cfg.labels:
         raise ValueError("--labels without --features: give both to train on one dataset, or neither for fresh synthetic data per seed")
     models, seeds = parse_models_and_seeds(args.models, args.seeds)
     tasks = args.tasks.split(",") if args.tasks else None
+    if worlds:
+        from lmac.data.worlds import world_tasks
+
+        tasks = [t for w in worlds for t in world_tasks(w) if tasks is None or t in tasks]
+        if not tasks:
+            raise ValueError("--tasks names none of the chosen worlds' tasks")
+        reference = args.reference or models[0]
+        if reference not in models:
+            raise ValueError(f"--reference {reference} is not one of --models")
     # Under torchrun the ranks share the jobs (job j goes to rank j % world), each training its
     # jobs alone; rank 0 waits for all of them, then writes the tables.
     with process_group(device=cfg.device, backend="gloo", timeout=LONG_TIMEOUT) as d:
@@ -68,16 +89,25 @@ def run(args) -> int:
             log = lambda msg: print(f"[rank {d.rank}] {msg}", flush=True)  # noqa: E731
             if not d.is_main:
                 cfg = dataclasses.replace(cfg, progress=False)
-        data_for_seed = None
+        data_for = None
         if fresh_data:
-            data_for_seed = _fresh_synth_data(args, seeds, d)
+            data_for = _fresh_synth_data(args, seeds, d)
+        elif worlds:
+            data_for = _world_data(args, worlds, seeds, d)
         mine = run_benchmark(cfg, args.suite, models, seeds, args.out, tasks=tasks, log=log, shard=(d.rank, d.world),
-                             data_for_seed=data_for_seed)
+                             data_for=data_for)
         everyone = gather_results(mine)
     if not d.is_main:
         return 0
     found = {(r["task"], r["model"], r["seed"]): r for r in collect(args.out) + everyone}
-    md = write_results(args.out, [r for r in found.values() if r["model"] in models and r["seed"] in seeds], models)
+    chosen = [r for r in found.values() if r["model"] in models and r["seed"] in seeds and (tasks is None or r["task"] in tasks)]
+    md = write_results(args.out, chosen, models)
+    if worlds:
+        from lmac.evaluation.benchmark import worlds_table
+        from lmac.utils import atomic_write_text
+
+        md = worlds_table(args.out, chosen, models, reference, args.resamples) + "\n" + md
+        atomic_write_text(f"{args.out}/results.md", md)
     print(md)
     print(f"wrote {args.out}/results.md and results.csv")
     return 0
@@ -91,12 +121,46 @@ def _fresh_synth_data(args, seeds, d):
     from lmac.data.synthetic import SynthConfig, ensure_generated
     from lmac.distributed import all_gather_objects
 
-    def folder(seed: int) -> Path:
+    def folder(task: str, seed: int) -> Path:
         return Path(args.out) / "data" / f"seed{seed}"
 
     if d.is_main:
         for s in seeds:
             cfg = SynthConfig(seed=s, n_train=args.synth_train, n_test=args.synth_test, dims=parse_dims(args.synth_dims))
-            ensure_generated(folder(s), cfg)
+            ensure_generated(folder(None, s), cfg)
     all_gather_objects(None)  # a barrier: no rank reads a dataset before it is complete
+    return folder
+
+
+def _worlds(args) -> list[str]:
+    from lmac.data.worlds import DEV_WORLDS, WORLDS
+
+    names = [w.strip() for w in args.worlds.split(",") if w.strip()] if args.worlds else list(DEV_WORLDS)
+    for w in names:
+        if w not in WORLDS:
+            raise ValueError(f"--worlds: unknown world {w!r}; valid: {', '.join(WORLDS)}")
+        if WORLDS[w].held_out and not args.held_out:
+            raise ValueError(f"--worlds: {w} is a held-out world; it is run once, after the model and recipe are "
+                             "fixed: add --held-out to run it")
+    return names
+
+
+def _world_data(args, worlds, seeds, d):
+    """Rank 0 generates (or checks) each world's draw per seed; the other ranks wait for it."""
+    from pathlib import Path
+
+    from lmac.data.worlds import ensure_world, world_config
+    from lmac.evaluation.benchmark import _world_of
+
+    def folder(task: str, seed: int) -> Path:
+        return Path(args.out) / "data" / _world_of(task) / f"seed{seed}"
+
+    if d.is_main:
+        for w in worlds:
+            for s in seeds:
+                ensure_world(Path(args.out) / "data" / w / f"seed{s}",
+                             world_config(w, seed=s, n_train=args.world_train, n_test=args.world_test))
+    from lmac.distributed import all_gather_objects
+
+    all_gather_objects(None)  # a barrier: no rank reads a draw before it is complete
     return folder

@@ -14,7 +14,6 @@ cropped together; dimensions always come from the data.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 

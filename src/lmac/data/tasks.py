@@ -35,14 +35,40 @@ def _fisv(col):
     return TaskSpec(f"fisv_{col}", "fisv", "FISV", col, 45.0, 130, 9e-5, 0.2, "FISV")
 
 
+def _world_tasks():
+    """One task per RG-law world, TES and PCS per Fis-V-law world (lmac.data.worlds); each with its law's
+    recipe and a window that holds its longest routine."""
+    from lmac.data.worlds import WORLDS
+
+    out = []
+    for name, w in WORLDS.items():
+        window = w.DEFAULTS["t_range"][1]
+        if w.LAW == "fisv":
+            out += [TaskSpec(f"world_{name}_{col}", "fisv", "FISV", col, 45.0, window, 9e-5, 0.2, "FISV")
+                    for col in ("tes", "pcs")]
+        else:
+            score_range = 10.0 if name == "execution" else 25.0  # its score is E alone
+            out.append(TaskSpec(f"world_{name}", "rg", w.CLASS, "total", score_range, window, 9e-4, 0.1, w.CLASS))
+    return out
+
+
+def _held_out(task: str) -> bool:
+    from lmac.data.worlds import WORLDS
+
+    return any(w.held_out and task.startswith(f"world_{n}") for n, w in WORLDS.items())
+
+
 TASKS: dict[str, TaskSpec] = {
-    t.name: t for t in [_rg("Ball"), _rg("Clubs"), _rg("Hoop"), _rg("Ribbon"), _fisv("tes"), _fisv("pcs")]
+    t.name: t for t in [_rg("Ball"), _rg("Clubs"), _rg("Hoop"), _rg("Ribbon"), _fisv("tes"), _fisv("pcs")] + _world_tasks()
 }
 SUITES = {
     "rg": ["rg_ball", "rg_clubs", "rg_hoop", "rg_ribbon"],
     "fisv": ["fisv_tes", "fisv_pcs"],
     # The synthetic benchmark is written in the RG format, so it runs the RG tasks.
     "synth": ["rg_ball", "rg_clubs", "rg_hoop", "rg_ribbon"],
+    # independent synthetic worlds (lmac.data.worlds), development worlds only: the held-out ones are
+    # asked for by name with --held-out
+    "worlds": [t.name for t in TASKS.values() if t.name.startswith("world_") and not _held_out(t.name)],
 }
 ALIASES = {"ball": "rg_ball", "clubs": "rg_clubs", "hoop": "rg_hoop", "ribbon": "rg_ribbon", "tes": "fisv_tes", "pcs": "fisv_pcs"}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from lmac.config import TrainConfig
-from lmac.data.tasks import SUITES, get_task
+from lmac.data.tasks import SUITES, TASKS, get_task
 from lmac.evaluation.metrics import fisher_z_mean
 from lmac.utils import atomic_write_text
 
@@ -33,13 +33,14 @@ def job_dir(out_dir, task: str, model: str, seed: int) -> Path:
 
 
 def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[int], out_dir, tasks=None,
-                  log=print, shard: tuple[int, int] = (0, 1), data_for_seed=None) -> list[dict]:
+                  log=print, shard: tuple[int, int] = (0, 1), data_for=None) -> list[dict]:
     """Train all jobs (this process takes every `shard[1]`-th job from `shard[0]`) and return their summaries.
 
     Under torchrun the CLI passes shard=(rank, world size): each rank trains its own jobs alone,
     writing their run folders; `gather_results` then brings every summary to rank 0.
-    `data_for_seed(seed)` -> a dataset folder (labels + features/) gives each seed its own data (the
-    synthetic suite's fresh-data mode); by default every seed trains on `base.features`/`base.labels`."""
+    `data_for(task, seed)` -> a dataset folder (labels + features/) gives each (task, seed) its own data
+    (fresh synthetic data per seed; a world's draw per seed); by default every job trains on
+    `base.features`/`base.labels`."""
     from lmac.training.trainer import train
 
     out_dir = Path(out_dir)
@@ -54,8 +55,8 @@ def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[
             results.append(json.loads((run_dir / "summary.json").read_text()))
             continue
         cfg = dataclasses.replace(base, task=task, model=model, seed=seed)
-        if data_for_seed is not None:
-            data = Path(data_for_seed(seed))
+        if data_for is not None:
+            data = Path(data_for(task, seed))
             cfg = dataclasses.replace(cfg, features=str(data / "features"), labels=str(data))
         log(f"[{j + 1}/{len(jobs)}] {task} {model} seed {seed}")
         resume = (run_dir / "config.yaml").is_file()
@@ -89,8 +90,8 @@ def _cell(cell) -> str:
 
 def summarise(results: list[dict], models: list[str] | None = None) -> tuple[str, str, dict]:
     """Returns (markdown, csv text, nested numbers) for the results of a benchmark."""
-    tasks = sorted({r["task"] for r in results}, key=lambda t: list(SUITES["rg"] + SUITES["fisv"]).index(t)
-                   if t in SUITES["rg"] + SUITES["fisv"] else 99)
+    order = SUITES["rg"] + SUITES["fisv"] + list(TASKS)
+    tasks = sorted({r["task"] for r in results}, key=lambda t: order.index(t) if t in order else len(order))
     models = models or sorted({r["model"] for r in results})
     by = {}
     for r in results:
@@ -154,3 +155,79 @@ def write_results(out_dir, results: list[dict], models=None) -> str:
     atomic_write_text(Path(out_dir) / "results.md", md)
     atomic_write_text(Path(out_dir) / "results.csv", csv_text)
     return md
+
+
+def _world_of(task: str) -> str:
+    from lmac.data.worlds import WORLDS
+
+    return next((n for n in WORLDS if task == f"world_{n}" or task.startswith(f"world_{n}_")), task)
+
+
+def worlds_table(out_dir, results: list[dict], models: list[str], reference: str, resamples: int = 1000) -> str:
+    """The worlds suite's verdict table: per world (its tasks' Fisher-z average) and over all worlds,
+    each model's rho (mean over draws) and `reference` minus each model with its paired-bootstrap
+    standard error, under the two honest protocols. The error of a mean over D draws is
+    sqrt(sum of per-draw squared errors) / D; "k/D" counts the draws where the reference is ahead."""
+    from lmac.data.worlds import WORLDS
+    from lmac.evaluation.bootstrap import COLUMN, paired_arrays, paired_bootstrap
+
+    by = {(r["task"], r["model"], r["seed"]): r for r in results}
+    tasks = sorted({r["task"] for r in results})
+    worlds = [w for w in WORLDS if any(_world_of(t) == w for t in tasks)]
+    groups = {w: [t for t in tasks if _world_of(t) == w] for w in worlds}
+    groups["all worlds"] = tasks
+    seeds = sorted({r["seed"] for r in results if r["model"] == reference})
+    rng = np.random.default_rng(0)
+    held = [w for w in worlds if WORLDS[w].held_out]
+    md = [f"## Worlds: `{reference}` against each model (draws {', '.join(map(str, seeds))})\n"]
+    if held:
+        md.append(f"Held-out worlds in this table: {', '.join(held)} (generated and run once, after the model "
+                  "and recipe were fixed).\n")
+    for proto, title in (("val", "val-selected (honest)"), ("last", "last epoch (honest)")):
+        md.append(f"### {title}: rho (mean over draws), and `{reference}` − model ± paired-bootstrap SE [draws ahead]\n")
+        md.append("| model | " + " | ".join(groups) + " |")
+        md.append("|---" * (len(groups) + 1) + "|")
+        for m in models:
+            cells = []
+            for g, ts in groups.items():
+                rhos, diffs, ses, ahead = [], [], [], 0
+                for s in seeds:
+                    if not all((t, m, s) in by and (t, reference, s) in by for t in ts):
+                        continue
+                    arrays = [paired_arrays(job_dir(out_dir, t, reference, s), job_dir(out_dir, t, m, s), COLUMN[proto])
+                              for t in ts]
+                    b = paired_bootstrap(arrays, resamples if m != reference else 1, rng)
+                    rhos.append(b["rho_b"])
+                    diffs.append(b["diff"])
+                    ses.append(b["diff_se"])
+                    ahead += b["diff"] > 0
+                if not rhos:
+                    cells.append("-")
+                elif m == reference:
+                    cells.append(f"**{np.mean(rhos):.3f}**")
+                else:
+                    d, se = float(np.mean(diffs)), float(np.sqrt(np.sum(np.square(ses))) / len(ses))
+                    mark = " ✔" if d > 2 * se else (" ✘" if d < -2 * se else "")
+                    cells.append(f"{np.mean(rhos):.3f}; {d:+.3f} ± {se:.3f} [{ahead}/{len(diffs)}]{mark}")
+            md.append(f"| {m} | " + " | ".join(cells) + " |")
+        md.append("")
+    md.append(f"✔: `{reference}` ahead by more than two standard errors; ✘: behind by more than two.\n")
+    missing = [(r["task"], r["seed"], k, v) for r in results if r["model"] == reference
+               for k, v in (r.get("missing_modality") or {}).items()]
+    if missing:
+        md.append(f"### `{reference}` with a modality missing at test time (last epoch, mean over draws)\n")
+        md.append("| missing | " + " | ".join(groups) + " |")
+        md.append("|---" * (len(groups) + 1) + "|")
+        for mod in sorted({k for _, _, k, _ in missing}):
+            cells = []
+            for g, ts in groups.items():
+                full, lost = [], []
+                for s in seeds:
+                    vals = {t: v for t, ss, k, v in missing if ss == s and k == mod and t in ts}
+                    if len(vals) == len(ts) and all((t, reference, s) in by for t in ts):
+                        lost.append(fisher_z_mean(vals[t] for t in ts))
+                        full.append(fisher_z_mean(by[(t, reference, s)]["test_srcc_last"] for t in ts))
+                cells.append(f"{np.mean(lost):.3f} ({np.mean(lost) - np.mean(full):+.3f})" if lost else "-")
+            md.append(f"| {mod} | " + " | ".join(cells) + " |")
+        md.append("")
+    return "\n".join(md) + "\n"

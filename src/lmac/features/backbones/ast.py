@@ -18,7 +18,6 @@ Weights (never downloaded here):
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np

@@ -1,0 +1,586 @@
+"""Independent synthetic worlds: `lmac benchmark --suite worlds`, and `lmac synth --world NAME`.
+
+One generator (`lmac synth`) is one yardstick, and a model can be shaped to it without anyone
+meaning to. So each world here is designed from a different judging rule, shows it through the
+features in a different way, and differs in feature dims, length, number of elements, noise, the
+"backbone" that maps latents to features (linear or a random ReLU network), and the label law
+(RG: D + E - P; Fis-V: TES and PCS). docs/worlds.md states each world's rule and what each
+modality shows. A draw (`seed`) draws a whole new world -- backbones, element tables -- and new
+routines.
+
+Development worlds (models and recipes may be chosen on their *validation* splits):
+  rg         today's RG-like world (docs/synthetic.md): timing of element climaxes on music highlights
+  amplitude  skating jumps: an element's points are execution (RGB) x amplitude (flow) at the same moment
+  energy     the movement's energy (flow) should match the music's intensity (audio) at each element
+  execution  only execution counts; a weak cue spread over many dims, many look-alike distractor moments,
+             flow and audio structured but irrelevant: extra modalities must not hurt
+
+Held-out worlds (`held_out=True`): written with the development worlds, designed the same way, and
+generated and run once, at the end, after the default model and its recipe were fixed. Nothing may be
+chosen on them. `lmac benchmark --suite worlds` refuses them unless `--held-out` is given.
+  landing    skating: jumps earn a bonus when they land on the music's strong beat; PCS rewards movement
+             energy that follows the music's intensity across the whole programme
+  catch      RG clubs: a throw's value counts only if its catch (RGB) follows the throw (flow); artistry is
+             the movement's tempo (flow) matching the music's tempo (audio)
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from lmac.data.features import write_native_manifest, write_native_video
+from lmac.utils import atomic_write_json, atomic_write_text
+
+SEGMENT_SECONDS = 32 / 25
+
+
+@dataclass
+class WorldConfig:
+    world: str
+    seed: int = 0
+    n_train: int = 200
+    n_test: int = 200
+    dims: dict = field(default_factory=lambda: {"rgb": 128, "flow": 128, "audio": 96})
+    t_range: tuple = (66, 76)  # segments, inclusive
+    n_elements: tuple = (4, 6)  # inclusive
+    backbone: dict = field(default_factory=lambda: {"rgb": "linear", "flow": "linear", "audio": "linear"})
+    feature_noise: float = 0.5
+    latent_noise: float = 0.3
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _bump(t, centre, height, width):
+    return height * np.exp(-((t - centre) ** 2) / (2 * width**2))
+
+
+class Backbone:
+    """A frozen stand-in for a pretrained network: latent (T, n) -> features (T, D). `linear`: one random
+    projection; `relu`: a random two-layer ReLU network (features that no linear read-out inverts)."""
+
+    def __init__(self, rng, latent: int, dim: int, kind: str):
+        if kind not in ("linear", "relu"):
+            raise ValueError(f"backbone must be linear or relu, got {kind!r}")
+        self.kind = kind
+        if kind == "linear":
+            self.w = rng.standard_normal((latent, dim)).astype(np.float32) / np.sqrt(latent)
+        else:
+            self.w1 = rng.standard_normal((latent, 2 * latent)).astype(np.float32) / np.sqrt(latent)
+            self.w2 = rng.standard_normal((2 * latent, dim)).astype(np.float32) * np.sqrt(2.0 / (2 * latent))
+
+    def __call__(self, z):
+        z = z.astype(np.float32)
+        if self.kind == "linear":
+            return z @ self.w
+        return np.maximum(z @ self.w1, 0.0) @ self.w2
+
+
+def _slots(rng, T: int, n: int, length=(2, 4), margin: float = 0.0):
+    """n elements in temporal order, one per equal slot of the timeline: (start, end, centre) each."""
+    edges = np.linspace(1, T - 1, n + 1)
+    out = []
+    for e in range(n):
+        L = int(rng.integers(length[0], length[1] + 1))
+        lo = edges[e] + margin
+        hi = max(lo, edges[e + 1] - L - margin)
+        start = int(np.clip(round(rng.uniform(lo, hi)), 0, T - 1))
+        end = min(start + L, T)
+        out.append((start, end, (start + end - 1) / 2))
+    return out
+
+
+class World:
+    """What a draw fixes (backbones, element tables) and how one routine is made. Subclasses set
+    LATENT (latent size per modality), LAW (rg | fisv), DEFAULTS and implement `routine`."""
+
+    LATENT: dict = {"rgb": 64, "flow": 48, "audio": 48}
+    LAW = "rg"
+    CLASS = "Ball"  # RG-law worlds: the id prefix, so the RG task of that class reads them
+    DEFAULTS: dict = {}
+    held_out = False
+
+    def __init__(self, cfg: WorldConfig, rng: np.random.Generator):
+        self.cfg = cfg
+        self.backbones = {m: Backbone(rng, self.LATENT[m], cfg.dims[m], cfg.backbone[m]) for m in cfg.dims}
+        self.setup(rng)
+
+    def setup(self, rng):
+        pass
+
+    def routine(self, rng) -> tuple[dict, dict, dict]:
+        """-> (latents {modality: (T, LATENT[m])}, labels, truth)."""
+        raise NotImplementedError
+
+    def features(self, z: dict, rng) -> dict:
+        out = {}
+        for m, zm in z.items():
+            zm = zm + self.cfg.latent_noise * rng.standard_normal(zm.shape)
+            x = self.backbones[m](zm) + self.cfg.feature_noise * rng.standard_normal((len(zm), self.cfg.dims[m]))
+            out[m] = x.astype(np.float32)
+        return out
+
+    def nuisance(self, z, rng, T):
+        """Per-routine constants that never enter the score: appearance and camera (RGB, flow), music
+        style (audio); written into the first dims of each latent."""
+        z["rgb"][:, 0:12] = rng.standard_normal(12) + 0.2 * rng.standard_normal((T, 12))
+        z["flow"][:, 0:6] = rng.standard_normal(6)
+        z["audio"][:, 0:10] = rng.standard_normal(10)
+
+    def fill_noise(self, z, rng, used: dict):
+        """Unstructured latent dims after the last used one of each modality."""
+        for m, n in used.items():
+            z[m][:, n:] = rng.standard_normal((len(z[m]), self.LATENT[m] - n))
+
+
+# ------------------------------------------------------------------------------------------------
+# (a) rg: today's generator, one apparatus
+
+
+class RGWorld(World):
+    """docs/synthetic.md, Ball only: D (RGB look; dance steps credited only in time with the music),
+    E (RGB quality; artistry = climaxes on the music's highlights), P (drops)."""
+
+    LAW = "rg"
+    CLASS = "Ball"
+    DEFAULTS = dict(dims={"rgb": 128, "flow": 128, "audio": 96}, t_range=(66, 76), n_elements=(4, 6))
+
+    def setup(self, rng):
+        from lmac.data.synthetic import SynthConfig, _World
+
+        self.synth_cfg = SynthConfig(seed=self.cfg.seed, classes=(self.CLASS,), t_min=self.cfg.t_range[0],
+                                     t_max=self.cfg.t_range[1], dims=dict(self.cfg.dims),
+                                     n_elements=tuple(self.cfg.n_elements), feature_noise=self.cfg.feature_noise,
+                                     latent_noise=self.cfg.latent_noise)
+        self.synth_world = _World(self.synth_cfg, rng)
+
+    def make(self, rng):
+        from lmac.data.synthetic import _routine
+
+        return _routine(self.synth_cfg, self.synth_world, self.CLASS, rng)
+
+
+# ------------------------------------------------------------------------------------------------
+# (b) amplitude: skating jumps, execution x amplitude
+
+
+class AmplitudeWorld(World):
+    """Fis-V law. TES = sum over 7-11 elements of base value x (0.3 + 1.4 q a), with q the execution
+    (landing, posture: RGB, during the element) and a the amplitude (height and distance: flow, during the
+    element). A big jump badly landed and a clean small jump both earn little: the points are an
+    interaction of two modalities at the same moment. A fall (RGB and flow event) scores 0.3 of the base
+    value. PCS (skating skills, composition) is a routine-level trait seen all along: the glide's steadiness
+    in flow and the posture in RGB, both noisy. Audio is music with no bearing on the score."""
+
+    LAW = "fisv"
+    LATENT = {"rgb": 72, "flow": 56, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 1024, "flow": 1024, "audio": 768}, t_range=(120, 140), n_elements=(7, 11),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.6)
+
+    def setup(self, rng):
+        self.n_types = 12
+        self.value = np.round(rng.uniform(1.5, 6.0, self.n_types), 1)
+        self.look = rng.standard_normal((self.n_types, 12))
+        self.q_dir = rng.standard_normal(4)
+        self.q_dir /= np.linalg.norm(self.q_dir)
+        self.a_dir = rng.standard_normal(4)
+        self.a_dir /= np.linalg.norm(self.a_dir)
+
+    def make(self, rng):
+        cfg = self.cfg
+        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
+        skill, power = rng.standard_normal(2)
+        skating = 0.6 * skill + 0.8 * rng.standard_normal()
+        n_el = int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1))
+        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
+        self.nuisance(z, rng, T)
+        t = np.arange(T)
+        # transitions: crossovers and steps; their look and motion are not scored
+        z["rgb"][:, 12:24] = 0.7 * rng.standard_normal((T, 12))
+        z["rgb"][:, 24:28] = rng.normal(0, 0.7, (T, 1)) * self.q_dir  # transition "quality": unscored
+        z["flow"][:, 6:10] = rng.normal(0, 0.5, (T, 1)) * self.a_dir
+        # skating skills: steadiness of the glide (flow jitter) and posture (RGB), all along
+        z["flow"][:, 10] = 0.5 * skating + rng.normal(0, 1.0, T)
+        z["rgb"][:, 28] = 0.3 * skating + rng.normal(0, 1.0, T)
+        elements, tes, falls = [], 0.0, 0
+        p = _sigmoid(0.8 * skill * (self.value - self.value.mean()) / self.value.std())
+        p = p / p.sum()
+        for start, end, centre in _slots(rng, T, n_el, length=(2, 3)):
+            typ = int(rng.choice(self.n_types, p=p))
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.9)))
+            a = float(_sigmoid(0.8 * power + 0.3 * skill + rng.normal(0, 0.9)))
+            fell = bool(rng.random() < 0.25 * (1.0 - q))
+            pts = self.value[typ] * (0.3 if fell else 0.3 + 1.4 * q * a)
+            tes += pts
+            falls += fell
+            sl = slice(start, end)
+            z["rgb"][sl, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][sl, 24:28] = 6.0 * (q - 0.5) * self.q_dir
+            z["rgb"][sl, 29] = 0.8 * (self.value[typ] - 3.7)
+            z["flow"][sl, 6:10] = (1.0 + 6.0 * a) * self.a_dir
+            if fell:
+                z["rgb"][end - 1, 30] = 3.0
+                z["flow"][end - 1, 11] = 3.0
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q,
+                             "a": a, "fell": fell, "points": float(pts)})
+        # the music: sections of a style-specific texture, unrelated to the score
+        sec = 0
+        while sec < T:
+            n = int(rng.integers(8, 20))
+            z["audio"][sec:sec + n, 10:16] = 2.0 * rng.standard_normal(6)
+            sec += n
+        z["audio"][:, 16] = _bump(t, rng.uniform(0, T), 3.0, 6.0)  # a crescendo somewhere
+        # PCS: skating skills, and performance judged partly on how the elements came off; judges disagree
+        pcs = 20.0 + 8.0 * _sigmoid(skating) + 12.0 * np.mean([e["q"] * e["a"] for e in elements]) + rng.normal(0, 1.2)
+        self.fill_noise(z, rng, {"rgb": 31, "flow": 12, "audio": 17})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2),
+                  "falls": falls}
+        return z, labels, {"T": T, "skill": float(skill), "power": float(power), "skating": float(skating),
+                           "elements": elements}
+
+
+# ------------------------------------------------------------------------------------------------
+# (c) energy: movement energy should match the music's intensity at each element
+
+
+class EnergyWorld(World):
+    """RG law. The music moves between soft and loud passages (audio: an intensity level). At each of 6-9
+    elements, the judges want the movement's energy (flow) to match the music's intensity at that moment:
+    artistry deductions 8 x mean |energy - intensity| over elements (energy and intensity in [0, 1]). Neither modality shows the mismatch
+    alone: a loud passage wants a powerful element, a soft one a restrained one. D is the sum of the
+    elements' values (RGB look and amplitude), E also loses technical deductions (RGB quality), P drops."""
+
+    LAW = "rg"
+    CLASS = "Clubs"
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 512, "flow": 256, "audio": 128}, t_range=(60, 80), n_elements=(6, 9),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "relu"}, feature_noise=0.4)
+
+    def setup(self, rng):
+        self.n_types = 14
+        self.value = np.round(rng.uniform(0.8, 1.4, self.n_types), 1)
+        self.look = rng.standard_normal((self.n_types, 12))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
+        skill = rng.standard_normal()
+        interpretation = 0.4 * skill + 0.9 * rng.standard_normal()  # how well energy follows the music
+        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
+        self.nuisance(z, rng, T)
+        # the music's intensity: passages of 6-14 segments at levels in [0, 1], smoothed
+        level = np.zeros(T)
+        s = 0
+        while s < T:
+            n = int(rng.integers(6, 15))
+            level[s:s + n] = rng.uniform(0, 1)
+            s += n
+        kernel = np.exp(-0.5 * (np.arange(-3, 4) / 1.2) ** 2)
+        level = np.convolve(np.pad(level, 3, mode="edge"), kernel / kernel.sum(), mode="valid")
+        z["audio"][:, 10] = 4.0 * (level - 0.5)
+        z["audio"][:, 11:15] = 1.5 * rng.standard_normal((T, 4))  # beat texture, unscored
+        # transitions: moderate, random energy
+        z["flow"][:, 6] = rng.uniform(-1.0, 1.0, T)
+        z["rgb"][:, 12:24] = 0.7 * rng.standard_normal((T, 12))
+        z["rgb"][:, 24] = rng.normal(0, 0.6, T)
+        n_el = int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1))
+        p = np.exp(0.8 * skill * (self.value - self.value.mean()) / self.value.std())
+        p /= p.sum()
+        elements, mism = [], []
+        difficulty, tech = 0.0, 0.0
+        for start, end, centre in _slots(rng, T, n_el, length=(2, 4)):
+            typ = int(rng.choice(self.n_types, p=p))
+            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
+            want = float(level[start:end].mean())
+            energy = float(np.clip(want + 0.45 * (1.0 - 0.8 * np.tanh(interpretation)) * rng.normal(), 0, 1))
+            mism.append(abs(energy - want))
+            difficulty += self.value[typ]
+            tech += 0.5 * (1 - q)
+            sl = slice(start, end)
+            z["rgb"][sl, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][sl, 24] = 7.0 * (q - 0.5)
+            z["rgb"][sl, 25] = 3.0 * (self.value[typ] - 1.3)
+            z["flow"][sl, 6] = 5.0 * (energy - 0.5)
+            z["flow"][sl, 7] = 2.0  # key elements move more than transitions
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q,
+                             "energy": energy, "intensity": want})
+        E = float(np.clip(10.0 - tech - 8.0 * np.mean(mism), 0, 10))
+        penalty, drop = 0.0, None
+        if rng.random() < 0.12:
+            penalty, drop = float(rng.choice([0.3, 0.6])), int(rng.integers(0, T))
+            z["rgb"][drop, 26] = 3.0
+            z["flow"][drop, 8] = 3.0
+        self.fill_noise(z, rng, {"rgb": 27, "flow": 9, "audio": 15})
+        D = round(difficulty * 20) / 20
+        E = round(E * 20) / 20
+        labels = {"difficulty": D, "execution": E, "total": round(D + E - penalty, 2), "penalty": penalty,
+                  "length": int(round(T * SEGMENT_SECONDS))}
+        return z, labels, {"T": T, "skill": float(skill), "interpretation": float(interpretation),
+                           "elements": elements, "drop_segment": drop}
+
+
+# ------------------------------------------------------------------------------------------------
+# (d) execution: only execution counts; weak cue, many distractors, irrelevant extra modalities
+
+
+class ExecutionWorld(World):
+    """RG layout, score = E only (D and P are written as 0). 8-12 elements; each element's quality shows in
+    RGB as a weak cue spread over 8 latent dims (per dim, under a third of the noise). Distractors: as many
+    warm-up moves as elements, which look like elements (same looks), show the same quality cue with
+    random, unscored quality, and are told apart only by a weak RGB marker. Flow and audio are rich --
+    motion bursts at elements *and* distractors, music with highlights -- but say nothing about the score:
+    a model that reads them must learn to ignore them."""
+
+    LAW = "rg"
+    CLASS = "Hoop"
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 256, "flow": 512, "audio": 128}, t_range=(80, 100), n_elements=(8, 12),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "linear"}, feature_noise=0.7)
+
+    def setup(self, rng):
+        self.look = rng.standard_normal((10, 12))
+        d = rng.standard_normal(8)
+        self.q_dir = d / np.linalg.norm(d)
+
+    def make(self, rng):
+        cfg = self.cfg
+        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
+        skill = rng.standard_normal()
+        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
+        self.nuisance(z, rng, T)
+        t = np.arange(T)
+        n_el = int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1))
+        # 2 n moments: half are scored elements, half distractors, shuffled in time
+        moments = _slots(rng, T, 2 * n_el, length=(2, 3))
+        scored = np.zeros(2 * n_el, bool)
+        scored[rng.choice(2 * n_el, n_el, replace=False)] = True
+        z["rgb"][:, 12:24] = 0.5 * rng.standard_normal((T, 12))
+        deductions, elements = [], []
+        for (start, end, centre), is_el in zip(moments, scored):
+            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8))) if is_el else float(rng.uniform(0, 1))
+            sl = slice(start, end)
+            z["rgb"][sl, 12:24] = 2.0 * self.look[rng.integers(0, len(self.look))]
+            z["rgb"][sl, 24:32] = 2.4 * (q - 0.5) * self.q_dir * np.sqrt(8) / 2  # weak per dim
+            z["rgb"][sl, 32] = 1.0 if is_el else 0.0  # the only mark of a scored element: weak
+            z["flow"][sl, 6] = rng.uniform(1.5, 3.0)  # every moment moves: motion says nothing
+            if is_el:
+                deductions.append(1 - q)
+                elements.append({"start": start, "end": end, "q": q})
+        z["audio"][:, 10:14] = 1.5 * np.repeat(rng.choice([-1.0, 1.0], (T // 4 + 1, 4)), 4, 0)[:T]
+        for c in rng.uniform(0, T, int(rng.integers(4, 9))):
+            z["audio"][:, 14] = np.maximum(z["audio"][:, 14], _bump(t, c, 4.0, 0.8))  # highlights: unscored
+        self.fill_noise(z, rng, {"rgb": 33, "flow": 7, "audio": 15})
+        # judges deduct per element, and the routine's length is set by the rules: a mean, so that the
+        # number of moments (which flow shows) does not tell the score
+        E = round(float(np.clip(10.0 - 7.0 * np.mean(deductions), 0, 10)) * 20) / 20
+        labels = {"difficulty": 0.0, "execution": E, "total": E, "penalty": 0.0,
+                  "length": int(round(T * SEGMENT_SECONDS))}
+        return z, labels, {"T": T, "skill": float(skill), "elements": elements}
+
+
+# ------------------------------------------------------------------------------------------------
+# Held-out worlds: designed with the others, generated and run once at the end.
+
+
+class LandingWorld(World):
+    """Fis-V law, held out. The music has a beat with a strong beat every 4 (audio). Each of 8-12 jumps earns
+    base value x (0.5 + q), q its execution (RGB, a nonlinear backbone), plus a bonus of 0.6 x base value
+    when its landing (a flow burst) falls on a strong beat -- a cross-modal timing rule on a discrete grid.
+    PCS (interpretation): how closely the movement's energy (flow) follows the music's intensity (audio)
+    over the whole programme, as a correlation over time, plus a skating-skill trait."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 48, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 768, "flow": 1024, "audio": 128}, t_range=(125, 150), n_elements=(8, 12),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "linear"}, feature_noise=0.5)
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(1.0, 4.0, 10), 1)
+        self.look = rng.standard_normal((10, 12))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
+        skill = rng.standard_normal()
+        musical = 0.5 * skill + 0.9 * rng.standard_normal()
+        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
+        self.nuisance(z, rng, T)
+        t = np.arange(T)
+        phase = int(rng.integers(0, 4))
+        strong = (t + phase) % 4 == 0
+        z["audio"][:, 10] = np.where(strong, 3.0, 1.0) * ((t + phase) % 2 == 0)
+        intensity = np.convolve(rng.uniform(0, 1, T // 10 + 2).repeat(10)[:T], np.ones(5) / 5, mode="same")
+        z["audio"][:, 11] = 4.0 * (intensity - 0.5)
+        follow = float(_sigmoid(musical))
+        energy = follow * intensity + (1 - follow) * rng.uniform(0, 1, T // 10 + 2).repeat(10)[:T]
+        z["flow"][:, 6] = 4.0 * (energy - 0.5)
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = 0.0, []
+        for start, end, centre in _slots(rng, T, int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1)),
+                                          length=(2, 3), margin=1):
+            typ = int(rng.integers(0, len(self.value)))
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+            landing = int(min(end, T - 1))
+            if rng.random() < _sigmoid(1.5 * musical):  # musical skaters aim their landings at the strong beat
+                landing = int(min(T - 1, landing + (-(landing + phase)) % 4))
+            on_beat = bool(strong[landing])
+            tes += self.value[typ] * (0.5 + q + (0.6 if on_beat else 0.0))
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["flow"][landing, 7] = 4.0
+            elements.append({"start": start, "end": end, "type": typ, "q": q, "landing": landing, "on_beat": on_beat})
+        corr = float(np.corrcoef(energy, intensity)[0, 1]) if np.std(energy) > 0 else 0.0
+        pcs = 18.0 + 8.0 * _sigmoid(skill) + 8.0 * max(corr, 0.0) + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 25, "flow": 8, "audio": 12})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "corr": corr, "elements": elements}
+
+
+class CatchWorld(World):
+    """RG law, held out. 5-8 apparatus throws: each shows as an upward motion burst (flow) and, 1-3 segments
+    later, a catch (RGB) that is clean or not. A throw's value counts only if caught cleanly, so D needs the
+    throw (flow) and the catch (RGB) together. Artistry: the movement's tempo (flow: the period of a
+    repeating motion pattern) should match the music's tempo (audio: the beat period); E loses
+    2.5 x |log2(movement tempo / music tempo)|."""
+
+    LAW = "rg"
+    CLASS = "Ribbon"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 1024, "flow": 128, "audio": 512}, t_range=(62, 78), n_elements=(5, 8),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "relu"}, feature_noise=0.5)
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.8, 8), 1)
+        self.look = rng.standard_normal((8, 10))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
+        skill = rng.standard_normal()
+        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
+        self.nuisance(z, rng, T)
+        t = np.arange(T)
+        music_period = float(rng.choice([2.0, 3.0, 4.0, 6.0]))
+        move_period = music_period * float(2.0 ** (rng.normal(0, 0.5) * (1.2 - 0.5 * np.tanh(skill))))
+        z["audio"][:, 10] = 2.0 * np.cos(2 * np.pi * t / music_period)
+        z["audio"][:, 11] = 2.0 * np.sin(2 * np.pi * t / music_period)
+        z["flow"][:, 6] = 2.0 * np.cos(2 * np.pi * t / move_period)
+        z["flow"][:, 7] = 2.0 * np.sin(2 * np.pi * t / move_period)
+        z["rgb"][:, 12:22] = 0.6 * rng.standard_normal((T, 10))
+        difficulty, tech, elements = 0.0, 0.0, []
+        for start, end, centre in _slots(rng, T, int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1)),
+                                          length=(3, 4)):
+            typ = int(rng.integers(0, len(self.value)))
+            caught = bool(rng.random() < _sigmoid(1.2 * skill + 0.8))
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+            catch = min(end - 1, start + int(rng.integers(1, 3)))
+            z["flow"][start, 8] = 4.0  # the throw
+            z["rgb"][start:end, 12:22] = 2.0 * self.look[typ]
+            z["rgb"][catch, 22] = 4.0 if caught else -4.0  # clean catch or a bobble
+            z["rgb"][start:end, 23] = 6.0 * (q - 0.5)
+            # a catch-like bobble sometimes appears without a throw: only the pair counts
+            difficulty += self.value[typ] * caught
+            tech += 0.5 * (1 - q)
+            elements.append({"start": start, "end": end, "type": typ, "caught": caught, "catch": catch, "q": q})
+        for s in rng.choice(T, 3, replace=False):
+            z["rgb"][s, 22] = 4.0
+        mismatch = abs(np.log2(move_period / music_period))
+        E = float(np.clip(10.0 - tech - 2.5 * mismatch, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 24, "flow": 9, "audio": 12})
+        D = round(difficulty * 20) / 20
+        E = round(E * 20) / 20
+        labels = {"difficulty": D, "execution": E, "total": round(D + E, 2), "penalty": 0.0,
+                  "length": int(round(T * SEGMENT_SECONDS))}
+        return z, labels, {"T": T, "skill": float(skill), "music_period": music_period,
+                           "move_period": move_period, "elements": elements}
+
+
+WORLDS: dict[str, type[World]] = {
+    "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
+    "landing": LandingWorld, "catch": CatchWorld,
+}
+DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
+HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
+
+
+def world_config(name: str, seed: int = 0, **overrides) -> WorldConfig:
+    if name not in WORLDS:
+        raise KeyError(f"unknown world {name!r}; valid: {', '.join(WORLDS)}")
+    return replace(WorldConfig(world=name, seed=seed, **WORLDS[name].DEFAULTS), **overrides)
+
+
+def world_tasks(name: str) -> list[str]:
+    """The task names a world's labels are trained on (see lmac.data.tasks)."""
+    w = WORLDS[name]
+    return [f"world_{name}_tes", f"world_{name}_pcs"] if w.LAW == "fisv" else [f"world_{name}"]
+
+
+def _world_seed(name: str) -> int:
+    return sum((i + 1) * ord(c) for i, c in enumerate(name))  # stable across runs (str hash is salted)
+
+
+def generate_world(out_dir, cfg: WorldConfig, progress: bool = False) -> dict:
+    """Write one draw of a world: native features, RG- or Fis-V-format train.txt/test.txt, truth.json
+    (latent ground truth) and world.json (the config, written last: the mark of a finished folder)."""
+    from tqdm import tqdm
+
+    out_dir = Path(out_dir)
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        raise FileExistsError(f"{out_dir}: is not empty; choose a new folder or remove it first")
+    wcls = WORLDS[cfg.world]
+    world = wcls(cfg, np.random.default_rng([cfg.seed, _world_seed(cfg.world)]))
+    feat_dir = out_dir / "features"
+    feat_dir.mkdir(parents=True, exist_ok=True)
+    write_native_manifest(feat_dir, cfg.dims, {"world": asdict(cfg)})
+    n = cfg.n_train + cfg.n_test
+    split = np.array(["train"] * cfg.n_train + ["test"] * cfg.n_test)
+    np.random.default_rng([cfg.seed, _world_seed(cfg.world), 1]).shuffle(split)
+    rows, truth = {"train": [], "test": []}, {}
+    for i in tqdm(range(n), desc=cfg.world, unit="video", disable=not progress):
+        rng = np.random.default_rng([cfg.seed, _world_seed(cfg.world), 2, i])
+        if isinstance(world, RGWorld):
+            feats, labels, tr = world.make(rng)
+        else:
+            z, labels, tr = world.make(rng)
+            feats = world.features(z, rng)
+        vid = f"{wcls.CLASS}_{i + 1:04d}" if wcls.LAW == "rg" else f"{i + 1}"
+        write_native_video(feat_dir, vid, feats, {"world": cfg.world})
+        rows[split[i]].append((vid, labels))
+        truth[vid] = tr
+    for s, items in rows.items():
+        if wcls.LAW == "rg":
+            text = "Video_Name\tDifficulty_Score\tExecution_Score\tTotal_Score\tPenalty\tVideo_length\n" + "".join(
+                f"{v}\t{l['difficulty']:.2f}\t{l['execution']:.2f}\t{l['total']:.2f}\t{l['penalty']:.2f}\t{l['length']}\n"
+                for v, l in items)
+        else:
+            text = "".join(f"{v} {l['tes']:.2f} {l['pcs']:.2f} {l['falls']}\n" for v, l in items)
+        atomic_write_text(out_dir / f"{s}.txt", text)
+    atomic_write_json(out_dir / "truth.json", truth)
+    atomic_write_json(out_dir / "world.json", asdict(cfg))
+    return {"videos": n, "train": cfg.n_train, "test": cfg.n_test, "features": str(feat_dir)}
+
+
+def ensure_world(out_dir, cfg: WorldConfig) -> Path:
+    """Generate unless already there with the same config; a folder made otherwise is an error."""
+    import shutil
+
+    out_dir = Path(out_dir)
+    marker = out_dir / "world.json"
+    if marker.is_file():
+        have = json.loads(marker.read_text())
+        want = json.loads(json.dumps(asdict(cfg)))
+        diff = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+        if diff:
+            raise ValueError(f"{out_dir} holds a world made with other settings ({', '.join(diff)} differ); "
+                             "use another folder or delete it")
+        return out_dir
+    if out_dir.is_dir():  # a generation cut short: start it again
+        shutil.rmtree(out_dir)
+    generate_world(out_dir, cfg)
+    return out_dir
