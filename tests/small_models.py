@@ -28,4 +28,5 @@ def without_dropout(name: str) -> dict:
     from lmac.models import MODELS
 
     names = {f.name for f in fields(MODELS.info(name)["config"])}
-    return {k: 0.0 for k in ("dropout", "feature_dropout", "fc_dropout", "branch_dropout") if k in names}
+    return {k: 0.0 for k in ("dropout", "feature_dropout", "fc_dropout", "branch_dropout", "modality_dropout")
+            if k in names}

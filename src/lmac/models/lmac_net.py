@@ -277,6 +277,10 @@ class LMACConfig:
     rank_margin: float = 2.0  # hinge margin in segments [open: TPT used 2 to 3.2]; 2 stays feasible for short videos
     loss_layers: str = "last"  # attention used by rank/sparsity/consistency: last|all (TPT: all, summed) [open]
     normalize_by_length: bool = True  # divide rank & sparsity by T_b and consistency by T_b^2 [open, ours]
+    # --- missing modalities [ours]
+    modality_dropout: float = 0.0  # per training video, each modality is hidden with this probability (one always
+    # stays); a learned placeholder stands in for a hidden modality's stage features, so the model can score a video
+    # with no sound or no flow. 0: no placeholder, and a missing modality is an error
 
     def __post_init__(self):
         if self.self_attn_layers not in ("first", "all", "none"):
@@ -293,6 +297,8 @@ class LMACConfig:
             raise ValueError(f"d_model {self.d_model} is not divisible by num_heads {self.num_heads}")
         if self.num_queries < 1 or self.num_layers < 1:
             raise ValueError("num_queries and num_layers must be >= 1")
+        if not 0.0 <= self.modality_dropout < 1.0:
+            raise ValueError(f"modality_dropout must be in [0, 1), got {self.modality_dropout}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -309,7 +315,28 @@ class LMACNet(nn.Module):
         self.decoders = nn.ModuleDict({m: QueryDecoder(D, config) for m, D in dims.items()})
         self.stage_head = StageHead(config.d_model * len(dims), config)
         self.stage_logits = nn.Parameter(torch.zeros(config.num_queries))  # w; softmax(w) weighs the stages
+        # what stands in for a missing modality's stage features (only with modality dropout)
+        self.placeholders = nn.Parameter(torch.zeros(len(dims), config.num_queries, config.d_model)) \
+            if config.modality_dropout > 0 and len(dims) > 1 else None
         self._init_weights()
+
+    @property
+    def accepts_missing_modalities(self) -> bool:
+        return self.placeholders is not None
+
+    def _presence(self, feats: dict, batch: int, device) -> torch.Tensor | None:
+        """(B, M) bool: which modalities each video has. Absent keys are missing for every video; in
+        training, modality dropout hides more (never all of a video's). None when all are present."""
+        present = torch.tensor([m in feats for m in self.modalities], device=device).expand(batch, -1).clone()
+        if self.training and self.placeholders is not None:
+            drop = torch.rand(present.shape, device=device) < self.config.modality_dropout
+            keep = present & ~drop
+            none_left = ~keep.any(1)  # such videos keep one of their modalities, drawn at random
+            pick = torch.multinomial(present[none_left].float(), 1).squeeze(1) if none_left.any() else None
+            if pick is not None:
+                keep[none_left.nonzero().squeeze(1), pick] = True
+            return keep  # even when all are kept: the placeholders stay in the graph (DDP needs every gradient)
+        return None if bool(present.all()) else present
 
     def _init_weights(self):
         # TPT: Xavier-uniform for every matrix of the decoders (queries included), zero biases.
@@ -333,17 +360,25 @@ class LMACNet(nn.Module):
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         mask = mask.bool()
         missing = [m for m in self.modalities if m not in feats]
-        if missing:
-            raise KeyError(f"LMAC-Net needs features {list(self.modalities)}; missing {missing}")
+        if missing and (self.placeholders is None or len(missing) == len(self.modalities)):
+            hint = ("" if self.placeholders is not None else
+                    "; a model trained with modality dropout (--set modality_dropout=0.3) scores videos without them")
+            raise KeyError(f"LMAC-Net needs features {list(self.modalities)}; missing {missing}{hint}")
+        have = [m for m in self.modalities if m in feats]
+        present = self._presence(feats, mask.shape[0], mask.device)
         p, attn_layers, attn, centers = {}, {}, {}, {}
         if self.config.attention == "joint":
-            p, attn_layers = self._joint_decode(feats, mask)
+            p, attn_layers = self._joint_decode(feats, mask, have, present)
         else:
-            for m in self.modalities:
+            for m in have:
                 p[m], attn_layers[m] = self.decoders[m](feats[m], mask)  # (B, K, d), (B, L, K, T)
-        for m in self.modalities:
+        for m in have:
             attn[m] = attn_layers[m][:, -1]  # (B, K, T): last layer, what users see
             centers[m] = attention_centers(attn[m])  # (B, K)
+        if present is not None:  # hidden or missing modalities: their placeholder instead
+            for i, m in enumerate(self.modalities):
+                stand_in = self.placeholders[i].expand(mask.shape[0], -1, -1)
+                p[m] = torch.where(present[:, i, None, None], p[m], stand_in) if m in p else stand_in
         f = torch.cat([p[m] for m in self.modalities], dim=-1)  # (B, K, M*d): fused per-stage features
         stage_scores = self.stage_head(f)  # (B, K)
         stage_weights = self.stage_logits.softmax(0).expand_as(stage_scores)  # (B, K), rows sum to 1
@@ -357,23 +392,32 @@ class LMACNet(nn.Module):
             "attn_layers": attn_layers,
         }
 
-    def _joint_decode(self, feats: dict[str, torch.Tensor], mask: torch.Tensor):
+    def _joint_decode(self, feats: dict[str, torch.Tensor], mask: torch.Tensor, have: list[str],
+                      present: torch.Tensor | None = None):
         """Every modality's query k looks at the same moments: per layer, the modalities' attention
         logits are averaged (a product of their attention distributions) and one softmax is shared.
-        Each modality keeps its own keys, values, queries and weights."""
+        Each modality keeps its own keys, values, queries and weights. With `present` (B, M), a video's
+        average runs over the modalities it has."""
         dec = self.decoders
         x, q, p = {}, {}, {}
-        for m in self.modalities:
+        for m in have:
             x[m], q[m], p[m] = dec[m].start(feats[m])
+        w = None
+        if present is not None:
+            w = present[:, [self.modalities.index(m) for m in have]].to(x[have[0]].dtype)  # (B, M')
+            w = (w / w.sum(1, keepdim=True)).T[:, :, None, None]  # (M', B, 1, 1), rows sum to 1
         alphas = []
         for i in range(self.config.num_layers):
-            lv = {m: dec[m].layers[i].cross.logits_and_values(x[m], p[m] + q[m], mask) for m in self.modalities}
-            alpha = torch.stack([lv[m][0] for m in self.modalities]).mean(0).softmax(-1)  # (B, K, T)
-            for m in self.modalities:
+            lv = {m: dec[m].layers[i].cross.logits_and_values(x[m], p[m] + q[m], mask) for m in have}
+            logits = torch.stack([lv[m][0] for m in have])  # (M', B, K, T)
+            if w is not None:  # padding's -inf times a weight 0 would be NaN: such terms are 0
+                logits = torch.where(w > 0, w * logits, torch.zeros((), dtype=logits.dtype, device=logits.device))
+            alpha = (logits.mean(0) if w is None else logits.sum(0)).softmax(-1)  # (B, K, T)
+            for m in have:
                 p[m] = dec[m].layers[i].update(p[m], q[m], alpha @ lv[m][1])
             alphas.append(alpha)
         a = torch.stack(alphas, dim=1)  # (B, L, K, T)
-        return p, {m: a for m in self.modalities}
+        return p, {m: a for m in have}
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
         """Weighted terms and their sum. Terms switched off (weight 0) are exact zeros, so every
@@ -388,7 +432,7 @@ class LMACNet(nn.Module):
         layers = [n_layers - 1] if c.loss_layers == "last" else list(range(n_layers))
         rank, sparsity, consistency = zero, zero, zero
         for i in layers:
-            alpha = {m: out["attn_layers"][m][:, i] for m in self.modalities}  # each (B, K, T)
+            alpha = {m: a[:, i] for m, a in out["attn_layers"].items()}  # each (B, K, T)
             cent = {m: attention_centers(a) for m, a in alpha.items()}  # each (B, K)
             if c.rank_weight:
                 rank = rank + sum(rank_loss(cent[m], lengths, c.rank_margin, c.normalize_by_length) for m in cent)
@@ -419,6 +463,11 @@ _PRESETS = {
     "lmac_sparse": (dict(consistency_weight=0.0), None, "ablation: + sparsity loss (no consistency)"),
     "lmac_joint": (dict(attention="joint"), None, "LMAC-Net with one attention map shared by the modalities [ours]"),
     "lmac_aligned": (_ALIGNED, None, "LMAC-Net + joint attention, value MLP, sine positions, aux losses x0.1 [ours]"),
+    # candidates for the default model (issue 17), chosen between on the development worlds' validation splits
+    "lmac_aligned_md": ({**_ALIGNED, "modality_dropout": 0.3}, None,
+                        "lmac_aligned + modality dropout 0.3: scores videos with a modality missing [ours]"),
+    "lmac_aligned_md_small": ({**_ALIGNED, "modality_dropout": 0.3, "d_model": 128, "d_ffn": 768, "num_heads": 4}, None,
+                              "lmac_aligned_md at half the width (d 128) [ours]"),
     "lmac_aligned_rgb": (_ALIGNED, ("rgb",), "lmac_aligned on RGB only (joint attention is a no-op with one modality)"),
     "lmac_rgb": ({}, ("rgb",), "single-modality LMAC-Net, RGB"),
     "lmac_flow": ({}, ("flow",), "single-modality LMAC-Net, optical flow"),

@@ -167,14 +167,15 @@ def _lr_lambda(total_steps: int, warmup_steps: int):
 
 # ----------------------------------------------------------------------------- evaluation
 @torch.no_grad()
-def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16) -> dict:
-    """Scores in points for every video of a dataset, with stage details when the model has them."""
+def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16, drop: tuple = ()) -> dict:
+    """Scores in points for every video of a dataset, with stage details when the model has them.
+    `drop`: modalities withheld from the model, as if the videos had none (no sound, no flow)."""
     model.eval()
     dtype = next(model.parameters()).dtype  # features in the model's precision
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_sequences)
     ids, pred, true, stage_scores, stage_weights, gaps = [], [], [], [], [], []
     for batch in loader:
-        feats = {m: x.to(device, dtype) for m, x in batch["feats"].items()}
+        feats = {m: x.to(device, dtype) for m, x in batch["feats"].items() if m not in drop}
         mask = batch["mask"].to(device)
         out = model(feats, mask)
         ids += batch["video_id"]
@@ -194,12 +195,12 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
     return res
 
 
-def _predict(model, dataset, task: TaskSpec, device, batch_size: int, info: ddist.DistInfo) -> dict:
+def _predict(model, dataset, task: TaskSpec, device, batch_size: int, info: ddist.DistInfo, drop: tuple = ()) -> dict:
     """predict_dataset, each rank taking a contiguous shard; every rank gets the whole result."""
     if not info.enabled:
-        return predict_dataset(model, dataset, task, device, batch_size)
+        return predict_dataset(model, dataset, task, device, batch_size, drop)
     lo, hi = ddist.shard_bounds(len(dataset), info.rank, info.world)
-    part = predict_dataset(model, torch.utils.data.Subset(dataset, range(lo, hi)), task, device, batch_size) \
+    part = predict_dataset(model, torch.utils.data.Subset(dataset, range(lo, hi)), task, device, batch_size, drop) \
         if hi > lo else None
     return merge_prediction_parts(ddist.all_gather_objects(part))
 
@@ -605,6 +606,12 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             "test_mse": "last epoch, in score points",
         },
     }
+    if getattr(model, "accepts_missing_modalities", False):
+        # the last epoch's model, each modality withheld in turn: what a video without it loses
+        summary["missing_modality"] = {
+            m: _metrics(_predict(model, test_ds, task, device, cfg.eval_batch_size, info, drop=(m,)))["srcc"]
+            for m in model.modalities}
+        summary["protocol"]["missing_modality"] = "last epoch, test rho with that modality withheld from every video"
     if main:
         atomic_write_json(out_dir / "summary.json", summary)
     ddist.barrier()  # every rank returns once the run folder is complete

@@ -1,0 +1,102 @@
+"""The independent synthetic worlds (lmac.data.worlds) and `lmac benchmark --suite worlds`."""
+import json
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from lmac.data.labels import read_labels
+from lmac.data.tasks import SUITES, get_task
+from lmac.data.worlds import DEV_WORLDS, HELD_OUT_WORLDS, WORLDS, ensure_world, generate_world, world_config, world_tasks
+
+TINY = dict(n_train=6, n_test=4)
+
+
+def _tiny(name, seed=0, **kw):
+    return world_config(name, seed=seed, **{**TINY, **kw})
+
+
+@pytest.mark.parametrize("name", list(WORLDS))
+def test_world_writes_a_readable_package_in_its_law(tmp_path, name):
+    cfg = _tiny(name)
+    generate_world(tmp_path / "w", cfg)
+    manifest = json.loads((tmp_path / "w/features/features.json").read_text())
+    assert manifest["modalities"] == cfg.dims
+    train, test = read_labels(tmp_path / "w/train.txt"), read_labels(tmp_path / "w/test.txt")
+    assert len(train) == 6 and len(test) == 4
+    assert not {r.video_id for r in train} & {r.video_id for r in test}
+    truth = json.loads((tmp_path / "w/truth.json").read_text())
+    for task in world_tasks(name):
+        spec = get_task(task)
+        assert all(r.cls == spec.cls for r in train + test)
+        assert spec.window >= cfg.t_range[1]  # a training window holds the longest routine
+        scores = [r.scores[spec.score_key] for r in train + test]
+        assert 0 <= min(scores) and max(scores) <= spec.score_range
+    for r in test:
+        x = load_file(tmp_path / f"w/features/{r.video_id}.safetensors")
+        T = truth[r.video_id]["T"]
+        assert cfg.t_range[0] <= T <= cfg.t_range[1]
+        assert {m: a.shape for m, a in x.items()} == {m: (T, d) for m, d in cfg.dims.items()}
+        if WORLDS[name].LAW == "rg":  # the RG law: Total = D + E - P
+            assert r.scores["total"] == pytest.approx(r.scores["difficulty"] + r.scores["execution"] - r.scores["penalty"], abs=0.011)
+
+
+def test_a_draw_is_deterministic_and_draws_differ(tmp_path):
+    a, b, c = (generate_world(tmp_path / n, _tiny("energy", seed=s)) for n, s in (("a", 3), ("b", 3), ("c", 4)))
+    assert (tmp_path / "a/train.txt").read_text() == (tmp_path / "b/train.txt").read_text()
+    assert (tmp_path / "a/train.txt").read_text() != (tmp_path / "c/train.txt").read_text()
+    va = load_file(tmp_path / "a/features/Clubs_0001.safetensors")["flow"]
+    vb = load_file(tmp_path / "b/features/Clubs_0001.safetensors")["flow"]
+    np.testing.assert_array_equal(va, vb)
+
+
+def test_the_judging_rules_hold_on_the_ground_truth(tmp_path):
+    """Each world's documented rule, recomputed from its latent ground truth."""
+    generate_world(tmp_path / "amp", _tiny("amplitude", n_train=20, n_test=0))
+    truth = json.loads((tmp_path / "amp/truth.json").read_text())
+    for r in read_labels(tmp_path / "amp/train.txt"):
+        els = truth[r.video_id]["elements"]
+        want = sum(e["value"] * (0.3 if e["fell"] else 0.3 + 1.4 * e["q"] * e["a"]) for e in els)
+        assert r.scores["tes"] == pytest.approx(min(want, 45), abs=0.006)  # execution x amplitude
+        assert r.scores["falls"] == sum(e["fell"] for e in els)
+    generate_world(tmp_path / "ex", _tiny("execution", n_train=20, n_test=0))
+    truth = json.loads((tmp_path / "ex/truth.json").read_text())
+    for r in read_labels(tmp_path / "ex/train.txt"):
+        want = 10 - 7 * np.mean([1 - e["q"] for e in truth[r.video_id]["elements"]])
+        assert r.scores["total"] == pytest.approx(round(max(want, 0) * 20) / 20, abs=1e-6)  # execution only
+
+
+def test_held_out_worlds_stay_out_of_the_suite():
+    assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
+    assert len(DEV_WORLDS) >= 4
+    assert not any(t.startswith(f"world_{w}") for w in HELD_OUT_WORLDS for t in SUITES["worlds"])
+
+
+def test_ensure_world_reuses_a_finished_draw_and_refuses_another(tmp_path):
+    ensure_world(tmp_path / "w", _tiny("rg"))
+    stamp = (tmp_path / "w/world.json").stat().st_mtime_ns
+    ensure_world(tmp_path / "w", _tiny("rg"))
+    assert (tmp_path / "w/world.json").stat().st_mtime_ns == stamp
+    with pytest.raises(ValueError, match="seed"):
+        ensure_world(tmp_path / "w", _tiny("rg", seed=1))
+    (tmp_path / "w/world.json").unlink()  # a generation cut short is started again
+    ensure_world(tmp_path / "w", _tiny("rg"))
+    assert (tmp_path / "w/world.json").is_file()
+
+
+def test_benchmark_worlds_suite_writes_the_paired_table(tmp_path, capsys):
+    from lmac.cli.main import main
+
+    out = tmp_path / "b"
+    args = ["benchmark", "--suite", "worlds", "--worlds", "rg,execution", "--models", "concat,concat_rgb",
+            "--seeds", "1", "--epochs", "1", "--world-train", "10", "--world-test", "8", "--resamples", "20",
+            "--batch-size", "4", "--no-progress", "--out", str(out)]
+    assert main(args) == 0
+    md = (out / "results.md").read_text()
+    assert "`concat` against each model" in md and "| concat_rgb |" in md and "all worlds" in md
+    assert (out / "data/execution/seed1/world.json").is_file()
+    runs = sorted(p.name for p in (out / "runs").iterdir())
+    assert runs == ["world_execution-concat-s1", "world_execution-concat_rgb-s1", "world_rg-concat-s1", "world_rg-concat_rgb-s1"]
+    capsys.readouterr()
+    assert main(args[:4] + ["landing"] + args[5:]) != 0
+    assert "landing is a held-out world" in capsys.readouterr().err
