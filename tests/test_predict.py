@@ -361,3 +361,28 @@ def test_silent_audio_and_the_runs_quality_are_said(offline_run, tmp_path, capsy
     assert "warning: audio: the video has none" in text and "silent" in text
     page = (out / "quiet" / "report.html").read_text()
     assert "Warning: audio: the video has none" in page and 'id="quality"' in page and ">silent<" in page
+
+
+def test_a_model_trained_with_modality_dropout_scores_a_silent_video_without_audio(offline_run, tmp_path, capsys):
+    """With modality dropout the model sets the (zero) audio aside and its placeholder stands in; the
+    prediction says so and shows no audio attention."""
+    import torch
+
+    from lmac.config import TrainConfig
+    from lmac.training.trainer import train
+
+    d = offline_run.parent
+    cfg = TrainConfig(task="rg_ball", model="lmac_aligned_md", model_args=narrow("lmac"), features=str(d / "feats"),
+                      labels=str(d / "labels"), epochs=2, batch_size=4, window=8, val_fraction=0.0, progress=False,
+                      device="cpu")
+    with torch.enable_grad():
+        train(cfg, tmp_path / "run", log=lambda m: None)
+    clip = media_clips.write_video(tmp_path / "quiet.mp4", 70, size=(64, 48), seed=5)  # no audio track
+    out = tmp_path / "out"
+    assert main(["predict", str(clip), "--run", str(tmp_path / "run"), "--allow-silent", "--out", str(out),
+                 "--no-progress", "--device", "cpu"]) == 0
+    d = json.loads((out / "quiet" / "prediction.json").read_text())
+    check_prediction(d)
+    assert d["silent"] == ["audio"] and "audio" not in d["attention"] and d["modalities"] == ["rgb", "flow"]
+    assert any("the model scores without it" in w for w in d["warnings"])
+    assert set(d["run_quality"]["missing_modality"]) == {"rgb", "flow", "audio"}

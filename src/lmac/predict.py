@@ -530,7 +530,16 @@ class Predictor:
         seg_s = SEGMENT_FRAMES / fps
         offset = float(meta.get("skip_start_frames") or 0) / fps
         duration = max(float(meta.get("duration_s") or 0.0), offset + T * seg_s)
-        feats = {m: torch.from_numpy(np.ascontiguousarray(arrays[m]))[None].to(self.device) for m in self.dims}  # (1, T, D)
+        silent = ["audio"] if meta.get("silent") and "audio" in self.dims else []
+        absent = [m for m in self.dims if m not in arrays]
+        tolerant = getattr(self.model, "accepts_missing_modalities", False)
+        if absent and not tolerant:
+            raise ValueError(f"{source}: has no {', '.join(absent)} features, and this run's model ({self.model_name}) "
+                             f"needs them; a model trained with modality dropout (e.g. lmac_aligned_md) scores without them")
+        # a model trained with modality dropout scores a silent video without its (zero) audio
+        withheld = absent + (silent if tolerant else [])
+        feats = {m: torch.from_numpy(np.ascontiguousarray(arrays[m]))[None].to(self.device)
+                 for m in self.dims if m not in withheld}  # (1, T, D)
         mask = torch.ones(1, T, dtype=torch.bool, device=self.device)  # (1, T)
         self.model.eval()
         with torch.no_grad():
@@ -545,9 +554,13 @@ class Predictor:
             stages = build_stages(ss, sw, attn, seg_s, offset, duration)
             attention = {m: np.round(a.astype(np.float64), 6).tolist() for m, a in attn.items()}
             # stage scores and weights are rounded nowhere, so score == sum(weight * score) holds to float precision
-        silent = ["audio"] if meta.get("silent") and "audio" in self.dims else []
-        warnings = [f"{m}: the video has none; its features are zeros, so the score ignores it and its attention "
-                    f"centres mean nothing" for m in silent]
+        loss = {m: self.run_quality.get("missing_modality", {}).get(m) for m in withheld}
+        full = self.run_quality.get("test_srcc_last")
+        warnings = [f"{m}: the video has none; the model scores without it (trained with modality dropout)"
+                    + (f"; on its test videos that moves rho from {full:.2f} to {loss[m]:.2f}" if loss[m] is not None and full is not None else "")
+                    for m in withheld]
+        warnings += [f"{m}: the video has none; its features are zeros, so the score ignores it and its attention "
+                     f"centres mean nothing" for m in silent if m not in withheld]
         rho = self.run_quality.get("test_srcc")
         if rho is not None and rho < LOW_RHO:
             warnings.append(f"this run ranks its own test videos poorly (Spearman rho {rho:.2f} with the judges); "
@@ -576,6 +589,7 @@ def run_quality(run_dir: Path, checkpoint: str) -> dict:
         return {}
     key = {"last": "test_srcc_last", "best_val": "test_srcc_val", "best_test": "test_srcc_best"}[checkpoint]
     q = {"test_srcc": summ.get(key), "test_srcc_last": summ.get("test_srcc_last"), "test_videos": summ.get("test_videos"),
+         **({"missing_modality": summ["missing_modality"]} if summ.get("missing_modality") else {}),
          "val_srcc_last": None, "val_videos": summ.get("val_videos"), "test_mse_last": summ.get("test_mse")}
     try:
         rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
