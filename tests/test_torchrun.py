@@ -137,7 +137,7 @@ def job(tiny_synth, single_run, tmp_path_factory):
         "exists": ["train", *_flags(tiny_synth), "--out", str(cut)],
         "resume": ["train", "--out", str(cut), "--resume", "--epochs", str(RUN["epochs"]), "--device", "cpu",
                    "--no-progress"],
-        "benchmark": ["benchmark", "--suite", "synth", "--tasks", "rg_ball", "--models", "concat", "--seeds", "0,1",
+        "benchmark": ["benchmark", "--suite", "synth", "--tasks", "rg_ball", "--models", "concat", "--seeds", "0,1,2",
                       "--synth-train", "8", "--synth-test", "5", "--synth-dims", "12,10,8", "--epochs", "1",
                       "--batch-size", "4", "--device", "cpu", "--no-progress", "--out", str(root / "bench")],
         "extract": ["extract", str(src), "--out", str(feats), *QUICK_EXTRACT],
@@ -194,11 +194,13 @@ def test_two_process_resume_of_an_interrupted_run(job, single_run):
 def test_benchmark_draws_fresh_data_once_and_spreads_jobs_over_ranks(job):
     r0, r1 = _step(job, "benchmark")
     assert r0["rc"] == 0 and r1["rc"] == 0, (r0["stderr"][-2000:], r1["stderr"][-2000:])
-    assert "[rank 0] [1/2] rg_ball concat seed 0" in r0["stdout"]
-    assert "[rank 1] [2/2] rg_ball concat seed 1" in r1["stdout"]
+    # three jobs: rank 0 trains two, rank 1 one. A job trained alone must not wait for the other rank's
+    # jobs (a barrier there paired rank 0's second job with rank 1's gather of the results)
+    assert "[rank 0] [1/3] rg_ball concat seed 0" in r0["stdout"] and "[rank 0] [3/3] rg_ball concat seed 2" in r0["stdout"]
+    assert "[rank 1] [2/3] rg_ball concat seed 1" in r1["stdout"]
     assert (r0["stdout"] + r1["stdout"]).count("wrote ") == 1  # rank 0 alone writes the tables
     out = job["root"] / "bench"
-    for seed in (0, 1):
+    for seed in (0, 1, 2):
         assert (out / "data" / f"seed{seed}" / "synth.json").is_file()
         assert (out / "runs" / f"rg_ball-concat-s{seed}" / "summary.json").is_file()
     md = (out / "results.md").read_text()

@@ -614,7 +614,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         summary["protocol"]["missing_modality"] = "last epoch, test rho with that modality withheld from every video"
     if main:
         atomic_write_json(out_dir / "summary.json", summary)
-    ddist.barrier()  # every rank returns once the run folder is complete
+    if info.enabled:  # a job trained alone (lmac benchmark's ranks) must not wait for the other ranks' jobs
+        ddist.barrier()  # every rank returns once the run folder is complete
     return summary
 
 
