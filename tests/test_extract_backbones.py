@@ -20,7 +20,7 @@ def _topk(p, k=5):
 
 # ----------------------------------------------------------------------------- registry
 def test_registry_entries_are_complete():
-    assert {"i3d-rgb", "i3d-flow", "vst", "ast", "flow-hof", "audio-stats"} <= set(EXTRACTORS.names())
+    assert {"i3d-rgb", "i3d-flow", "vst", "ast", "flow-hof", "audio-stats", "musicnn"} <= set(EXTRACTORS.names())
     for name in EXTRACTORS.names():
         info = EXTRACTORS.info(name)
         assert info["modality"] in ("rgb", "flow", "audio"), name

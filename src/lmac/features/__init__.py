@@ -12,3 +12,4 @@ from lmac.features.backbones import descriptors as _descriptors  # noqa: E402,F4
 from lmac.features.presets import PRESETS, get_preset  # noqa: E402,F401
 from lmac.features.backbones import swin as _swin  # noqa: E402,F401  (vst)
 from lmac.features.backbones import ast as _ast  # noqa: E402,F401  (ast; transformers imported lazily)
+from lmac.features.backbones import musicnn as _musicnn  # noqa: E402,F401  (musicnn; its TF checkpoint read without TensorFlow)

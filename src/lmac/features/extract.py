@@ -170,7 +170,8 @@ def extract_video(path, extractors: dict, settings: ExtractSettings, flow=None, 
             meta["silent"] = True
         else:
             wav, start = load_audio(path, settings.audio_rate)
-            chunks = audio_chunks(wav, start, probe, settings.audio_rate)
+            chunks = audio_chunks(wav, start, probe, settings.audio_rate,
+                                  getattr(extractors["audio"], "context_samples", None))
             meta["audio_samples"] = int(len(wav))
     out: dict[str, list] = {m: [] for m in extractors}
     video_mods = [m for m, ex in extractors.items() if ex.input in ("rgb", "flow")]

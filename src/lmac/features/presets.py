@@ -31,11 +31,20 @@ PRESETS: dict[str, Preset] = {
     "offline": Preset(
         name="offline",
         description="Runs with nothing downloaded: I3D RGB (packaged DeepMind Kinetics-400 weights) + "
-        "flow-hof descriptor (DIS flow) + audio-stats descriptor",
+        "flow-hof descriptor (DIS flow) + musicnn audio (packaged MagnaTagATune weights, 3 s around each segment)",
+        extractors={"rgb": "i3d-rgb", "flow": "flow-hof", "audio": "musicnn"},
+        flow_method="dis",
+        dims={"rgb": 1024, "flow": 104, "audio": 200},
+        notes="not interchangeable with the public features; train and predict on the same preset",
+    ),
+    "offline-stats": Preset(
+        name="offline-stats",
+        description="The offline preset with a hand-made audio descriptor instead of musicnn: I3D RGB + "
+        "flow-hof descriptor (DIS flow) + audio-stats descriptor (log-mel, chroma, onset statistics)",
         extractors={"rgb": "i3d-rgb", "flow": "flow-hof", "audio": "audio-stats"},
         flow_method="dis",
         dims={"rgb": 1024, "flow": 104, "audio": 149},
-        notes="not interchangeable with the public features; train and predict on the same preset",
+        notes="the offline preset before musicnn; not interchangeable with it",
     ),
 }
 

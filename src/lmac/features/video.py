@@ -293,13 +293,17 @@ def load_audio(path, rate: int = AUDIO_RATE) -> tuple[np.ndarray, float]:
     return np.clip(wav, -1.0, 1.0), float(start or 0.0)
 
 
-def audio_chunks(wav: np.ndarray, audio_start: float, probe: VideoProbe, rate: int = AUDIO_RATE) -> np.ndarray:
-    """(n_segments, samples) chunks, chunk i covering the time of video segment i; zero-padded."""
-    n = int(round(probe.seg_len / probe.fps * rate))
+def audio_chunks(wav: np.ndarray, audio_start: float, probe: VideoProbe, rate: int = AUDIO_RATE,
+                 samples: int | None = None) -> np.ndarray:
+    """(n_segments, samples) chunks, chunk i covering the time of video segment i; zero-padded.
+    `samples` longer than a segment (an extractor that hears context, e.g. musicnn's 3 s) centres
+    each chunk on its segment."""
+    seg = int(round(probe.seg_len / probe.fps * rate))
+    n = samples or seg
     out = np.zeros((probe.n_segments, n), np.float32)
     for i in range(probe.n_segments):
         t = probe.t0 + (probe.skip_start + i * probe.seg_len) / probe.fps - audio_start
-        a = int(round(t * rate))
+        a = int(round(t * rate)) - (n - seg) // 2
         lo, hi = max(a, 0), min(a + n, len(wav))
         if hi > lo:
             out[i, lo - a : hi - a] = wav[lo:hi]
