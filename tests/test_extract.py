@@ -1,8 +1,6 @@
 """`lmac extract` end to end on real media, decoding rules, and every bad input of issue #4."""
 from __future__ import annotations
 
-import json
-import os
 import re
 from fractions import Fraction
 from pathlib import Path

@@ -6,7 +6,6 @@ import csv
 import json
 
 import pytest
-import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
