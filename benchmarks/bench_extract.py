@@ -135,6 +135,7 @@ def main(argv=None) -> int:
 
     from lmac.features import EXTRACTORS
     from lmac.features.flow import FlowComputer
+    from lmac.features.backbones.musicnn import PATCH_SAMPLES
     from lmac.features.video import audio_chunks, iter_segments, load_audio, probe_video
     from lmac.utils import resolve_device
 
@@ -167,6 +168,7 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         wav, start = load_audio(video)
         chunks = audio_chunks(wav, start, probe)
+        context_chunks = audio_chunks(wav, start, probe, samples=PATCH_SAMPLES)  # musicnn: 3 s around each segment
         res["decode"]["audio"] = {"seconds": round(time.perf_counter() - t, 3), "samples": int(len(wav))}
         print(json.dumps(res["decode"]), file=sys.stderr)
 
@@ -190,7 +192,8 @@ def main(argv=None) -> int:
         ckpts = build_random_checkpoints(tmp) if not {"vst", "i3d-flow", "ast"} <= skip else {}
         plan = [("i3d-rgb", None, segs[:k]), ("vst", ckpts.get("vst"), segs[:k]),
                 ("i3d-flow", ckpts.get("i3d-flow"), flow_in), ("flow-hof", None, flow_in),
-                ("ast", ckpts.get("ast"), list(chunks[:k])), ("audio-stats", None, list(chunks))]
+                ("ast", ckpts.get("ast"), list(chunks[:k])), ("audio-stats", None, list(chunks)),
+                ("musicnn", None, list(context_chunks))]
         for name, wpath, inputs in plan:
             if name in skip or inputs is None:
                 continue

@@ -69,11 +69,18 @@ def flops_per_video(model, dims, T) -> int:
     return int(fc.get_total_flops())
 
 
-def latency_ms(model, dims, T, device, repeats, warmup) -> dict:
+def autocast(device, mode):
+    """bf16: torch.autocast with bfloat16 (as `lmac train --precision bf16`); none: full fp32."""
+    import contextlib
+
+    return torch.autocast(device.type, dtype=torch.bfloat16) if mode == "bf16" else contextlib.nullcontext()
+
+
+def latency_ms(model, dims, T, device, repeats, warmup, amp="none") -> dict:
     model.eval()
     feats, mask = make_batch(dims, 1, T, device)
     times = []
-    with torch.no_grad():
+    with torch.no_grad(), autocast(device, amp):
         for i in range(warmup + repeats):
             sync(device)
             t0 = time.perf_counter()
@@ -84,7 +91,7 @@ def latency_ms(model, dims, T, device, repeats, warmup) -> dict:
     return {"median_ms": statistics.median(times), "min_ms": min(times), "repeats": repeats}
 
 
-def train_throughput(model, dims, device, batch, T, steps, warmup) -> float:
+def train_throughput(model, dims, device, batch, T, steps, warmup, amp="none") -> float:
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     feats, mask = make_batch(dims, batch, T, device)
@@ -93,8 +100,9 @@ def train_throughput(model, dims, device, batch, T, steps, warmup) -> float:
     for i in range(warmup + steps):
         sync(device)
         t0 = time.perf_counter()
-        out = model(feats, mask)
-        loss = model.compute_loss(out, target, mask)["total"]
+        with autocast(device, amp):
+            out = model(feats, mask)
+            loss = model.compute_loss(out, target, mask)["total"]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -114,14 +122,16 @@ def bench(name, device, args) -> dict:
     model.to(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    res["latency_per_video"] = {f"T{T}": latency_ms(model, dims, T, device, args.repeats, args.warmup) for T in (70, 130)}
+    res["autocast"] = args.autocast
+    res["latency_per_video"] = {f"T{T}": latency_ms(model, dims, T, device, args.repeats, args.warmup, args.autocast)
+                                for T in (70, 130)}
     mem = {}
     if device.type == "cuda":
         mem["inference_cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
         torch.cuda.reset_peak_memory_stats(device)
     else:
         mem["rss_peak_after_inference_mb"] = rss_mb()
-    res["train_videos_per_s"] = train_throughput(model, dims, device, args.batch, 70, args.train_steps, 2)
+    res["train_videos_per_s"] = train_throughput(model, dims, device, args.batch, 70, args.train_steps, 2, args.autocast)
     res["train_setting"] = {"batch": args.batch, "T": 70, "steps": args.train_steps, "optimizer": "AdamW"}
     if device.type == "cuda":
         mem["train_cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
@@ -159,6 +169,8 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default="lmac,lmac_rgb,concat,gdlt", help="comma-separated registry names")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    ap.add_argument("--autocast", choices=["none", "bf16"], default="none",
+                    help="bf16: inference and training under bfloat16 autocast (lmac train --precision bf16)")
     ap.add_argument("--repeats", type=int, default=30, help="timed inference runs per T")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--batch", type=int, default=32)

@@ -91,3 +91,20 @@ def test_checkpoint_with_an_attention_key_bias_still_loads_and_other_extras_do_n
     save_file(dict(state, stray=torch.zeros(1)), str(tmp_path / "bad.safetensors"))
     with pytest.raises(ValueError, match=r"bad.safetensors: checkpoint does not match.*stray"):
         load_model_state(tmp_path / "bad.safetensors", fresh)
+
+
+def test_bf16_mixed_precision_trains_in_bfloat16_with_fp32_weights(tiny_synth, tmp_path):
+    """--precision bf16 (for GPUs; autocast works on CPU too): the forward runs in bfloat16, so the losses
+    differ from fp32's by bfloat16 rounding, not more; the checkpoint keeps fp32 weights."""
+    import torch
+    from safetensors.torch import load_file
+
+    kw = dict(model="concat", epochs=2)
+    a = train(_cfg(tiny_synth, **kw), tmp_path / "fp32", log=lambda m: None)
+    b = train(_cfg(tiny_synth, precision="bf16", **kw), tmp_path / "bf16", log=lambda m: None)
+    la = [float(r["train_mse"]) for r in csv.DictReader(open(tmp_path / "fp32/metrics.csv"))]
+    lb = [float(r["train_mse"]) for r in csv.DictReader(open(tmp_path / "bf16/metrics.csv"))]
+    assert la != lb and np.allclose(la, lb, rtol=0.05)  # bfloat16 keeps ~3 significant digits
+    assert np.isfinite(b["test_srcc_last"]) and abs(a["test_mse"] - b["test_mse"]) / a["test_mse"] < 0.1
+    w = load_file(tmp_path / "bf16/checkpoints/last.safetensors")
+    assert all(v.dtype == torch.float32 for v in w.values())

@@ -36,7 +36,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     eval_batch_size: int = 16
-    precision: str = "fp32"  # fp32 | fp64 (float64 weights and features: slow, for exactness checks)
+    precision: str = "fp32"  # fp32 | bf16 (fp32 weights, bfloat16 autocast) | fp64 (float64: slow, for exactness checks)
     progress: bool = True
 
 

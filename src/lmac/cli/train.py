@@ -30,7 +30,9 @@ def add_train_options(p, for_benchmark: bool = False):
                    help="model option, checked against the model's config (`lmac models NAME` lists them), "
                         "e.g. --set d_model=128 --set consistency_weight=0")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto picks CUDA when present")
-    p.add_argument("--precision", choices=["fp32", "fp64"], help="fp32 (default) or fp64 (slow; for exactness checks)")
+    p.add_argument("--precision", choices=["fp32", "fp64", "bf16"],
+                   help="fp32 (default), bf16 (mixed precision: fp32 weights, bfloat16 autocast; for GPUs) or fp64 "
+                        "(slow; for exactness checks)")
     p.add_argument("--no-progress", action="store_true")
 
 

@@ -466,6 +466,8 @@ _PRESETS = {
     # candidates for the default model (issue 17), chosen between on the development worlds' validation splits
     "lmac_aligned_md": ({**_ALIGNED, "modality_dropout": 0.3}, None,
                         "lmac_aligned + modality dropout 0.3: scores videos with a modality missing [ours]"),
+    "lmac_aligned_md10": ({**_ALIGNED, "modality_dropout": 0.1}, None,
+                          "lmac_aligned + modality dropout 0.1 [ours]"),
     "lmac_aligned_md_small": ({**_ALIGNED, "modality_dropout": 0.3, "d_model": 128, "d_ffn": 768, "num_heads": 4}, None,
                               "lmac_aligned_md at half the width (d 128) [ours]"),
     "lmac_aligned_rgb": (_ALIGNED, ("rgb",), "lmac_aligned on RGB only (joint attention is a no-op with one modality)"),

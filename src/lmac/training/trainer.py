@@ -51,7 +51,17 @@ from lmac.training.checkpoints import (
 from lmac.utils import atomic_write_json, atomic_write_text, resolve_device
 
 _STORE_CACHE: dict = {}
-PRECISIONS = {"fp32": torch.float32, "fp64": torch.float64}
+PRECISIONS = {"fp32": torch.float32, "fp64": torch.float64, "bf16": torch.float32}  # the weights' dtype
+AUTOCAST = {"bf16": torch.bfloat16}  # mixed precision: fp32 weights, forward and loss under autocast
+
+
+def _autocast(device, precision: str):
+    """torch.autocast for mixed-precision modes, a no-op context otherwise."""
+    import contextlib
+
+    if precision not in AUTOCAST:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=AUTOCAST[precision])
 
 
 # ----------------------------------------------------------------------------- data
@@ -167,7 +177,8 @@ def _lr_lambda(total_steps: int, warmup_steps: int):
 
 # ----------------------------------------------------------------------------- evaluation
 @torch.no_grad()
-def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16, drop: tuple = ()) -> dict:
+def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16, drop: tuple = (),
+                    precision: str = "fp32") -> dict:
     """Scores in points for every video of a dataset, with stage details when the model has them.
     `drop`: modalities withheld from the model, as if the videos had none (no sound, no flow)."""
     model.eval()
@@ -177,7 +188,8 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
     for batch in loader:
         feats = {m: x.to(device, dtype) for m, x in batch["feats"].items() if m not in drop}
         mask = batch["mask"].to(device)
-        out = model(feats, mask)
+        with _autocast(device, precision):
+            out = model(feats, mask)
         ids += batch["video_id"]
         pred.append(task.to_score(out["score"].float().cpu()))
         true.append(batch["score"])
@@ -195,12 +207,14 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
     return res
 
 
-def _predict(model, dataset, task: TaskSpec, device, batch_size: int, info: ddist.DistInfo, drop: tuple = ()) -> dict:
+def _predict(model, dataset, task: TaskSpec, device, batch_size: int, info: ddist.DistInfo, drop: tuple = (),
+             precision: str = "fp32") -> dict:
     """predict_dataset, each rank taking a contiguous shard; every rank gets the whole result."""
     if not info.enabled:
-        return predict_dataset(model, dataset, task, device, batch_size, drop)
+        return predict_dataset(model, dataset, task, device, batch_size, drop, precision)
     lo, hi = ddist.shard_bounds(len(dataset), info.rank, info.world)
-    part = predict_dataset(model, torch.utils.data.Subset(dataset, range(lo, hi)), task, device, batch_size, drop) \
+    part = predict_dataset(model, torch.utils.data.Subset(dataset, range(lo, hi)), task, device, batch_size, drop,
+                           precision) \
         if hi > lo else None
     return merge_prediction_parts(ddist.all_gather_objects(part))
 
@@ -507,8 +521,9 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         for step, batch in enumerate(loader):
             feats = {m: x.to(device, dtype) for m, x in batch["feats"].items()}
             mask, target = batch["mask"].to(device), batch["target"].to(device, dtype)
-            out = net(feats, mask)
-            losses = model.compute_loss(out, target, mask)
+            with _autocast(device, cfg.precision):
+                out = net(feats, mask)
+                losses = model.compute_loss(out, target, mask)
             loss = losses["total"]
             bs = len(batch["video_id"])
             finite = torch.isfinite(loss.detach()).float()
@@ -539,10 +554,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"]}
         row.update({f"train_{k}": v / n for k, v in sums.items()})
         if val_ds is not None:
-            res_val = _predict(model, val_ds, task, device, cfg.eval_batch_size, info)
+            res_val = _predict(model, val_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
             mv = _metrics(res_val)
             row.update({"val_srcc": mv["srcc"], "val_mse": mv["mse"]})
-        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info)
+        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
         mt = _metrics(res_test)
         row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"],
                     "center_gap": res_test["center_gap"], "epoch_s": time.time() - t0})
@@ -576,7 +591,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     bar.close()
 
     if res_test is None:  # resumed a finished run: re-evaluate the last checkpoint
-        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info)
+        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
     last = _metrics(res_test)
     if main:
         _write_predictions(out_dir / "predictions.csv", res_test, best)
@@ -609,7 +624,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     if getattr(model, "accepts_missing_modalities", False):
         # the last epoch's model, each modality withheld in turn: what a video without it loses
         summary["missing_modality"] = {
-            m: _metrics(_predict(model, test_ds, task, device, cfg.eval_batch_size, info, drop=(m,)))["srcc"]
+            m: _metrics(_predict(model, test_ds, task, device, cfg.eval_batch_size, info, drop=(m,), precision=cfg.precision))["srcc"]
             for m in model.modalities}
         summary["protocol"]["missing_modality"] = "last epoch, test rho with that modality withheld from every video"
     if main:
