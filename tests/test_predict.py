@@ -386,3 +386,19 @@ def test_a_model_trained_with_modality_dropout_scores_a_silent_video_without_aud
     assert d["silent"] == ["audio"] and "audio" not in d["attention"] and d["modalities"] == ["rgb", "flow"]
     assert any("the model scores without it" in w for w in d["warnings"])
     assert set(d["run_quality"]["missing_modality"]) == {"rgb", "flow", "audio"}
+
+    # features with no flow at all: scored without it; a run without modality dropout refuses them
+    from lmac.data.features import NativeStore
+
+    store = NativeStore(d_feats := offline_run.parent / "feats")
+    no_flow = tmp_path / "no_flow"
+    vid = store.ids()[0]
+    write_native_manifest(no_flow, {m: k for m, k in store.dims.items() if m != "flow"}, store.info)
+    write_native_video(no_flow, vid, {m: a for m, a in store.load(vid).items() if m != "flow"}, store.meta(vid))
+    assert main(["predict", "--run", str(tmp_path / "run"), "--features", str(no_flow), "--out", str(tmp_path / "o2"),
+                 "--no-progress", "--device", "cpu"]) == 0
+    p = json.loads((tmp_path / "o2" / vid / "prediction.json").read_text())
+    assert "flow" not in p["attention"] and any(w.startswith("flow: the video has none") for w in p["warnings"])
+    assert main(["predict", "--run", str(offline_run), "--features", str(no_flow), "--out", str(tmp_path / "o3"),
+                 "--no-progress", "--device", "cpu"]) == 1
+    assert "no flow features" in capsys.readouterr().err and d_feats.is_dir()

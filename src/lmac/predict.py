@@ -305,13 +305,14 @@ def _sha(extr: dict | None):
     return w.get("sha256")
 
 
-def feature_mismatch(run_info: dict, run_dims: dict, info: dict, dims: dict) -> list[str]:
+def feature_mismatch(run_info: dict, run_dims: dict, info: dict, dims: dict, optional: bool = False) -> list[str]:
     """Why features described by (`info`, `dims`) cannot be scored by a run trained on features
     described by (`run_info`, `run_dims`); empty when they can. Provenance missing on either side
-    is not held against the features; dims are always checked."""
+    is not held against the features; dims are always checked. `optional`: the run's model scores
+    without some modalities (modality dropout), so features need only one of them."""
     diffs = []
     missing = [m for m in run_dims if m not in dims]
-    if missing:
+    if missing and not (optional and len(missing) < len(run_dims)):
         diffs.append(f"no {', '.join(missing)} features")
     bad = [f"{m} {dims[m]}-d (run: {d}-d)" for m, d in run_dims.items() if m in dims and int(dims[m]) != int(d)]
     if bad:
@@ -324,7 +325,7 @@ def feature_mismatch(run_info: dict, run_dims: dict, info: dict, dims: dict) -> 
         keys = sorted(k for k in set(rs) | set(fs) if rs.get(k) != fs.get(k))
         if keys:
             diffs.append("extraction settings " + ", ".join(f"{k} {fs.get(k)!r} (run: {rs.get(k)!r})" for k in keys))
-        for m in run_dims:
+        for m in (m for m in run_dims if m in dims):
             re_, fe = (run_info.get("extractors") or {}).get(m), (info.get("extractors") or {}).get(m)
             if re_ and fe and re_.get("extractor") != fe.get("extractor"):
                 diffs.append(f"{m} extractor {fe.get('extractor')!r} (run: {re_.get('extractor')!r})")
@@ -379,7 +380,8 @@ class Predictor:
     # --- features -----------------------------------------------------------------------------
     def check_features(self, info: dict, dims: dict, source: str) -> None:
         """Raise FeatureMismatchError (one line) when these features are not what the run was trained on."""
-        diffs = feature_mismatch(self.feature_info, self.dims, info, dims)
+        diffs = feature_mismatch(self.feature_info, self.dims, info, dims,
+                                 optional=getattr(self.model, "accepts_missing_modalities", False))
         if diffs:
             want = f"preset {self.preset!r}, " if self.preset else ""
             fix = (f"extract them with `lmac extract --preset {self.preset}` (same settings as the run) or score the video itself"
