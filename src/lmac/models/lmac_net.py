@@ -71,19 +71,29 @@ class TemporalCrossAttention(nn.Module):
 
         self.pos_encoding = config.pos_encoding
 
-    def logits_and_values(self, x: torch.Tensor, p_plus_q: torch.Tensor, mask: torch.Tensor):
-        k = self.key(x)  # (B, T, d)
-        if self.pos_encoding == "sine":  # optional (not in the paper): keys also say *when*, as DETR
-            k = k + sinusoidal_positions(x.shape[1], self.d, x.device, k.dtype)  # + (T, d)
+    # Both products below are reordered for speed, exactly (up to float rounding): K (5) queries against T
+    # (70-130) segments of width D (768-1024) and d = 256. Keys: q . k_t with k = x W_k^T is (q W_k) x_t, which
+    # costs K*d*D + K*D*T multiply-adds instead of T*D*d. Linear values: alpha (x W_v^T + b) is
+    # (alpha x) W_v^T + b, since each row of alpha sums to 1. Together about a tenth of the FLOPs of `lmac`.
+
+    def logits(self, x: torch.Tensor, p_plus_q: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(B, K, T) attention logits, padding at -inf."""
         q = self.query(p_plus_q)  # (B, K, d)
-        logits = (q @ k.transpose(1, 2)) / (self.d * self.log_tau.exp())  # (B, K, T)
-        logits = logits.masked_fill(~mask[:, None, :], float("-inf"))  # padding -> -inf
-        return logits, self.value(x)  # (B, K, T), (B, T, d)
+        logits = (q @ self.key.weight) @ x.transpose(1, 2)  # (B, K, T) = q . (W_k x_t)
+        if self.pos_encoding == "sine":  # optional (not in the paper): keys also say *when*, as DETR
+            logits = logits + q @ sinusoidal_positions(x.shape[1], self.d, x.device, q.dtype).T  # keys + (T, d)
+        logits = logits / (self.d * self.log_tau.exp())
+        return logits.masked_fill(~mask[:, None, :], float("-inf"))  # padding -> -inf
+
+    def read(self, alpha: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """(B, K, d): the attention-weighted values, sum_t alpha[k, t] v(x_t)."""
+        if isinstance(self.value, nn.Linear):
+            return F.linear(alpha @ x, self.value.weight, self.value.bias)  # rows of alpha sum to 1
+        return alpha @ self.value(x)  # a per-segment MLP: values first
 
     def forward(self, x: torch.Tensor, p_plus_q: torch.Tensor, mask: torch.Tensor):
-        logits, v = self.logits_and_values(x, p_plus_q, mask)
-        alpha = logits.softmax(dim=-1)  # (B, K, T), rows sum to 1 over real segments
-        return alpha @ v, alpha  # (B, K, d), (B, K, T)
+        alpha = self.logits(x, p_plus_q, mask).softmax(dim=-1)  # (B, K, T), rows sum to 1 over real segments
+        return self.read(alpha, x), alpha  # (B, K, d), (B, K, T)
 
 
 class FeedForward(nn.Module):
@@ -408,13 +418,12 @@ class LMACNet(nn.Module):
             w = (w / w.sum(1, keepdim=True)).T[:, :, None, None]  # (M', B, 1, 1), rows sum to 1
         alphas = []
         for i in range(self.config.num_layers):
-            lv = {m: dec[m].layers[i].cross.logits_and_values(x[m], p[m] + q[m], mask) for m in have}
-            logits = torch.stack([lv[m][0] for m in have])  # (M', B, K, T)
+            logits = torch.stack([dec[m].layers[i].cross.logits(x[m], p[m] + q[m], mask) for m in have])  # (M', B, K, T)
             if w is not None:  # padding's -inf times a weight 0 would be NaN: such terms are 0
                 logits = torch.where(w > 0, w * logits, torch.zeros((), dtype=logits.dtype, device=logits.device))
             alpha = (logits.mean(0) if w is None else logits.sum(0)).softmax(-1)  # (B, K, T)
             for m in have:
-                p[m] = dec[m].layers[i].update(p[m], q[m], alpha @ lv[m][1])
+                p[m] = dec[m].layers[i].update(p[m], q[m], dec[m].layers[i].cross.read(alpha, x[m]))
             alphas.append(alpha)
         a = torch.stack(alphas, dim=1)  # (B, L, K, T)
         return p, {m: a for m in have}
