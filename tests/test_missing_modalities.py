@@ -88,3 +88,18 @@ def test_training_reports_the_test_rho_without_each_modality(tiny_synth, tmp_pat
 
     w = load_file(tmp_path / "run/checkpoints/last.safetensors")
     assert w["placeholders"].abs().sum() > 0  # the placeholders learned
+
+
+def test_learned_joint_weights_start_equal_and_can_read_one_modality_alone():
+    """joint_weights=learned: zero-initialised, the joint attention is the equal average; a gate that puts
+    its weight on RGB makes the attention blind to the other modalities' features."""
+    feats, mask = _batch()
+    equal = _model("lmac_aligned", modality_dropout=0.0).eval()
+    gated = _model("lmac_aligned", modality_dropout=0.0, joint_weights="learned").eval()
+    gated.load_state_dict({**equal.state_dict(), "joint_gate": gated.joint_gate.detach().clone()})
+    with torch.no_grad():
+        torch.testing.assert_close(gated(feats, mask)["attn"]["rgb"], equal(feats, mask)["attn"]["rgb"], atol=1e-6, rtol=0)
+        gated.joint_gate[:, 0] = 30.0  # all the weight on RGB
+        other = {m: (x if m == "rgb" else torch.randn_like(x)) for m, x in feats.items()}
+        torch.testing.assert_close(gated(other, mask)["attn"]["rgb"], gated(feats, mask)["attn"]["rgb"], atol=1e-6, rtol=0)
+        assert not torch.allclose(equal(other, mask)["attn"]["rgb"], equal(feats, mask)["attn"]["rgb"])

@@ -271,6 +271,9 @@ class LMACConfig:
     dropout: float = 0.1  # [paper: 0.1 RG, 0.2 Fis-V]
     attention: str = "separate"  # separate: each modality attends on its own (the paper); joint: one shared
     # attention map per query from the modalities' averaged logits, so all modalities are read at the same moments [ours]
+    joint_weights: str = "equal"  # joint attention: the modalities' logits averaged with equal weights, or
+    # "learned" weights per layer (a softmax over modalities): the model can learn which modalities say where to
+    # look, e.g. RGB alone where flow and audio bursts are irrelevant [ours]
     value_mlp: bool = False  # values from a per-segment 2-layer MLP instead of a linear projection [ours]
     input_norm: bool = False  # LayerNorm on each modality's input features before its decoder [ours]
     pos_encoding: str = "none"  # none|sine: add a sinusoidal encoding of t to the keys [ours; neither the paper
@@ -299,6 +302,8 @@ class LMACConfig:
             raise ValueError(f"stage_head must be shared|per_stage, got {self.stage_head!r}")
         if self.attention not in ("separate", "joint"):
             raise ValueError(f"attention must be separate|joint, got {self.attention!r}")
+        if self.joint_weights not in ("equal", "learned"):
+            raise ValueError(f"joint_weights must be equal|learned, got {self.joint_weights!r}")
         if self.pos_encoding not in ("none", "sine"):
             raise ValueError(f"pos_encoding must be none|sine, got {self.pos_encoding!r}")
         if self.loss_layers not in ("last", "all"):
@@ -328,6 +333,9 @@ class LMACNet(nn.Module):
         # what stands in for a missing modality's stage features (only with modality dropout)
         self.placeholders = nn.Parameter(torch.zeros(len(dims), config.num_queries, config.d_model)) \
             if config.modality_dropout > 0 and len(dims) > 1 else None
+        # joint attention's modality weights per layer, softmax(joint_gate[layer]) over the modalities present
+        self.joint_gate = nn.Parameter(torch.zeros(config.num_layers, len(dims))) \
+            if config.attention == "joint" and config.joint_weights == "learned" and len(dims) > 1 else None
         self._init_weights()
 
     @property
@@ -412,16 +420,24 @@ class LMACNet(nn.Module):
         x, q, p = {}, {}, {}
         for m in have:
             x[m], q[m], p[m] = dec[m].start(feats[m])
+        idx = [self.modalities.index(m) for m in have]
+        dtype = x[have[0]].dtype
         w = None
         if present is not None:
-            w = present[:, [self.modalities.index(m) for m in have]].to(x[have[0]].dtype)  # (B, M')
+            w = present[:, idx].to(dtype)  # (B, M')
             w = (w / w.sum(1, keepdim=True)).T[:, :, None, None]  # (M', B, 1, 1), rows sum to 1
         alphas = []
         for i in range(self.config.num_layers):
             logits = torch.stack([dec[m].layers[i].cross.logits(x[m], p[m] + q[m], mask) for m in have])  # (M', B, K, T)
-            if w is not None:  # padding's -inf times a weight 0 would be NaN: such terms are 0
-                logits = torch.where(w > 0, w * logits, torch.zeros((), dtype=logits.dtype, device=logits.device))
-            alpha = (logits.mean(0) if w is None else logits.sum(0)).softmax(-1)  # (B, K, T)
+            if self.joint_gate is not None:  # learned weights, renormalised over the modalities each video has
+                pres = present[:, idx].to(dtype) if present is not None else logits.new_ones(logits.shape[1], len(idx))
+                g = pres * self.joint_gate[i, idx].softmax(0)  # (B, M')
+                w = (g / g.sum(1, keepdim=True)).T[:, :, None, None]
+            if w is None:
+                alpha = logits.mean(0).softmax(-1)  # (B, K, T)
+            else:  # a weighted sum; padding's -inf (times a weight 0, or in a gradient) would give NaN, so it is
+                pad = ~mask[None, :, None, :]  # set to 0 for the sum and to -inf after it
+                alpha = (w * logits.masked_fill(pad, 0.0)).sum(0).masked_fill(pad[0], float("-inf")).softmax(-1)
             for m in have:
                 p[m] = dec[m].layers[i].update(p[m], q[m], dec[m].layers[i].cross.read(alpha, x[m]))
             alphas.append(alpha)
@@ -477,6 +493,8 @@ _PRESETS = {
                         "lmac_aligned + modality dropout 0.3: scores videos with a modality missing [ours]"),
     "lmac_aligned_md10": ({**_ALIGNED, "modality_dropout": 0.1}, None,
                           "lmac_aligned + modality dropout 0.1 [ours]"),
+    "lmac_aligned_gated": ({**_ALIGNED, "modality_dropout": 0.3, "joint_weights": "learned"}, None,
+                           "lmac_aligned_md + learned modality weights in the joint attention [ours]"),
     "lmac_aligned_md_small": ({**_ALIGNED, "modality_dropout": 0.3, "d_model": 128, "d_ffn": 768, "num_heads": 4}, None,
                               "lmac_aligned_md at half the width (d 128) [ours]"),
     "lmac_aligned_rgb": (_ALIGNED, ("rgb",), "lmac_aligned on RGB only (joint attention is a no-op with one modality)"),
