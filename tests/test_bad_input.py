@@ -100,8 +100,8 @@ def test_resume_survives_a_truncated_checkpoint_and_a_killed_state_write(data, t
 
 
 @pytest.mark.parametrize("item,expect", [("foo=1", "has no option(s) foo; valid: "),
-                                         ("d_model=abc", "'d_model' of 'lmac' must be an integer"),
-                                         ("learn_tau=maybe", "'learn_tau' of 'lmac' must be true or false"),
+                                         ("d_model=abc", "'d_model' of 'lmac_aligned_md' must be an integer"),
+                                         ("learn_tau=maybe", "'learn_tau' of 'lmac_aligned_md' must be true or false"),
                                          ("d_model=30", "not divisible by num_heads"),
                                          ("noequals", "--set expects KEY=VALUE")])
 def test_set_is_checked_against_the_models_config(data, tmp_path, capsys, item, expect):
@@ -192,6 +192,7 @@ def test_print_config_is_the_resolved_config(data, capsys):
     assert main(["train", "--task", "ball", "--features", "d/features", "--print-config"]) == 0
     out = capsys.readouterr().out
     assert "task: rg_ball" in out and "lr: 0.0009" in out and "window: 70" in out and "null" not in out.split("modalities")[0]
+    assert "model: lmac_aligned_md\n" in out  # the default model (issue 17): not the paper's lmac
 
 
 def test_tiny_validation_split_is_warned(data, tmp_path, capsys):

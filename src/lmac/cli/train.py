@@ -8,7 +8,8 @@ def add_train_options(p, for_benchmark: bool = False):
     p.add_argument("--config", help="YAML file with TrainConfig values (flags given here override it)")
     if not for_benchmark:
         p.add_argument("--task", help="rg_ball, rg_clubs, rg_hoop, rg_ribbon, fisv_tes, fisv_pcs (or ball, tes, ...)")
-        p.add_argument("--model", help="model name from the registry (`lmac models` lists them); default lmac")
+        p.add_argument("--model", help="model name from the registry (`lmac models` lists them); default "
+                       "lmac_aligned_md (lmac is the paper's LMAC-Net)")
         p.add_argument("--seed", type=int)
     p.add_argument("--features", help="feature folder: PAMFN package, GDLT folder or native layout")
     p.add_argument("--labels", help="folder with train.txt/test.txt (default: the real RG / Fis-V labels shipped with lmac)")
@@ -73,7 +74,7 @@ def config_from_args(args):
 
 def register(sub):
     p = sub.add_parser("train", help="train a model on one task; writes a run folder",
-                       description="Train one model (LMAC-Net by default) on one task. Under torchrun "
+                       description="Train one model (lmac_aligned_md, our LMAC-Net variant, by default) on one task. Under torchrun "
                        "(torchrun --nproc-per-node N -m lmac train ...) the ranks train it together with "
                        "DistributedDataParallel; --batch-size is the global batch. See docs/scaling.md.")
     add_train_options(p)

@@ -488,15 +488,10 @@ _PRESETS = {
     "lmac_sparse": (dict(consistency_weight=0.0), None, "ablation: + sparsity loss (no consistency)"),
     "lmac_joint": (dict(attention="joint"), None, "LMAC-Net with one attention map shared by the modalities [ours]"),
     "lmac_aligned": (_ALIGNED, None, "LMAC-Net + joint attention, value MLP, sine positions, aux losses x0.1 [ours]"),
-    # candidates for the default model (issue 17), chosen between on the development worlds' validation splits
+    # the default model of `lmac train` (issue 17; chosen on the development worlds' validation splits,
+    # benchmarks/results/worlds/README.md)
     "lmac_aligned_md": ({**_ALIGNED, "modality_dropout": 0.3}, None,
-                        "lmac_aligned + modality dropout 0.3: scores videos with a modality missing [ours]"),
-    "lmac_aligned_md10": ({**_ALIGNED, "modality_dropout": 0.1}, None,
-                          "lmac_aligned + modality dropout 0.1 [ours]"),
-    "lmac_aligned_gated": ({**_ALIGNED, "modality_dropout": 0.3, "joint_weights": "learned"}, None,
-                           "lmac_aligned_md + learned modality weights in the joint attention [ours]"),
-    "lmac_aligned_md_small": ({**_ALIGNED, "modality_dropout": 0.3, "d_model": 128, "d_ffn": 768, "num_heads": 4}, None,
-                              "lmac_aligned_md at half the width (d 128) [ours]"),
+                        "lmac_aligned + modality dropout 0.3: scores videos with a modality missing [ours; the default]"),
     "lmac_aligned_rgb": (_ALIGNED, ("rgb",), "lmac_aligned on RGB only (joint attention is a no-op with one modality)"),
     "lmac_rgb": ({}, ("rgb",), "single-modality LMAC-Net, RGB"),
     "lmac_flow": ({}, ("flow",), "single-modality LMAC-Net, optical flow"),
