@@ -80,6 +80,13 @@ class Backbone:
         return np.maximum(z @ self.w1, 0.0) @ self.w2
 
 
+def _rg_labels(difficulty: float, execution: float, penalty: float, T: int) -> dict:
+    """RG label columns: D and E rounded to 0.05 as judges do, Total = D + E - P."""
+    D, E = round(difficulty * 20) / 20, round(execution * 20) / 20
+    return {"difficulty": D, "execution": E, "total": round(D + E - penalty, 2), "penalty": penalty,
+            "length": int(round(T * SEGMENT_SECONDS))}
+
+
 def _slots(rng, T: int, n: int, length=(2, 4), margin: float = 0.0):
     """n elements in temporal order, one per equal slot of the timeline: (start, end, centre) each."""
     edges = np.linspace(1, T - 1, n + 1)
@@ -315,10 +322,7 @@ class EnergyWorld(World):
             z["rgb"][drop, 26] = 3.0
             z["flow"][drop, 8] = 3.0
         self.fill_noise(z, rng, {"rgb": 27, "flow": 9, "audio": 15})
-        D = round(difficulty * 20) / 20
-        E = round(E * 20) / 20
-        labels = {"difficulty": D, "execution": E, "total": round(D + E - penalty, 2), "penalty": penalty,
-                  "length": int(round(T * SEGMENT_SECONDS))}
+        labels = _rg_labels(difficulty, E, penalty, T)
         return z, labels, {"T": T, "skill": float(skill), "interpretation": float(interpretation),
                            "elements": elements, "drop_segment": drop}
 
@@ -376,9 +380,7 @@ class ExecutionWorld(World):
         self.fill_noise(z, rng, {"rgb": 33, "flow": 7, "audio": 15})
         # judges deduct per element, and the routine's length is set by the rules: a mean, so that the
         # number of moments (which flow shows) does not tell the score
-        E = round(float(np.clip(10.0 - 7.0 * np.mean(deductions), 0, 10)) * 20) / 20
-        labels = {"difficulty": 0.0, "execution": E, "total": E, "penalty": 0.0,
-                  "length": int(round(T * SEGMENT_SECONDS))}
+        labels = _rg_labels(0.0, float(np.clip(10.0 - 7.0 * np.mean(deductions), 0, 10)), 0.0, T)
         return z, labels, {"T": T, "skill": float(skill), "elements": elements}
 
 
@@ -493,10 +495,7 @@ class CatchWorld(World):
         mismatch = abs(np.log2(move_period / music_period))
         E = float(np.clip(10.0 - tech - 2.5 * mismatch, 0, 10))
         self.fill_noise(z, rng, {"rgb": 24, "flow": 9, "audio": 12})
-        D = round(difficulty * 20) / 20
-        E = round(E * 20) / 20
-        labels = {"difficulty": D, "execution": E, "total": round(D + E, 2), "penalty": 0.0,
-                  "length": int(round(T * SEGMENT_SECONDS))}
+        labels = _rg_labels(difficulty, E, 0.0, T)
         return z, labels, {"T": T, "skill": float(skill), "music_period": music_period,
                            "move_period": move_period, "elements": elements}
 

@@ -1,7 +1,7 @@
 """Presets: which extractor makes each modality, and the decoding settings they share."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,18 @@ PRESETS: dict[str, Preset] = {
         dims={"rgb": 1024, "flow": 104, "audio": 200},
         notes="not interchangeable with the public features; train and predict on the same preset",
     ),
-    "offline-stats": Preset(
-        name="offline-stats",
-        description="The offline preset with a hand-made audio descriptor instead of musicnn: I3D RGB + "
-        "flow-hof descriptor (DIS flow) + audio-stats descriptor (log-mel, chroma, onset statistics)",
-        extractors={"rgb": "i3d-rgb", "flow": "flow-hof", "audio": "audio-stats"},
-        flow_method="dis",
-        dims={"rgb": 1024, "flow": 104, "audio": 149},
-        notes="the offline preset before musicnn; not interchangeable with it",
-    ),
 }
+
+
+# the offline preset as it was before musicnn: the same but for a hand-made audio descriptor
+PRESETS["offline-stats"] = replace(
+    PRESETS["offline"], name="offline-stats",
+    description="The offline preset with a hand-made audio descriptor instead of musicnn: I3D RGB + "
+    "flow-hof descriptor (DIS flow) + audio-stats descriptor (log-mel, chroma, onset statistics)",
+    extractors={**PRESETS["offline"].extractors, "audio": "audio-stats"},
+    dims={**PRESETS["offline"].dims, "audio": 149},
+    notes="the offline preset before musicnn; not interchangeable with it",
+)
 
 
 def get_preset(name: str) -> Preset:
