@@ -7,7 +7,12 @@ NARROW = {"lmac": LMAC, "concat": {"hidden": 32}, "gdlt": {"hidden": 32}, "pamfn
 
 
 def narrow(model: str) -> dict:
-    """The narrow options of a registered model name (lmac_* share LMAC-Net's; concat_rgb is concat)."""
+    """The narrow options of a registered model name (lmac_* share LMAC-Net's; concat_rgb is concat;
+    lmac_ensemble gives each member its own)."""
+    if model == "lmac_ensemble":
+        from lmac.models.ensemble import EnsembleConfig
+
+        return {"member_args": {m: narrow(m) for m in EnsembleConfig().names()}}
     if model == "pamfn_branch":
         return {k: v for k, v in NARROW["pamfn"].items() if k != "K"}
     return dict(NARROW["lmac" if model.startswith("lmac") else model.split("_")[0]])
@@ -27,6 +32,25 @@ def without_dropout(name: str) -> dict:
 
     from lmac.models import MODELS
 
+    if name == "lmac_ensemble":
+        from lmac.models.ensemble import EnsembleConfig
+
+        return {"dropout": 0.0, "member_args": {m: without_dropout(m) for m in EnsembleConfig().names()}}
     names = {f.name for f in fields(MODELS.info(name)["config"])}
     return {k: 0.0 for k in ("dropout", "feature_dropout", "fc_dropout", "branch_dropout", "modality_dropout")
             if k in names}
+
+
+def merge_options(*opts: dict) -> dict:
+    """Model options merged left to right; `member_args` (lmac_ensemble) merged per member."""
+    out: dict = {}
+    for o in opts:
+        for k, v in o.items():
+            if k == "member_args":
+                members = dict(out.get(k, {}))
+                for m, a in v.items():
+                    members[m] = {**members.get(m, {}), **a}
+                out[k] = members
+            else:
+                out[k] = v
+    return out

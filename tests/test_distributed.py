@@ -17,7 +17,7 @@ from lmac.distributed import ShardedBatchSampler, shard_bounds
 from lmac.models import MODELS, create_model, list_models
 from lmac.training.trainer import merge_prediction_parts, predict_dataset, prepare_data, train
 
-from small_models import model_dims, narrow, without_dropout
+from small_models import merge_options, model_dims, narrow, without_dropout
 
 # 19 training videos (24 minus the validation share) in global batches of 9: 9, 9, 1. The ranks'
 # shards are unequal (4 + 5), so their losses must be weighted by share; the last batch is smaller
@@ -41,7 +41,7 @@ def hoop_data(tiny_synth):
 
 def _small_model(name: str, dims: dict, **kw):
     torch.manual_seed(0)
-    opts = {**narrow(name), **without_dropout(name), **kw}
+    opts = merge_options(narrow(name), without_dropout(name), kw)
     return create_model(name, model_dims(name, dims), **opts).double()
 
 

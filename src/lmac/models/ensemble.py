@@ -1,0 +1,129 @@
+"""`lmac_ensemble`: LMAC-Net (aligned, with modality dropout) and an RGB-only GDLT, trained side by
+side in one run, their scores averaged. The default model of `lmac train` (issue 17).
+
+Why: on the development worlds' validation splits (benchmarks/results/worlds/README.md) the aligned
+multimodal model wins where the judges reward what flow and audio show at an element's moment, and
+falls far behind an RGB-only model where they do not (the `execution` world: extra modalities are
+noise that 160 training videos cannot teach it to ignore). Averaging the two keeps most of the first
+and nearly all of the second; no weight is fitted (a validation split of 40 videos cannot choose
+one reliably).
+
+How: each member is built by its registry name with its own defaults (and the run's dropout, as
+`lmac train` would give it alone) and keeps its own loss; the run's loss is their sum, so AdamW
+(per-parameter) trains each as it would alone, up to the shared gradient clipping and data order.
+
+Outputs: `score` is the weighted mean of the members that see any of their modalities (a video
+without RGB is scored by LMAC-Net alone, from its placeholder). The stage explanation is LMAC-Net's, with the
+other members' share spread over its stages: stage_scores[k] = w_lmac s_k + sum_j w_j score_j, so
+that sum_k stage_weights[k] stage_scores[k] is still the score (the stage weights sum to 1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+
+from lmac.models._builder import MODELS, config_from_kwargs, create_model
+
+
+@dataclass
+class EnsembleConfig:
+    members: str = "lmac_aligned_md,gdlt"  # registry names, comma-separated; the first interpretable one explains
+    weights: str = ""  # comma-separated, one per member; empty = equal
+    dropout: float | None = None  # given to every member that has a `dropout` option (the task's recipe)
+    member_args: dict = field(default_factory=dict)  # {member name: {option: value}}
+
+    def __post_init__(self):
+        names = self.names()
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise ValueError(f"members must name two or more different models, got {self.members!r}")
+        for n in names:
+            if n not in MODELS or n == "lmac_ensemble":
+                raise ValueError(f"members: unknown model {n!r}")
+        if self.weights:
+            w = [float(x) for x in self.weights.split(",")]
+            if len(w) != len(names) or min(w) < 0 or sum(w) <= 0:
+                raise ValueError(f"weights must be {len(names)} non-negative numbers, got {self.weights!r}")
+        unknown = sorted(set(self.member_args) - set(names))
+        if unknown:
+            raise ValueError(f"member_args names {unknown}, which are not members ({', '.join(names)})")
+
+    def names(self) -> list[str]:
+        return [n.strip() for n in self.members.split(",") if n.strip()]
+
+    def weight_list(self) -> list[float]:
+        names = self.names()
+        return [float(x) for x in self.weights.split(",")] if self.weights else [1.0] * len(names)
+
+
+class Ensemble(nn.Module):
+    def __init__(self, dims: dict[str, int], config: EnsembleConfig):
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleDict()
+        self.member_modalities = {}
+        for name in config.names():
+            kwargs = dict(config.member_args.get(name, {}))
+            fields_ = MODELS.info(name).get("config").__dataclass_fields__
+            if config.dropout is not None and "dropout" in fields_ and "dropout" not in kwargs:
+                kwargs["dropout"] = config.dropout
+            model = create_model(name, dims, **kwargs)
+            self.members[name] = model
+            self.member_modalities[name] = tuple(model.modalities)
+        self.modalities = tuple(m for m in dims if any(m in mods for mods in self.member_modalities.values()))
+        self.register_buffer("w", torch.tensor(config.weight_list()), persistent=False)
+        self.explainer = next((n for n in self.members if MODELS.info(n).get("interpretable")), None)
+
+    @property
+    def accepts_missing_modalities(self) -> bool:
+        return any(getattr(m, "accepts_missing_modalities", False) for m in self.members.values())
+
+    def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
+        # a member with none of its modalities sits out; one with some of them scores or refuses (its own
+        # one-line error, unless it was trained with modality dropout)
+        able = [n for n in self.members if any(m in feats for m in self.member_modalities[n])]
+        if not able:
+            raise KeyError(f"lmac_ensemble: no member can score features {sorted(feats)} "
+                           f"(members need {dict(self.member_modalities)})")
+        outs = {n: self.members[n](feats, mask) for n in able}
+        idx = {n: i for i, n in enumerate(self.members)}
+        w = self.w[[idx[n] for n in able]]
+        w = w / w.sum()
+        score = sum(wi * outs[n]["score"] for wi, n in zip(w, able))
+        result = {"score": score, "members": outs, "member_scores": {n: outs[n]["score"] for n in able}}
+        if self.explainer in outs:
+            e = outs[self.explainer]
+            wi = w[able.index(self.explainer)]
+            rest = score - wi * e["score"]  # (B,): the other members' share of the score
+            result.update({k: e[k] for k in ("stage_weights", "attn", "centers", "attn_layers") if k in e})
+            result["stage_scores"] = wi * e["stage_scores"] + rest.unsqueeze(-1)
+        return result
+
+    def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
+        """Each member's own loss on its own output; the total is their sum. Logged: total, and each
+        member's terms prefixed by its position (m0_mse, m1_triplet, ...)."""
+        losses = {}
+        total = out["score"].new_zeros(())
+        for i, name in enumerate(self.members):
+            if name not in out["members"]:
+                continue
+            part = self.members[name].compute_loss(out["members"][name], target, mask)
+            total = total + part["total"]
+            losses.update({f"m{i}_{k}": v for k, v in part.items() if k != "total"})
+        return {"total": total, **losses}
+
+    def lr_scales(self) -> dict[str, float]:
+        out = {}
+        for name, m in self.members.items():
+            if hasattr(m, "lr_scales"):
+                out.update({f"members.{name}.{k}": v for k, v in m.lr_scales().items()})
+        return out
+
+
+@MODELS.register("lmac_ensemble", modalities=None, config=EnsembleConfig, interpretable=True,
+                 batch_coupled="the gdlt member's BatchNorm statistics and batch-hard triplet loss",
+                 uncoupled_args={"member_args": {"gdlt": {"triplet_weight": 0.0}}},
+                 doc="lmac_aligned_md and RGB-only gdlt trained side by side, scores averaged [ours; the default]")
+def lmac_ensemble(dims, **kwargs):
+    return Ensemble(dims, config_from_kwargs(EnsembleConfig, kwargs, "lmac_ensemble"))

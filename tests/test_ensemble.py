@@ -1,0 +1,78 @@
+"""lmac_ensemble: LMAC-Net (modality dropout) and RGB-only GDLT side by side, scores averaged."""
+import pytest
+import torch
+
+from lmac.models import create_model
+from small_models import merge_options, narrow, without_dropout
+
+DIMS = {"rgb": 16, "flow": 12, "audio": 8}
+
+
+def _model(**kw):
+    torch.manual_seed(0)
+    return create_model("lmac_ensemble", DIMS, **merge_options(narrow("lmac_ensemble"), kw))
+
+
+def _batch(B=3, lengths=(10, 7, 4)):
+    g = torch.Generator().manual_seed(1)
+    T = max(lengths)
+    mask = torch.arange(T)[None] < torch.tensor(lengths)[:, None]
+    feats = {m: torch.randn(B, T, d, generator=g) * mask[..., None] for m, d in DIMS.items()}
+    return feats, mask
+
+
+def test_the_score_is_the_weighted_mean_of_the_members_and_the_stages_still_add_up():
+    model = _model(weights="3,1").eval()
+    feats, mask = _batch()
+    with torch.no_grad():
+        out = model(feats, mask)
+        lm = model.members["lmac_aligned_md"](feats, mask)["score"]
+        gd = model.members["gdlt"](feats, mask)["score"]
+    torch.testing.assert_close(out["score"], 0.75 * lm + 0.25 * gd)
+    assert not torch.allclose(lm, gd)  # the members differ, so the weights matter
+    torch.testing.assert_close((out["stage_weights"] * out["stage_scores"]).sum(-1), out["score"])
+    assert set(out["attn"]) == set(DIMS)
+
+
+def test_a_video_without_rgb_is_scored_by_lmac_net_alone_and_one_without_audio_by_both():
+    model = _model().eval()
+    feats, mask = _batch()
+    with torch.no_grad():
+        no_rgb = {m: x for m, x in feats.items() if m != "rgb"}
+        torch.testing.assert_close(model(no_rgb, mask)["score"], model.members["lmac_aligned_md"](no_rgb, mask)["score"])
+        silent = {m: x for m, x in feats.items() if m != "audio"}
+        both = 0.5 * (model.members["lmac_aligned_md"](silent, mask)["score"] + model.members["gdlt"](silent, mask)["score"])
+        torch.testing.assert_close(model(silent, mask)["score"], both)
+    assert model.accepts_missing_modalities and model.modalities == ("rgb", "flow", "audio")
+
+
+def test_without_modality_dropout_a_missing_modality_is_refused():
+    model = _model(member_args={"lmac_aligned_md": {"modality_dropout": 0.0}}).eval()
+    feats, mask = _batch()
+    assert not model.accepts_missing_modalities
+    with pytest.raises(KeyError, match="missing"):
+        model({m: x for m, x in feats.items() if m != "flow"}, mask)
+
+
+def test_the_loss_is_the_sum_of_the_members_losses():
+    model = _model(**without_dropout("lmac_ensemble")).train()
+    feats, mask = _batch()
+    target = torch.tensor([0.2, 0.5, 0.9])
+    out = model(feats, mask)
+    losses = model.compute_loss(out, target, mask)
+    parts = [model.members[n].compute_loss(out["members"][n], target, mask)["total"] for n in model.members]
+    torch.testing.assert_close(losses["total"], sum(parts))
+    assert {"m0_mse", "m0_rank", "m1_mse", "m1_triplet"} <= set(losses)
+
+
+def test_the_run_dropout_reaches_every_member_that_has_one():
+    model = create_model("lmac_ensemble", DIMS, dropout=0.17, **narrow("lmac_ensemble"))
+    assert model.members["lmac_aligned_md"].config.dropout == 0.17 and model.members["gdlt"].config.dropout == 0.17
+
+
+@pytest.mark.parametrize("kw,msg", [(dict(members="gdlt"), "two or more"), (dict(members="lmac,nope"), "unknown model"),
+                                    (dict(weights="1,2,3"), "weights must be 2"),
+                                    (dict(member_args={"concat": {}}), "not members")])
+def test_bad_options_are_one_line_errors(kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        create_model("lmac_ensemble", DIMS, **kw)
