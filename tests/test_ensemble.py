@@ -76,3 +76,11 @@ def test_the_run_dropout_reaches_every_member_that_has_one():
 def test_bad_options_are_one_line_errors(kw, msg):
     with pytest.raises(ValueError, match=msg):
         create_model("lmac_ensemble", DIMS, **kw)
+
+
+def test_each_member_is_clipped_on_its_own():
+    model = _model()
+    groups = model.grad_clip_groups()
+    assert len(groups) == 2
+    ids = [{id(p) for p in g} for g in groups]
+    assert not ids[0] & ids[1] and ids[0] | ids[1] == {id(p) for p in model.parameters()}

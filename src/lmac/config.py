@@ -16,8 +16,8 @@ import yaml
 class TrainConfig:
     task: str = "rg_ball"  # see lmac.data.tasks.TASKS
     features: str = ""  # feature folder (PAMFN package, GDLT folder or native layout)
-    labels: str = ""  # folder holding train.txt and test.txt
-    format: str = "auto"  # auto | pamfn | gdlt | native
+    labels: str = ""  # folder holding the split files; "" = shipped (RG, Fis-V) or --features (FS1000, FineFS, LOGO)
+    format: str = "auto"  # auto | pamfn | gdlt | native | fs1000 | finefs | logo
     model: str = "lmac_aligned_md"  # DEFAULT_MODEL below
     model_args: dict = field(default_factory=dict)  # config fields of the model; empty = model defaults
     modalities: list | None = None  # None = every modality the features have
@@ -32,6 +32,7 @@ class TrainConfig:
     warmup_epochs: int | None = None
     dropout: float | None = None  # None = the task's recipe (0.1 RG, 0.2 Fis-V), if the model has dropout
     window: int | None = None  # None = the task's window (70 RG, 130 Fis-V)
+    test_crop: int | None = None  # validation/test on a centre crop of this many segments (FS1000 peers: 95); None = full
     val_fraction: float = 0.2  # carved from train for honest epoch selection; 0 = train on all (peers)
     seed: int = 0
     device: str = "auto"

@@ -7,13 +7,15 @@ import dataclasses
 def add_train_options(p, for_benchmark: bool = False):
     p.add_argument("--config", help="YAML file with TrainConfig values (flags given here override it)")
     if not for_benchmark:
-        p.add_argument("--task", help="rg_ball, rg_clubs, rg_hoop, rg_ribbon, fisv_tes, fisv_pcs (or ball, tes, ...)")
+        p.add_argument("--task", help="rg_ball .. rg_ribbon, fisv_tes, fisv_pcs, fs1000_tes, fs1000_pcs, fs1000_ss .. "
+                       "fs1000_in, finefs_sp_tes .. finefs_fs_pcs, logo (or ball, tes, ...; `lmac models --tasks`)")
         p.add_argument("--model", help="model name from the registry (`lmac models` lists them); default "
-                       "lmac_aligned_md (lmac is the paper's LMAC-Net)")
+                       "lmac_ensemble (lmac is the paper's LMAC-Net)")
         p.add_argument("--seed", type=int)
     p.add_argument("--features", help="feature folder: PAMFN package, GDLT folder or native layout")
-    p.add_argument("--labels", help="folder with train.txt/test.txt (default: the real RG / Fis-V labels shipped with lmac)")
-    p.add_argument("--format", choices=["auto", "pamfn", "gdlt", "native"])
+    p.add_argument("--labels", help="folder with the split files (default: the real RG / Fis-V labels shipped with lmac; "
+                   "for FS1000, FineFS and LOGO the --features folder, where their releases keep them)")
+    p.add_argument("--format", choices=["auto", "pamfn", "gdlt", "native", "fs1000", "finefs", "logo"])
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
@@ -25,6 +27,8 @@ def add_train_options(p, for_benchmark: bool = False):
     p.add_argument("--eval-batch-size", type=int)
     p.add_argument("--dropout", type=float)
     p.add_argument("--window", type=int)
+    p.add_argument("--test-crop", type=int, help="score validation/test videos on a centre crop of this many segments "
+                   "(the FS1000 peers' 95); default: the full length")
     p.add_argument("--val-fraction", type=float, help="share of train held out for honest epoch selection (0 = none)")
     p.add_argument("--modalities", help="comma-separated subset, e.g. rgb,audio")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -40,7 +44,7 @@ def add_train_options(p, for_benchmark: bool = False):
 # Flags that map one to one onto a TrainConfig field of the same name.
 SCALAR_FLAGS = ("task", "model", "seed", "features", "labels", "format", "epochs", "batch_size", "lr",
                 "weight_decay", "optimizer", "grad_clip", "warmup_epochs", "eval_batch_size", "dropout", "window",
-                "val_fraction", "device", "precision")
+                "test_crop", "val_fraction", "device", "precision")
 
 
 def config_from_args(args):

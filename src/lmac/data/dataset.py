@@ -34,7 +34,11 @@ class FeatureSequenceDataset(torch.utils.data.Dataset):
         window: int | None = None,
         modalities: tuple[str, ...] | None = None,
         seed: int = 0,
+        crop: int | None = None,
     ):
+        if crop is not None and crop < 1:
+            raise ValueError(f"crop must be >= 1 segments, got {crop}")
+        self.crop = None if train else crop  # evaluation only: a centre crop of this many segments
         self.task = task
         self.train = train
         self.window = window or task.window
@@ -80,6 +84,9 @@ class FeatureSequenceDataset(torch.utils.data.Dataset):
         if self.train:
             start = self.window_start(index, length)
             feats = {m: x[start : start + self.window] for m, x in s.feats.items()}
+        elif self.crop is not None and length > self.crop:  # centre crop, as the FS1000 peers test
+            start = (length - self.crop) // 2
+            feats = {m: x[start : start + self.crop] for m, x in s.feats.items()}
         else:
             feats = dict(s.feats)
         return {

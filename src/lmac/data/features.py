@@ -354,11 +354,40 @@ class GdltStore(_FilePerVideoStore):
         return check_video_arrays({"rgb": arr}, str(path), getattr(self, "dims", None) or None)
 
 
+# ----------------------------------------------------------------------------- dataset layouts
+# Layouts of one dataset's release (fs1000, finefs, logo), registered by its module in
+# lmac.data.datasets: name -> (detect(root) -> bool, open(root) -> FeatureStore).
+DATASET_LAYOUTS: dict = {}
+
+
+def register_layout(name: str, detect, open_store) -> None:
+    DATASET_LAYOUTS[name] = (detect, open_store)
+
+
+def _dataset_layouts() -> dict:
+    import lmac.data.datasets  # noqa: F401  (its modules register their layouts)
+
+    return DATASET_LAYOUTS
+
+
+def read_plain_npy(path: Path) -> np.ndarray:
+    """A plain numeric .npy (never unpickled); a one-line FeatureDataError naming the file otherwise."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as e:  # pickled object arrays (refused, never unpickled), truncated data
+        raise FeatureDataError(f"{path}: not a readable plain numeric .npy array ({e})") from None
+    except (OSError, EOFError) as e:
+        raise FeatureDataError(f"{path}: unreadable .npy file ({e})") from None
+
+
 # ----------------------------------------------------------------------------- detection
 def detect_layout(root) -> str:
     root = Path(root)
     if not root.exists():
         raise FeatureDataError(f"{root}: feature path not found")
+    for name, (detect, _) in _dataset_layouts().items():
+        if root.is_dir() and detect(root):
+            return name
     if root.is_dir() and ((root / MANIFEST).exists() or _visible(root, "*.safetensors")):
         return "native"
     try:
@@ -373,7 +402,7 @@ def detect_layout(root) -> str:
         pass
     raise FeatureDataError(
         f"{root}: cannot tell the feature layout (no {MANIFEST}/.safetensors, no PAMFN *_rgb_*.npy, "
-        f"no per-video .npy); pass --format"
+        f"no per-video .npy, no FS1000 / FineFS / LOGO release folders); pass --format"
     )
 
 
@@ -386,7 +415,9 @@ def open_feature_store(root, fmt: str = "auto", prefixes=None, names: dict | Non
         return PamfnStore(root, prefixes=prefixes, names=names)
     if fmt == "gdlt":
         return GdltStore(root)
-    raise ValueError(f"unknown feature format {fmt!r}; use auto, native, pamfn or gdlt")
+    if fmt in _dataset_layouts():
+        return DATASET_LAYOUTS[fmt][1](root)
+    raise ValueError(f"unknown feature format {fmt!r}; use auto, native, pamfn, gdlt or {', '.join(DATASET_LAYOUTS)}")
 
 
 def convert_to_native(

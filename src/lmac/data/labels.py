@@ -25,6 +25,7 @@ class LabelRecord:
     video_id: str
     cls: str  # apparatus for RG (Ball/Clubs/Hoop/Ribbon), "FISV" for Fis-V
     scores: dict = field(default_factory=dict)  # column name (lower case) -> float
+    elements: tuple = ()  # annotated elements, where the dataset has them (FineFS): ({name, start_s, end_s, ...}, ...)
 
 
 RG_COLUMNS = {

@@ -1,38 +1,13 @@
-"""The benchmark tasks as a table of specs, looked up by name (no if-chains on dataset names).
+"""The benchmark tasks as a table of specs, looked up by name (no if-chains on dataset names): every
+registered dataset's tasks (lmac.data.datasets) and the synthetic worlds'.
 
 A task is one regression problem: which label format, which rows (class), which score column,
 the score range that maps points to [0, 1] targets, the training window, and the paper's recipe.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    name: str
-    dataset: str  # "rg" or "fisv" (label format)
-    cls: str  # class whose rows are used: apparatus for RG, "FISV" for Fis-V
-    score_key: str  # column regressed
-    score_range: float  # targets = score / score_range
-    window: int  # training window T in segments
-    lr: float
-    dropout: float
-    pamfn_prefix: str  # file prefix in a PAMFN package
-
-    def to_target(self, score):
-        return score / self.score_range
-
-    def to_score(self, target):
-        return target * self.score_range
-
-
-def _rg(app):
-    return TaskSpec(f"rg_{app.lower()}", "rg", app, "total", 25.0, 70, 9e-4, 0.1, app)
-
-
-def _fisv(col):
-    return TaskSpec(f"fisv_{col}", "fisv", "FISV", col, 45.0, 130, 9e-5, 0.2, "FISV")
+from lmac.data.datasets import dataset_names, get_dataset
+from lmac.data.taskspec import TaskSpec
 
 
 def _world_tasks():
@@ -58,12 +33,14 @@ def _held_out(task: str) -> bool:
     return any(w.held_out and task.startswith(f"world_{n}") for n, w in WORLDS.items())
 
 
-TASKS: dict[str, TaskSpec] = {
-    t.name: t for t in [_rg("Ball"), _rg("Clubs"), _rg("Hoop"), _rg("Ribbon"), _fisv("tes"), _fisv("pcs")] + _world_tasks()
-}
+TASKS: dict[str, TaskSpec] = {t.name: t for d in dataset_names() for t in get_dataset(d).tasks}
+TASKS.update({t.name: t for t in _world_tasks()})
 SUITES = {
     "rg": ["rg_ball", "rg_clubs", "rg_hoop", "rg_ribbon"],
     "fisv": ["fisv_tes", "fisv_pcs"],
+    "fs1000": [t.name for t in get_dataset("fs1000").tasks],
+    "finefs": [t.name for t in get_dataset("finefs").tasks],
+    "logo": ["logo"],
     # The synthetic benchmark is written in the RG format, so it runs the RG tasks.
     "synth": ["rg_ball", "rg_clubs", "rg_hoop", "rg_ribbon"],
     # independent synthetic worlds (lmac.data.worlds), development worlds only: the held-out ones are

@@ -9,8 +9,9 @@ and nearly all of the second; no weight is fitted (a validation split of 40 vide
 one reliably).
 
 How: each member is built by its registry name with its own defaults (and the run's dropout, as
-`lmac train` would give it alone) and keeps its own loss; the run's loss is their sum, so AdamW
-(per-parameter) trains each as it would alone, up to the shared gradient clipping and data order.
+`lmac train` would give it alone) and keeps its own loss; the run's loss is their sum, AdamW is
+per-parameter and the trainer clips each member's gradient norm separately (`grad_clip_groups`), so
+each is trained as it would be alone, on the same batches.
 
 Outputs: `score` is the weighted mean of the members that see any of their modalities (a video
 without RGB is scored by LMAC-Net alone, from its placeholder). The stage explanation is LMAC-Net's, with the
@@ -112,6 +113,10 @@ class Ensemble(nn.Module):
             total = total + part["total"]
             losses.update({f"m{i}_{k}": v for k, v in part.items() if k != "total"})
         return {"total": total, **losses}
+
+    def grad_clip_groups(self) -> list[list]:
+        """The trainer clips each member's gradient norm on its own, as it would clip it alone."""
+        return [list(m.parameters()) for m in self.members.values()]
 
     def lr_scales(self) -> dict[str, float]:
         out = {}

@@ -34,7 +34,7 @@ from lmac import distributed as ddist
 from lmac.config import OPTIMIZERS, RECIPE_DEFAULTS, TrainConfig, dump_config, load_config
 from lmac.data.dataset import FeatureSequenceDataset, collate_sequences
 from lmac.data.features import FeatureDataError, open_feature_store
-from lmac.data.labels import read_labels
+from lmac.data.datasets import get_dataset
 from lmac.data.tasks import TaskSpec, get_task
 from lmac.evaluation.metrics import mse_points, relative_l2, spearman
 from lmac.models import MODELS, create_model, count_parameters
@@ -65,18 +65,15 @@ def _autocast(device, precision: str):
 
 
 # ----------------------------------------------------------------------------- data
-def find_label_files(labels: str, task: TaskSpec) -> tuple[Path, Path]:
-    """`labels` is a folder with train.txt/test.txt (or RG/ and FISV/ subfolders, as in the PAMFN
-    package); empty means the real label files shipped with lmac."""
-    if not labels:
-        from lmac.data.labels import shipped_labels
-
-        return shipped_labels(task.dataset, "train"), shipped_labels(task.dataset, "test")
-    root = Path(labels)
-    for cand in (root, root / task.dataset.upper(), root / task.dataset):
-        if (cand / "train.txt").is_file() and (cand / "test.txt").is_file():
-            return cand / "train.txt", cand / "test.txt"
-    raise FileNotFoundError(f"{root}: no train.txt and test.txt (also looked in {task.dataset.upper()}/)")
+def labels_root(cfg: TrainConfig, task: TaskSpec):
+    """Where the task's labels are: --labels; else the features folder for a release that keeps them
+    there (FS1000, FineFS, LOGO); else None, the labels shipped with lmac (RG, Fis-V)."""
+    spec = get_dataset(task.dataset)
+    if cfg.labels:
+        return Path(cfg.labels)
+    if spec.labels_in_features and cfg.features:
+        return Path(cfg.features)
+    return None
 
 
 MIN_VAL_VIDEOS = 10  # below this prepare_data warns that validation rho is noise
@@ -89,13 +86,15 @@ def prepare_data(cfg: TrainConfig, task: TaskSpec, log=None):
         _STORE_CACHE.clear()  # keep at most one store in memory
         _STORE_CACHE[key] = open_feature_store(cfg.features, cfg.format, prefixes=[task.pamfn_prefix])
     store = _STORE_CACHE[key]
-    train_file, test_file = find_label_files(cfg.labels, task)
-    train_all, test_all = read_labels(train_file, task.dataset), read_labels(test_file, task.dataset)
+    spec, root = get_dataset(task.dataset), labels_root(cfg, task)
+    train_all, test_all = spec.records(root, "train"), spec.records(root, "test")
     leak = sorted({r.video_id for r in train_all} & {r.video_id for r in test_all})
     if leak:
         shown = ", ".join(leak[:5]) + (f", ... ({len(leak)} in all)" if len(leak) > 5 else "")
-        raise ValueError(f"{train_file} and {test_file} both list {shown}: a video in both splits leaks the test "
-                         f"set into training; remove it from one of them")
+        where = root if root is not None else f"the {spec.name} labels shipped with lmac"
+        raise ValueError(f"{where}: the train and test splits both list {shown}: a video in both splits leaks the "
+                         f"test set into training; remove it from one of them")
+
     train_rows = [r for r in train_all if r.cls == task.cls]
     test_rows = [r for r in test_all if r.cls == task.cls]
     val_rows = []
@@ -118,8 +117,12 @@ def prepare_data(cfg: TrainConfig, task: TaskSpec, log=None):
     mods = tuple(cfg.modalities) if cfg.modalities else None
     window = cfg.window or task.window
     train = FeatureSequenceDataset(store, train_rows, task, True, window, mods, cfg.seed)
-    val = FeatureSequenceDataset(store, val_rows, task, False, window, mods, cfg.seed) if val_rows else None
-    test = FeatureSequenceDataset(store, test_rows, task, False, window, mods, cfg.seed)
+    val = FeatureSequenceDataset(store, val_rows, task, False, window, mods, cfg.seed, crop=cfg.test_crop) \
+        if val_rows else None
+    test = FeatureSequenceDataset(store, test_rows, task, False, window, mods, cfg.seed, crop=cfg.test_crop)
+    if log is not None:
+        for note in getattr(store, "notes", lambda: [])():  # e.g. FS1000 modalities cut to their shortest
+            log(f"note: {note}")
     return train, val, test
 
 
@@ -332,6 +335,7 @@ def resolve_config(cfg: TrainConfig) -> TrainConfig:
                            ("eval_batch_size", cfg.eval_batch_size >= 1, ">= 1"),
                            ("val_fraction", 0 <= cfg.val_fraction < 1, "in [0, 1)"),
                            ("lr", cfg.lr is None or cfg.lr > 0, "> 0"), ("window", cfg.window is None or cfg.window >= 1, ">= 1"),
+                           ("test_crop", cfg.test_crop is None or cfg.test_crop >= 1, ">= 1"),
                            ("weight_decay", cfg.weight_decay is None or cfg.weight_decay >= 0, ">= 0"),
                            ("grad_clip", cfg.grad_clip is None or cfg.grad_clip >= 0, ">= 0"),
                            ("warmup_epochs", cfg.warmup_epochs is None or cfg.warmup_epochs >= 0, ">= 0"),
@@ -538,8 +542,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
                                    f"lower the learning rate or check the features")
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            if cfg.grad_clip > 0:  # per group where the model has several (lmac_ensemble: per member)
+                core = getattr(model, "module", model)
+                for group in (core.grad_clip_groups() if hasattr(core, "grad_clip_groups") else [model.parameters()]):
+                    torch.nn.utils.clip_grad_norm_(group, cfg.grad_clip)
             opt.step()
             sched.step()
             for k, v in losses.items():

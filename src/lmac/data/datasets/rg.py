@@ -1,0 +1,25 @@
+"""Rhythmic Gymnastics (Zeng et al., ACM MM 2020, the ACTION-NET release): 1000 routines of four
+apparatus, 1.5-2.5 min. Labels: `Video_Name Difficulty_Score Execution_Score Total_Score Penalty
+Video_length` with a header; shipped with lmac (lmac/resources/labels/rg). Splits: train.txt / test.txt
+(200 / 50 per apparatus). Features: the PAMFN package (VST / I3D / AST) or any generic layout."""
+from __future__ import annotations
+
+from lmac.data.datasets._files import find_split_file
+from lmac.data.datasets.base import DatasetSpec
+from lmac.data.labels import read_rg_labels, shipped_labels
+from lmac.data.taskspec import TaskSpec
+
+APPARATUS = ("Ball", "Clubs", "Hoop", "Ribbon")
+
+
+def _read(root, split):
+    path = shipped_labels("rg", split) if root is None else \
+        find_split_file(root, split, {"train": ("train.txt",), "test": ("test.txt",)}, ("RG", "rg"))
+    return read_rg_labels(path)
+
+
+SPEC = DatasetSpec(
+    name="rg", title="Rhythmic Gymnastics (ACTION-NET release): Ball, Clubs, Hoop, Ribbon; total = D + E - P",
+    tasks=tuple(TaskSpec(f"rg_{a.lower()}", "rg", a, "total", 25.0, 70, 9e-4, 0.1, a) for a in APPARATUS),
+    read_split=_read, labels_hint="a folder with train.txt and test.txt (or RG/)", shipped=True,
+).register()
