@@ -32,7 +32,7 @@ class TrainConfig:
     warmup_epochs: int | None = None
     dropout: float | None = None  # None = the task's recipe (0.1 RG, 0.2 Fis-V), if the model has dropout
     window: int | None = None  # None = the task's window (70 RG, 130 Fis-V)
-    test_crop: int | None = None  # validation/test on a centre crop of this many segments (FS1000 peers: 95); None = full
+    test_crop: int = 0  # validation/test on a centre crop of this many segments (FS1000 peers: 95); 0 = full length
     val_fraction: float = 0.2  # carved from train for honest epoch selection; 0 = train on all (peers)
     seed: int = 0
     device: str = "auto"

@@ -117,9 +117,9 @@ def prepare_data(cfg: TrainConfig, task: TaskSpec, log=None):
     mods = tuple(cfg.modalities) if cfg.modalities else None
     window = cfg.window or task.window
     train = FeatureSequenceDataset(store, train_rows, task, True, window, mods, cfg.seed)
-    val = FeatureSequenceDataset(store, val_rows, task, False, window, mods, cfg.seed, crop=cfg.test_crop) \
+    val = FeatureSequenceDataset(store, val_rows, task, False, window, mods, cfg.seed, crop=cfg.test_crop or None) \
         if val_rows else None
-    test = FeatureSequenceDataset(store, test_rows, task, False, window, mods, cfg.seed, crop=cfg.test_crop)
+    test = FeatureSequenceDataset(store, test_rows, task, False, window, mods, cfg.seed, crop=cfg.test_crop or None)
     if log is not None:
         for note in getattr(store, "notes", lambda: [])():  # e.g. FS1000 modalities cut to their shortest
             log(f"note: {note}")
@@ -335,7 +335,7 @@ def resolve_config(cfg: TrainConfig) -> TrainConfig:
                            ("eval_batch_size", cfg.eval_batch_size >= 1, ">= 1"),
                            ("val_fraction", 0 <= cfg.val_fraction < 1, "in [0, 1)"),
                            ("lr", cfg.lr is None or cfg.lr > 0, "> 0"), ("window", cfg.window is None or cfg.window >= 1, ">= 1"),
-                           ("test_crop", cfg.test_crop is None or cfg.test_crop >= 1, ">= 1"),
+                           ("test_crop", cfg.test_crop >= 0, ">= 0 (0: the full length)"),
                            ("weight_decay", cfg.weight_decay is None or cfg.weight_decay >= 0, ">= 0"),
                            ("grad_clip", cfg.grad_clip is None or cfg.grad_clip >= 0, ">= 0"),
                            ("warmup_epochs", cfg.warmup_epochs is None or cfg.warmup_epochs >= 0, ">= 0"),
