@@ -220,3 +220,23 @@ def test_every_dataset_has_tasks_and_the_public_ones_come_first():
         assert spec.tasks and all(t.dataset == name for t in spec.tasks)
     with pytest.raises(FileNotFoundError, match="pass --labels"):
         get_dataset("fs1000").records(None, "train")
+
+
+def test_lmac_benchmark_runs_a_new_dataset_suite_from_its_release_folder(tmp_path):
+    from lmac.cli.main import main
+
+    root, _ = _logo(tmp_path / "LOGO")
+    out = tmp_path / "bench"
+    assert main(["benchmark", "--suite", "logo", "--models", "gdlt", "--seeds", "0", "--epochs", "1", "--features",
+                 str(root), "--window", "12", "--no-progress", "--out", str(out)]) == 0
+    md = (out / "results.md").read_text()
+    assert "| gdlt |" in md and "logo" in md
+
+
+def test_lmac_models_tasks_lists_every_dataset(capsys):
+    from lmac.cli.main import main
+
+    assert main(["models", "--tasks"]) == 0
+    out = capsys.readouterr().out
+    for name in ("rg:", "fisv:", "fs1000:", "finefs:", "logo:", "fs1000_in", "finefs_fs_pcs"):
+        assert name in out

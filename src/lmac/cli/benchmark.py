@@ -10,7 +10,9 @@ def register(sub):
                        description="Train every (task, model, seed) of a suite and write results.md/csv. Under "
                        "torchrun (torchrun --nproc-per-node N -m lmac benchmark ...) the jobs are spread over "
                        "the ranks; rank 0 writes the tables. See docs/scaling.md.")
-    p.add_argument("--suite", choices=["synth", "rg", "fisv", "worlds"], required=True)
+    from lmac.data.tasks import SUITES
+
+    p.add_argument("--suite", choices=list(SUITES), required=True)
     p.add_argument("--models", default="lmac,concat,lmac_rgb", help="comma-separated registry names")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--tasks", help="subset of the suite's tasks, comma-separated")

@@ -7,13 +7,28 @@ import dataclasses
 def register(sub):
     p = sub.add_parser("models", help="list the registered models, or one model's options (for --set)")
     p.add_argument("name", nargs="?", help="a model: list its options, their types and defaults")
+    p.add_argument("--tasks", action="store_true", help="list the datasets and their tasks instead")
     p.set_defaults(func=run)
+
+
+def _tasks() -> int:
+    from lmac.data.datasets import dataset_names, get_dataset
+
+    for name in dataset_names():
+        spec = get_dataset(name)
+        print(f"{name}: {spec.title}")
+        for t in spec.tasks:
+            print(f"  {t.name:<16} {t.score_key:<6} range {t.score_range:g}, window {t.window}")
+    print("worlds: the synthetic worlds' tasks (`lmac benchmark --suite worlds`, docs/worlds.md)")
+    return 0
 
 
 def run(args) -> int:
     from lmac.models import MODELS
     from lmac.models._builder import field_kind
 
+    if getattr(args, "tasks", False):
+        return _tasks()
     if not args.name:
         width = max(len(n) for n in MODELS.names())
         for n in MODELS.names():
