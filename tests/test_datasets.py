@@ -13,7 +13,6 @@ from lmac.data.datasets import dataset_names, get_dataset
 from lmac.data.datasets import finefs
 from lmac.data.features import FeatureDataError, detect_layout, open_feature_store
 from lmac.data.labels import LabelFormatError
-from lmac.data.safe_pickle import UnsafePickleError
 from lmac.data.tasks import SUITES, get_task
 from lmac.training.trainer import prepare_data, train
 from small_models import narrow
@@ -165,56 +164,8 @@ def test_finefs_bad_time_and_a_malicious_pkl_are_refused(tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-# ----------------------------------------------------------------------------- LOGO
-def _logo(root, n_train=8, n_test=4):
-    rng = np.random.default_rng(2)
-    (root / "logo_feats").mkdir(parents=True)
-    keys = [("WorldChampionship2019_free_final", i) for i in range(n_train + n_test)]
-    anno = {}
-    for k in keys:
-        T = 20 + k[1]
-        anno[k] = ["free", float(rng.uniform(60, 95)), None, [T * 8], np.zeros(T * 8, np.int64)]
-        np.save(root / "logo_feats" / f"{k[0]}_{k[1]}.npy", rng.standard_normal((T, 12)).astype(np.float32))
-    with open(root / "anno_dict.pkl", "wb") as f:
-        pickle.dump(anno, f)
-    with open(root / "train_split3.pkl", "wb") as f:
-        pickle.dump(keys[:n_train], f)
-    with open(root / "test_split3.pkl", "wb") as f:
-        pickle.dump(keys[n_train:], f)
-    return root, anno
-
-
-def test_logo_reads_tuple_keys_safely_and_trains(tmp_path):
-    root, anno = _logo(tmp_path / "LOGO")
-    rows = get_dataset("logo").records(root, "test")
-    assert [r.video_id for r in rows] == [f"WorldChampionship2019_free_final_{i}" for i in range(8, 12)]
-    assert rows[0].scores["score"] == anno[("WorldChampionship2019_free_final", 8)][1]
-    assert get_task("logo").to_target(80.0) == pytest.approx(0.8)
-    assert detect_layout(root) == "logo"
-    summary, _ = _tiny_train(tmp_path, "logo", root)
-    assert summary["train_videos"] == 8 and summary["test_videos"] == 4
-
-
-def test_logo_malicious_annotation_is_refused_and_unknown_keys_named(tmp_path):
-    root, _ = _logo(tmp_path / "LOGO")
-    with open(root / "test_split3.pkl", "wb") as f:
-        pickle.dump([("nope", 3)], f)
-    with pytest.raises(LabelFormatError, match=r"test_split3.pkl: key \('nope', 3\) \(entry 0\) is not in anno_dict.pkl"):
-        get_dataset("logo").records(root, "test")
-
-    class Evil:
-        def __reduce__(self):
-            return (os.system, (f"touch {tmp_path / 'pwned'}",))
-
-    with open(root / "anno_dict.pkl", "wb") as f:
-        pickle.dump({("a", 1): Evil()}, f)
-    with pytest.raises(UnsafePickleError, match="anno_dict.pkl: refusing"):
-        get_dataset("logo").records(root, "train")
-    assert not (tmp_path / "pwned").exists()
-
-
 def test_every_dataset_has_tasks_and_the_public_ones_come_first():
-    assert dataset_names()[:5] == ["rg", "fisv", "fs1000", "finefs", "logo"]
+    assert dataset_names()[:4] == ["rg", "fisv", "fs1000", "finefs"]
     for name in dataset_names():
         spec = get_dataset(name)
         assert spec.tasks and all(t.dataset == name for t in spec.tasks)
@@ -222,21 +173,10 @@ def test_every_dataset_has_tasks_and_the_public_ones_come_first():
         get_dataset("fs1000").records(None, "train")
 
 
-def test_lmac_benchmark_runs_a_new_dataset_suite_from_its_release_folder(tmp_path):
-    from lmac.cli.main import main
-
-    root, _ = _logo(tmp_path / "LOGO")
-    out = tmp_path / "bench"
-    assert main(["benchmark", "--suite", "logo", "--models", "gdlt", "--seeds", "0", "--epochs", "1", "--features",
-                 str(root), "--window", "12", "--no-progress", "--out", str(out)]) == 0
-    md = (out / "results.md").read_text()
-    assert "| gdlt |" in md and "logo" in md
-
-
 def test_lmac_models_tasks_lists_every_dataset(capsys):
     from lmac.cli.main import main
 
     assert main(["models", "--tasks"]) == 0
     out = capsys.readouterr().out
-    for name in ("rg:", "fisv:", "fs1000:", "finefs:", "logo:", "fs1000_in", "finefs_fs_pcs"):
+    for name in ("rg:", "fisv:", "fs1000:", "finefs:", "fs1000_in", "finefs_fs_pcs"):
         assert name in out

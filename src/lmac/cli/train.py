@@ -7,15 +7,18 @@ import dataclasses
 def add_train_options(p, for_benchmark: bool = False):
     p.add_argument("--config", help="YAML file with TrainConfig values (flags given here override it)")
     if not for_benchmark:
-        p.add_argument("--task", help="rg_ball .. rg_ribbon, fisv_tes, fisv_pcs, fs1000_tes, fs1000_pcs, fs1000_ss .. "
-                       "fs1000_in, finefs_sp_tes .. finefs_fs_pcs, logo (or ball, tes, ...; `lmac models --tasks`)")
+        p.add_argument("--task", help="rg_ball .. rg_ribbon, fisv_tes, fisv_pcs, ... (or ball, tes, ...): "
+                       "`lmac models --tasks` lists every dataset's tasks")
         p.add_argument("--model", help="model name from the registry (`lmac models` lists them); default "
                        "lmac_ensemble (lmac is the paper's LMAC-Net)")
         p.add_argument("--seed", type=int)
     p.add_argument("--features", help="feature folder: PAMFN package, GDLT folder or native layout")
     p.add_argument("--labels", help="folder with the split files (default: the real RG / Fis-V labels shipped with lmac; "
                    "for FS1000, FineFS and LOGO the --features folder, where their releases keep them)")
-    p.add_argument("--format", choices=["auto", "pamfn", "gdlt", "native", "fs1000", "finefs", "logo"])
+    from lmac.data.features import DATASET_LAYOUTS, _dataset_layouts
+
+    _dataset_layouts()  # the dataset modules register their releases' layouts
+    p.add_argument("--format", choices=["auto", "pamfn", "gdlt", "native", *DATASET_LAYOUTS])
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)

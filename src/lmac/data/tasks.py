@@ -36,11 +36,7 @@ def _held_out(task: str) -> bool:
 TASKS: dict[str, TaskSpec] = {t.name: t for d in dataset_names() for t in get_dataset(d).tasks}
 TASKS.update({t.name: t for t in _world_tasks()})
 SUITES = {
-    "rg": ["rg_ball", "rg_clubs", "rg_hoop", "rg_ribbon"],
-    "fisv": ["fisv_tes", "fisv_pcs"],
-    "fs1000": [t.name for t in get_dataset("fs1000").tasks],
-    "finefs": [t.name for t in get_dataset("finefs").tasks],
-    "logo": ["logo"],
+    **{d: [t.name for t in get_dataset(d).tasks] for d in dataset_names()},  # one suite per dataset
     # The synthetic benchmark is written in the RG format, so it runs the RG tasks.
     "synth": ["rg_ball", "rg_clubs", "rg_hoop", "rg_ribbon"],
     # independent synthetic worlds (lmac.data.worlds), development worlds only: the held-out ones are
