@@ -71,7 +71,7 @@ def test_fs1000_labels_views_and_unequal_lengths(tmp_path):
 def test_fs1000_trains_every_score_and_the_centre_crop_is_an_option(tmp_path):
     root = _fs1000(tmp_path / "FS1000")
     assert SUITES["fs1000"] == ["fs1000_tes", "fs1000_pcs", "fs1000_ss", "fs1000_tr", "fs1000_pe", "fs1000_co",
-                                "fs1000_in"]
+                                "fs1000_in", "fs1000_all"]
     assert get_task("fs1000_pcs").score_range == 60 and get_task("fs1000_ss").score_range == 10
     summary, logs = _tiny_train(tmp_path, "fs1000_pcs", root)
     assert summary["train_videos"] == 8 and summary["test_videos"] == 4
@@ -180,3 +180,59 @@ def test_lmac_models_tasks_lists_every_dataset(capsys):
     out = capsys.readouterr().out
     for name in ("rg:", "fisv:", "fs1000:", "finefs:", "fs1000_in", "finefs_fs_pcs"):
         assert name in out
+
+
+# ----------------------------------------------------------------------------- multi-score
+@pytest.mark.parametrize("model", ["lmac", "gdlt", "concat", "lmac_ensemble"])
+def test_one_model_predicts_all_seven_fs1000_scores(tmp_path, model):
+    root = _fs1000(tmp_path / "FS1000")
+    task = get_task("fs1000_all")
+    assert task.score_keys == ("tes", "pcs", "ss", "tr", "pe", "co", "in") and task.n_scores == 7
+    cfg = TrainConfig(task="fs1000_all", model=model, model_args=narrow(model), features=str(root), epochs=2,
+                      batch_size=4, val_fraction=0.25, progress=False, device="cpu", window=12)
+    s = train(cfg, tmp_path / "run", log=lambda m: None)
+    assert set(s["per_score"]) == set(task.score_keys)
+    for k, protos in s["per_score"].items():
+        assert set(protos) == {"test_srcc_last", "test_srcc_best", "test_srcc_val", "test_mse"}, k
+    # the headline is the Fisher-z average of the scores' rhos
+    from lmac.evaluation.metrics import fisher_z_mean
+
+    assert s["test_srcc_last"] == pytest.approx(fisher_z_mean([p["test_srcc_last"] for p in s["per_score"].values()]))
+    import csv
+
+    rows = list(csv.DictReader(open(tmp_path / "run" / "predictions.csv")))
+    assert {"true_pcs", "pred_last_pcs", "pred_best_val_in"} <= set(rows[0])
+    truth = {r.video_id: r.scores["pcs"] for r in get_dataset("fs1000").records(root, "test")}
+    assert all(float(r["true_pcs"]) == pytest.approx(truth[r["video_id"]], rel=1e-5) for r in rows)
+    metrics = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert "test_srcc_co" in metrics[-1] and "val_srcc_tes" in metrics[-1]
+
+
+def test_a_single_score_model_is_refused_for_a_multi_score_task(tmp_path):
+    root = _fs1000(tmp_path / "FS1000")
+    cfg = TrainConfig(task="fs1000_all", model="pamfn", features=str(root), epochs=1, progress=False, device="cpu")
+    with pytest.raises(ValueError, match="predicts 7 scores at once; model pamfn predicts one"):
+        train(cfg, tmp_path / "run", log=lambda m: None)
+
+
+def test_multi_score_targets_are_each_score_over_its_range(tmp_path):
+    root = _fs1000(tmp_path / "FS1000")
+    cfg = TrainConfig(task="fs1000_all", features=str(root), val_fraction=0.0)
+    train_ds, _, _ = prepare_data(cfg, get_task("fs1000_all"))
+    item = train_ds[0]
+    ranges = [130, 60, 10, 10, 10, 10, 10]
+    assert item["target"] == pytest.approx([v / r for v, r in zip(train_ds.samples[0].score, ranges)])
+
+
+def test_the_benchmark_table_shows_each_score_of_a_multi_score_run():
+    from lmac.evaluation.benchmark import summarise
+
+    base = {"model": "lmac", "seed": 0, "test_srcc_last": 0.5, "test_srcc_val": 0.4, "test_srcc_best": 0.6,
+            "test_mse": 9.0, "center_gap_last": None}
+    results = [{**base, "task": "fisv_tes"}, {**base, "task": "fisv_pcs"},
+               {**base, "task": "fisv_tes_pcs", "per_score": {
+                   "tes": {"test_srcc_last": 0.71, "test_srcc_val": 0.7, "test_srcc_best": 0.72, "test_mse": 31.0},
+                   "pcs": {"test_srcc_last": 0.81, "test_srcc_val": 0.8, "test_srcc_best": 0.82, "test_mse": 4.5}}}]
+    md, _, _ = summarise(results)
+    assert "fisv_tes_pcs/tes" in md and "fisv_tes_pcs/pcs" in md and "0.810" in md and "0.710" in md
+    assert "31.00" in md and "4.50" in md  # each score's own MSE, not their average

@@ -102,3 +102,19 @@ def test_benchmark_worlds_suite_writes_the_paired_table(tmp_path, capsys):
     capsys.readouterr()
     assert main(args[:4] + ["landing"] + args[5:]) != 0
     assert "landing is a held-out world" in capsys.readouterr().err
+
+
+def test_one_two_headed_model_trains_on_fisv_tes_and_pcs(tmp_path):
+    """A Fis-V-law world is a Fis-V package (`id TES PCS falls` labels): `fisv_tes_pcs` trains one model for
+    both scores on it, and each score gets its own rho."""
+    from lmac.config import TrainConfig
+    from lmac.training.trainer import train
+    from small_models import narrow
+
+    generate_world(tmp_path / "w", _tiny("amplitude", n_train=24, n_test=12))
+    cfg = TrainConfig(task="fisv_tes_pcs", model="lmac_aligned_md", model_args=narrow("lmac"),
+                      features=str(tmp_path / "w/features"), labels=str(tmp_path / "w"), epochs=2, batch_size=8,
+                      window=16, progress=False, device="cpu")
+    s = train(cfg, tmp_path / "run", log=lambda m: None)
+    assert set(s["per_score"]) == {"tes", "pcs"} and s["test_videos"] == 12
+    assert s["per_score"]["tes"]["test_srcc_last"] != s["per_score"]["pcs"]["test_srcc_last"]

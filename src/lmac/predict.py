@@ -364,6 +364,10 @@ class Predictor:
         self.device = resolve_device(device) if isinstance(device, str) else torch.device(device)
         self.model, self.meta = rebuild_model(ckpt, config_modalities(self.run_dir), device=self.device)  # weights read on CPU
         self.task = get_task(self.meta["task"])
+        if self.task.n_scores > 1:
+            raise ValueError(f"{self.run_dir}: a multi-score run ({self.task.name}: {', '.join(self.task.score_keys)}); "
+                             f"lmac predict scores single-score runs for now: train one per score (e.g. --task "
+                             f"{self.task.name.rsplit('_', 1)[0]}_{self.task.score_key}) to score videos")
         self.score_range = float(self.meta.get("score_range", self.task.score_range))
         self.model_name = self.meta["model"]
         self.dims = {m: int(d) for m, d in self.meta["dims"].items()}

@@ -77,7 +77,7 @@ def run(args) -> int:
     if worlds:
         from lmac.data.worlds import world_tasks
 
-        tasks = [t for w in worlds for t in world_tasks(w) if tasks is None or t in tasks]
+        tasks = [t for w in worlds for t in world_tasks(w, multi=tasks is not None) if tasks is None or t in tasks]
         if not tasks:
             raise ValueError("--tasks names none of the chosen worlds' tasks")
         reference = args.reference or models[0]

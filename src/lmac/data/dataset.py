@@ -21,7 +21,7 @@ from lmac.data.tasks import TaskSpec
 class Sample:
     video_id: str
     feats: dict  # modality -> (T, D) float32 tensor
-    score: float  # points
+    score: float | list  # points; one per score of a multi-score task
 
 
 class FeatureSequenceDataset(torch.utils.data.Dataset):
@@ -52,8 +52,9 @@ class FeatureSequenceDataset(torch.utils.data.Dataset):
         rows = [r for r in labels if r.cls == task.cls]
         if not rows:
             raise FeatureDataError(f"no label rows of class {task.cls!r} for task {task.name}")
-        if task.score_key not in rows[0].scores:
-            raise FeatureDataError(f"labels have no {task.score_key!r} column (have {sorted(rows[0].scores)})")
+        absent = [k for k in task.score_keys if k not in rows[0].scores]
+        if absent:
+            raise FeatureDataError(f"labels have no {', '.join(map(repr, absent))} column (have {sorted(rows[0].scores)})")
         have = set(store.ids())
         missing = [r.video_id for r in rows if r.video_id not in have]
         if missing:
@@ -63,7 +64,8 @@ class FeatureSequenceDataset(torch.utils.data.Dataset):
         for r in rows:
             arrays = store.load(r.video_id)
             feats = {m: torch.from_numpy(np.ascontiguousarray(arrays[m])) for m in self.modalities}
-            self.samples.append(Sample(r.video_id, feats, float(r.scores[task.score_key])))
+            score = float(r.scores[task.score_key]) if task.n_scores == 1 else [float(r.scores[k]) for k in task.score_keys]
+            self.samples.append(Sample(r.video_id, feats, score))
         self.dims = {m: int(self.samples[0].feats[m].shape[1]) for m in self.modalities}
 
     def set_epoch(self, epoch: int) -> None:
@@ -93,7 +95,8 @@ class FeatureSequenceDataset(torch.utils.data.Dataset):
             "video_id": s.video_id,
             "feats": feats,
             "score": s.score,
-            "target": self.task.to_target(s.score),
+            "target": self.task.to_target(s.score) if self.task.n_scores == 1 else
+            self.task.to_target(np.asarray(s.score)).tolist(),
             "pad_to": self.window if self.train else None,
         }
 

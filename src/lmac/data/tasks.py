@@ -21,6 +21,9 @@ def _world_tasks():
         if w.LAW == "fisv":
             out += [TaskSpec(f"world_{name}_{col}", "fisv", "FISV", col, 45.0, window, 9e-5, 0.2, "FISV")
                     for col in ("tes", "pcs")]
+            # both scores from one model (not in the worlds suite: `--tasks` or lmac train)
+            out.append(TaskSpec(f"world_{name}_tes_pcs", "fisv", "FISV", "tes", 45.0, window, 9e-5, 0.2, "FISV",
+                                extra_scores=(("pcs", 45.0),)))
         else:
             score_range = 10.0 if name == "execution" else 25.0  # its score is E alone
             out.append(TaskSpec(f"world_{name}", "rg", w.CLASS, "total", score_range, window, 9e-4, 0.1, w.CLASS))
@@ -41,7 +44,8 @@ SUITES = {
     "synth": ["rg_ball", "rg_clubs", "rg_hoop", "rg_ribbon"],
     # independent synthetic worlds (lmac.data.worlds), development worlds only: the held-out ones are
     # asked for by name with --held-out
-    "worlds": [t.name for t in TASKS.values() if t.name.startswith("world_") and not _held_out(t.name)],
+    "worlds": [t.name for t in TASKS.values() if t.name.startswith("world_") and not _held_out(t.name)
+               and t.n_scores == 1],
 }
 ALIASES = {"ball": "rg_ball", "clubs": "rg_clubs", "hoop": "rg_hoop", "ribbon": "rg_ribbon", "tes": "fisv_tes", "pcs": "fisv_pcs"}
 

@@ -514,10 +514,13 @@ def world_config(name: str, seed: int = 0, **overrides) -> WorldConfig:
     return replace(WorldConfig(world=name, seed=seed, **WORLDS[name].DEFAULTS), **overrides)
 
 
-def world_tasks(name: str) -> list[str]:
-    """The task names a world's labels are trained on (see lmac.data.tasks)."""
+def world_tasks(name: str, multi: bool = False) -> list[str]:
+    """The task names a world's labels are trained on (see lmac.data.tasks); `multi`: also the Fis-V-law
+    worlds' two-score task (TES and PCS from one model)."""
     w = WORLDS[name]
-    return [f"world_{name}_tes", f"world_{name}_pcs"] if w.LAW == "fisv" else [f"world_{name}"]
+    if w.LAW == "fisv":
+        return [f"world_{name}_tes", f"world_{name}_pcs"] + ([f"world_{name}_tes_pcs"] if multi else [])
+    return [f"world_{name}"]
 
 
 def _world_seed(name: str) -> int:

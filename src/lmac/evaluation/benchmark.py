@@ -88,8 +88,24 @@ def _cell(cell) -> str:
     return f"{mean:.3f}" if n == 1 else f"{mean:.3f} ± {std:.3f}"
 
 
+def expand_scores(results: list[dict]) -> list[dict]:
+    """A multi-score run becomes one row per score (task `TASK/SCORE`), so the table shows each score's rho
+    next to the single-score models' (one model per score)."""
+    out = []
+    for r in results:
+        if not r.get("per_score"):
+            out.append(r)
+            continue
+        for key, protos in r["per_score"].items():
+            row = {**r, "task": f"{r['task']}/{key}", **protos}
+            row.pop("per_score")
+            out.append(row)
+    return out
+
+
 def summarise(results: list[dict], models: list[str] | None = None) -> tuple[str, str, dict]:
     """Returns (markdown, csv text, nested numbers) for the results of a benchmark."""
+    results = expand_scores(results)
     order = SUITES["rg"] + SUITES["fisv"] + list(TASKS)
     tasks = sorted({r["task"] for r in results}, key=lambda t: order.index(t) if t in order else len(order))
     models = models or sorted({r["model"] for r in results})

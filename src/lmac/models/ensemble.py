@@ -34,6 +34,7 @@ class EnsembleConfig:
     weights: str = ""  # comma-separated, one per member; empty = equal
     dropout: float | None = None  # given to every member that has a `dropout` option (the task's recipe)
     member_args: dict = field(default_factory=dict)  # {member name: {option: value}}
+    num_scores: int = 1  # given to every member (multi-score tasks)
 
     def __post_init__(self):
         names = self.names()
@@ -69,6 +70,11 @@ class Ensemble(nn.Module):
             fields_ = MODELS.info(name).get("config").__dataclass_fields__
             if config.dropout is not None and "dropout" in fields_ and "dropout" not in kwargs:
                 kwargs["dropout"] = config.dropout
+            if config.num_scores != 1:
+                if "num_scores" not in fields_:
+                    raise ValueError(f"member {name} predicts one score; num_scores={config.num_scores} needs members "
+                                     f"that predict several")
+                kwargs["num_scores"] = config.num_scores
             model = create_model(name, dims, **kwargs)
             self.members[name] = model
             self.member_modalities[name] = tuple(model.modalities)
@@ -98,7 +104,8 @@ class Ensemble(nn.Module):
             wi = w[able.index(self.explainer)]
             rest = score - wi * e["score"]  # (B,): the other members' share of the score
             result.update({k: e[k] for k in ("stage_weights", "attn", "centers", "attn_layers") if k in e})
-            result["stage_scores"] = wi * e["stage_scores"] + rest.unsqueeze(-1)
+            ss = e["stage_scores"]  # (B, K) or (B, K, S)
+            result["stage_scores"] = wi * ss + (rest.unsqueeze(1) if ss.dim() == 3 else rest.unsqueeze(-1))
         return result
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:

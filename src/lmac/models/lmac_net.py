@@ -187,13 +187,17 @@ class StageHead(nn.Module):
         self.per_stage = config.stage_head == "per_stage"
         self.sigmoid = config.stage_sigmoid
         rows = config.num_queries if self.per_stage else 1
-        self.weight = nn.Parameter(torch.empty(rows, in_dim))  # (K or 1, M*d)
-        self.bias = nn.Parameter(torch.zeros(rows))  # (K or 1,)
+        S = config.num_scores  # several scores: one weight row per score (a multi-score task)
+        self.weight = nn.Parameter(torch.empty((rows, in_dim) if S == 1 else (rows, S, in_dim)))  # (K or 1, [S,] M*d)
+        self.bias = nn.Parameter(torch.zeros((rows,) if S == 1 else (rows, S)))  # (K or 1, [S])
         nn.init.uniform_(self.weight, -1 / math.sqrt(in_dim), 1 / math.sqrt(in_dim))  # nn.Linear's default range
         self.drop = nn.Dropout(config.dropout)
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
-        s = (self.drop(f) * self.weight).sum(-1) + self.bias  # (B, K): row broadcast when shared
+        f = self.drop(f)
+        if self.weight.dim() == 3:  # (B, K, S)
+            f = f.unsqueeze(2)
+        s = (f * self.weight).sum(-1) + self.bias  # (B, K[, S]): row broadcast when shared
         return torch.sigmoid(s) if self.sigmoid else s
 
 
@@ -261,6 +265,7 @@ def mean_center_gap(out: dict, mask: torch.Tensor | None = None) -> torch.Tensor
 class LMACConfig:
     # --- query encoder
     num_queries: int = 5  # K queries = stages [paper]
+    num_scores: int = 1  # scores predicted at once (multi-score tasks: Fis-V TES + PCS, FS1000's seven) [ours]
     num_layers: int = 2  # L decoder layers [paper, ambiguous]
     d_model: int = 256  # width d [open: 256 or 512]; 256 lands near the paper's 8.95 M params / 0.419 GFLOPs, 512 gives ~18 M
     d_ffn: int = 1536  # FFN hidden width [open, not stated]; 6*d puts the total at 8.81 M for dims 1024/1024/768 (4*d: 7.24 M)
@@ -310,7 +315,7 @@ class LMACConfig:
             raise ValueError(f"loss_layers must be last|all, got {self.loss_layers!r}")
         if self.d_model % self.num_heads:
             raise ValueError(f"d_model {self.d_model} is not divisible by num_heads {self.num_heads}")
-        if self.num_queries < 1 or self.num_layers < 1:
+        if self.num_queries < 1 or self.num_layers < 1 or self.num_scores < 1:
             raise ValueError("num_queries and num_layers must be >= 1")
         if not 0.0 <= self.modality_dropout < 1.0:
             raise ValueError(f"modality_dropout must be in [0, 1), got {self.modality_dropout}")
@@ -399,8 +404,11 @@ class LMACNet(nn.Module):
                 p[m] = torch.where(present[:, i, None, None], p[m], stand_in) if m in p else stand_in
         f = torch.cat([p[m] for m in self.modalities], dim=-1)  # (B, K, M*d): fused per-stage features
         stage_scores = self.stage_head(f)  # (B, K)
-        stage_weights = self.stage_logits.softmax(0).expand_as(stage_scores)  # (B, K), rows sum to 1
-        score = (stage_weights * stage_scores).sum(-1)  # (B,)
+        stage_weights = self.stage_logits.softmax(0).expand(stage_scores.shape[:2])  # (B, K), rows sum to 1
+        if stage_scores.dim() == 3:  # several scores: (B, K, S) -> (B, S)
+            score = (stage_weights.unsqueeze(-1) * stage_scores).sum(1)
+        else:
+            score = (stage_weights * stage_scores).sum(-1)  # (B,)
         return {
             "score": score,
             "stage_scores": stage_scores,

@@ -36,7 +36,7 @@ from lmac.data.dataset import FeatureSequenceDataset, collate_sequences
 from lmac.data.features import FeatureDataError, open_feature_store
 from lmac.data.datasets import get_dataset
 from lmac.data.tasks import TaskSpec, get_task
-from lmac.evaluation.metrics import mse_points, relative_l2, spearman
+from lmac.evaluation.metrics import fisher_z_mean, mse_points, relative_l2, spearman
 from lmac.models import MODELS, create_model, count_parameters
 from lmac.models._builder import center_gap_per_video
 from lmac.training.checkpoints import (
@@ -128,10 +128,18 @@ def prepare_data(cfg: TrainConfig, task: TaskSpec, log=None):
 
 # ----------------------------------------------------------------------------- model
 def build_model(cfg: TrainConfig, dims: dict) -> torch.nn.Module:
-    """The model of a resolved config: `dropout` (the flag, or the task's recipe) goes to models that have one."""
+    """The model of a resolved config: `dropout` (the flag, or the task's recipe) goes to models that have one;
+    a multi-score task sets `num_scores`."""
     kwargs = dict(cfg.model_args)
     if "dropout" not in kwargs and "dropout" in _model_fields(cfg.model):
         kwargs["dropout"] = cfg.dropout
+    n = get_task(cfg.task).n_scores
+    if n > 1:
+        if "num_scores" not in _model_fields(cfg.model):
+            able = ", ".join(m for m in MODELS.names() if "num_scores" in _model_fields(m))
+            raise ValueError(f"task {cfg.task} predicts {n} scores at once; model {cfg.model} predicts one "
+                             f"(models that predict several: {able})")
+        kwargs["num_scores"] = n
     return create_model(cfg.model, dims, **kwargs)
 
 
@@ -203,6 +211,8 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
         if g is not None:
             gaps.append(g.cpu())
     res = {"video_id": ids, "pred": torch.cat(pred).numpy(), "true": torch.cat(true).numpy()}
+    if task.n_scores > 1:
+        res["score_keys"] = list(task.score_keys)
     if stage_scores:
         res["stage_scores"] = torch.cat(stage_scores).numpy()
         res["stage_weights"] = torch.cat(stage_weights).numpy()
@@ -226,6 +236,8 @@ def merge_prediction_parts(parts: list) -> dict:
     """The ranks' predict_dataset results (rank order = dataset order; None for an empty shard) as one."""
     parts = [p for p in parts if p is not None]
     res = {"video_id": [v for p in parts for v in p["video_id"]]}
+    if "score_keys" in parts[0]:
+        res["score_keys"] = parts[0]["score_keys"]
     for key in ("pred", "true", "stage_scores", "stage_weights"):
         if key in parts[0]:
             res[key] = np.concatenate([p[key] for p in parts])
@@ -235,11 +247,17 @@ def merge_prediction_parts(parts: list) -> dict:
 
 
 def _metrics(res: dict) -> dict:
-    return {
-        "srcc": spearman(res["pred"], res["true"]),
-        "mse": mse_points(res["pred"], res["true"]),
-        "rl2": relative_l2(res["pred"], res["true"]),
-    }
+    """rho, MSE (points^2) and relative L2. Several scores: each score's rho in `per_score`, the headline rho
+    their Fisher-z average, MSE and RL2 averaged over the scores."""
+    pred, true = np.asarray(res["pred"]), np.asarray(res["true"])
+    if pred.ndim == 1:
+        return {"srcc": spearman(pred, true), "mse": mse_points(pred, true), "rl2": relative_l2(pred, true)}
+    keys = res.get("score_keys") or [f"score{i}" for i in range(pred.shape[1])]
+    per = {k: spearman(pred[:, i], true[:, i]) for i, k in enumerate(keys)}
+    mse = {k: mse_points(pred[:, i], true[:, i]) for i, k in enumerate(keys)}
+    return {"srcc": fisher_z_mean(list(per.values())), "per_score": per, "per_score_mse": mse,
+            "mse": float(np.mean(list(mse.values()))),
+            "rl2": float(np.mean([relative_l2(pred[:, i], true[:, i]) for i in range(len(keys))]))}
 
 
 # ----------------------------------------------------------------------------- run folder
@@ -298,6 +316,8 @@ def _plot_curve(path, rows: list[dict]) -> None:
 
 
 def _write_predictions(path, res_last: dict, best: dict) -> None:
+    if "score_keys" in res_last:
+        return _write_predictions_multi(path, res_last, best)
     rows = []
     for i, vid in enumerate(res_last["video_id"]):
         r = {"video_id": vid, "true_score": float(res_last["true"][i]), "pred_last": float(res_last["pred"][i])}
@@ -308,6 +328,27 @@ def _write_predictions(path, res_last: dict, best: dict) -> None:
             for k, (s, w) in enumerate(zip(res_last["stage_scores"][i], res_last["stage_weights"][i])):
                 r[f"stage{k + 1}_score"] = float(s)
                 r[f"stage{k + 1}_weight"] = float(w)
+        rows.append(r)
+    _write_csv(path, rows)
+
+
+def _write_predictions_multi(path, res_last: dict, best: dict) -> None:
+    """A multi-score run: true_K, pred_last_K, pred_best_test_K, pred_best_val_K per score K, and the stage
+    scores per score (stage1_K_score) with the stage weights."""
+    rows, keys = [], res_last["score_keys"]
+    for i, vid in enumerate(res_last["video_id"]):
+        r = {"video_id": vid}
+        for j, k in enumerate(keys):
+            r[f"true_{k}"] = float(res_last["true"][i][j])
+            r[f"pred_last_{k}"] = float(res_last["pred"][i][j])
+            for policy in ("test", "val"):
+                if best[policy]["res"] is not None:
+                    r[f"pred_best_{policy}_{k}"] = float(best[policy]["res"]["pred"][i][j])
+        if "stage_scores" in res_last:
+            for st, (s, w) in enumerate(zip(res_last["stage_scores"][i], res_last["stage_weights"][i])):
+                for j, k in enumerate(keys):
+                    r[f"stage{st + 1}_{k}_score"] = float(s[j])
+                r[f"stage{st + 1}_weight"] = float(w)
         rows.append(r)
     _write_csv(path, rows)
 
@@ -563,10 +604,12 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             res_val = _predict(model, val_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
             mv = _metrics(res_val)
             row.update({"val_srcc": mv["srcc"], "val_mse": mv["mse"]})
+            row.update({f"val_srcc_{k}": v for k, v in mv.get("per_score", {}).items()})
         res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
         mt = _metrics(res_test)
-        row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"],
-                    "center_gap": res_test["center_gap"], "epoch_s": time.time() - t0})
+        row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"]})
+        row.update({f"test_srcc_{k}": v for k, v in mt.get("per_score", {}).items()})
+        row.update({"center_gap": res_test["center_gap"], "epoch_s": time.time() - t0})
         rows.append(row)
         # every rank holds the same gathered metrics, so they agree on the best epochs; rank 0 writes
         if mt["srcc"] > best["test"]["srcc"]:
@@ -627,6 +670,16 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             "test_mse": "last epoch, in score points",
         },
     }
+    if task.n_scores > 1:  # each score's rho under each protocol (epochs chosen on the scores' Fisher-z average)
+        per = {"test_srcc_last": last["per_score"]}
+        if best["test"]["res"] is not None:
+            per["test_srcc_best"] = _metrics(best["test"]["res"])["per_score"]
+        if val_ds is not None and best["val"]["res"] is not None:
+            per["test_srcc_val"] = _metrics(best["val"]["res"])["per_score"]
+        summary["per_score"] = {k: {**{p: v[k] for p, v in per.items()}, "test_mse": last["per_score_mse"][k]}
+                                for k in task.score_keys}
+        summary["protocol"]["per_score"] = ("each score's test rho; test_srcc_* above is their Fisher-z average, and "
+                                            "the best and val-selected epochs are chosen on it")
     if getattr(model, "accepts_missing_modalities", False):
         # the last epoch's model, each modality withheld in turn: what a video without it loses
         summary["missing_modality"] = {

@@ -17,6 +17,8 @@ def _read(root, split):
 
 SPEC = DatasetSpec(
     name="fisv", title="Fis-V (MS-LSTM release): figure skating short programmes; TES and PCS",
-    tasks=tuple(TaskSpec(f"fisv_{c}", "fisv", "FISV", c, 45.0, 130, 9e-5, 0.2, "FISV") for c in ("tes", "pcs")),
+    tasks=tuple(TaskSpec(f"fisv_{c}", "fisv", "FISV", c, 45.0, 130, 9e-5, 0.2, "FISV") for c in ("tes", "pcs"))
+    # one model for both scores (lmac benchmark --suite fisv compares it with one model per score)
+    + (TaskSpec("fisv_tes_pcs", "fisv", "FISV", "tes", 45.0, 130, 9e-5, 0.2, "FISV", extra_scores=(("pcs", 45.0),)),),
     read_split=_read, labels_hint="a folder with train.txt and test.txt (or FISV/)", shipped=True,
 ).register()

@@ -123,7 +123,10 @@ SPEC = DatasetSpec(
     name="fs1000", title="FS1000 (Skating-Mixer; MCMoE / MLAVL feature release): TES, PCS and its five components",
     tasks=(TaskSpec("fs1000_tes", "fs1000", "FS1000", "tes", 130.0, CLIP_NUM, 9e-5, 0.2, ""),
            TaskSpec("fs1000_pcs", "fs1000", "FS1000", "pcs", 60.0, CLIP_NUM, 9e-5, 0.2, ""))
-    + tuple(TaskSpec(f"fs1000_{c}", "fs1000", "FS1000", c, 10.0, CLIP_NUM, 9e-5, 0.2, "") for c in COMPONENTS),
+    + tuple(TaskSpec(f"fs1000_{c}", "fs1000", "FS1000", c, 10.0, CLIP_NUM, 9e-5, 0.2, "") for c in COMPONENTS)
+    # all seven scores from one model
+    + (TaskSpec("fs1000_all", "fs1000", "FS1000", "tes", 130.0, CLIP_NUM, 9e-5, 0.2, "",
+                extra_scores=(("pcs", 60.0),) + tuple((c, 10.0) for c in COMPONENTS)),),
     read_split=_read, labels_hint="the folder with train_fs1000_new.txt and val_fs1000_new.txt",
     labels_in_features=True, layout="fs1000",
 ).register()

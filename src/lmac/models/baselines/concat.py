@@ -21,6 +21,7 @@ class ConcatConfig:
     hidden: int = 256
     dropout: float = 0.1
     sigmoid: bool = True  # targets are scores / score_range, in [0, 1]
+    num_scores: int = 1  # scores predicted at once (multi-score tasks) [ours]
 
 
 class ConcatRegressor(nn.Module):
@@ -33,12 +34,13 @@ class ConcatRegressor(nn.Module):
         self.segment_mlp = nn.Sequential(
             nn.Linear(sum(dims.values()), h), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(h, h), nn.GELU()
         )
-        self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(h, h), nn.GELU(), nn.Linear(h, 1))
+        self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(h, h), nn.GELU(), nn.Linear(h, config.num_scores))
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         x = torch.cat([self.norm[m](feats[m]) for m in self.modalities], dim=-1)  # (B, T, sum D)
         pooled = masked_mean(self.segment_mlp(x), mask)  # (B, H)
-        s = self.head(pooled).squeeze(-1)  # (B,)
+        s = self.head(pooled)  # (B, S)
+        s = s.squeeze(-1) if s.shape[-1] == 1 else s  # (B,) for one score
         return {"score": torch.sigmoid(s) if self.config.sigmoid else s}
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:

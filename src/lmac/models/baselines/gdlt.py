@@ -51,6 +51,7 @@ class GDLTConfig:
     triplet_weight: float = 1.0  # alpha
     triplet_margin: float = 1.0
     mse_weight: float = 1.0
+    num_scores: int = 1  # scores predicted at once, each with its own Likert weights over the shared grade queries [ours]
 
 
 class GDLT(nn.Module):
@@ -70,7 +71,8 @@ class GDLT(nn.Module):
         dec = nn.TransformerDecoderLayer(H, config.num_heads, config.ffn_mult * H, config.dropout, batch_first=True)
         self.decoder = nn.TransformerDecoder(dec, config.num_decoder_layers, norm=nn.LayerNorm(H))
         self.queries = nn.Embedding(config.num_queries, H)  # grade prototypes
-        self.regressor = nn.Linear(H, config.num_queries)  # row g scores query g (GDLT takes the diagonal)
+        # row g (of score s) scores query g (GDLT takes the diagonal); one block of G rows per score
+        self.regressor = nn.Linear(H, config.num_queries * config.num_scores)
         self.register_buffer("grades", torch.linspace(0, 1, config.num_queries), persistent=False)  # (G,)
         for p in self.parameters():  # GDLT: Xavier for every matrix
             if p.dim() > 1:
@@ -83,10 +85,14 @@ class GDLT(nn.Module):
         memory = self.encoder(x, src_key_padding_mask=~mask)  # (B, T, H)
         q = self.queries.weight.unsqueeze(0).expand(x.shape[0], -1, -1)  # (B, G, H)
         embed = self.decoder(q, memory, memory_key_padding_mask=~mask)  # (B, G, H)
-        logits = (embed * self.regressor.weight).sum(-1) + self.regressor.bias  # (B, G): diag of regressor(embed)
+        G, S = self.config.num_queries, self.config.num_scores
+        W, b = self.regressor.weight.view(S, G, -1), self.regressor.bias.view(S, G)
+        logits = (embed.unsqueeze(1) * W).sum(-1) + b  # (B, S, G): diag of regressor(embed), per score
         w = torch.sigmoid(logits)
-        w = w / w.sum(-1, keepdim=True)  # (B, G) Likert weights, sum 1
-        score = (w * self.grades).sum(-1)  # (B,)
+        w = w / w.sum(-1, keepdim=True)  # (B, S, G) Likert weights, sum 1
+        score = (w * self.grades).sum(-1)  # (B, S)
+        if S == 1:
+            score, w = score[:, 0], w[:, 0]  # (B,), (B, G)
         return {"score": score, "grade_weights": w, "embed": embed}
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
