@@ -34,7 +34,8 @@ def data(tiny_synth, tmp_path, monkeypatch):
 
 def _train_args(out, epochs=2):
     return ["train", "--task", "hoop", "--features", "d/features", "--labels", "d", "--epochs", str(epochs),
-            "--batch-size", "8", "--window", "16", "--device", "cpu", "--no-progress", *SMALL, "--out", str(out)]
+            "--batch-size", "8", "--window", "16", "--device", "cpu", "--no-progress", "--model", "lmac_aligned_md", *SMALL,
+            "--out", str(out)]
 
 
 def _cut_after(cfg_epochs, out, data_dir, cut=1):
@@ -192,7 +193,7 @@ def test_print_config_is_the_resolved_config(data, capsys):
     assert main(["train", "--task", "ball", "--features", "d/features", "--print-config"]) == 0
     out = capsys.readouterr().out
     assert "task: rg_ball" in out and "lr: 0.0009" in out and "window: 70" in out and "null" not in out.split("modalities")[0]
-    assert "model: lmac_aligned_md\n" in out  # the default model (issue 17): not the paper's lmac
+    assert "model: lmac_ensemble\n" in out  # the default model (issue 17): not the paper's lmac
 
 
 def test_tiny_validation_split_is_warned(data, tmp_path, capsys):

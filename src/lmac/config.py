@@ -18,7 +18,7 @@ class TrainConfig:
     features: str = ""  # feature folder (PAMFN package, GDLT folder or native layout)
     labels: str = ""  # folder holding the split files; "" = shipped (RG, Fis-V) or --features (FS1000, FineFS, LOGO)
     format: str = "auto"  # auto | pamfn | gdlt | native | fs1000 | finefs | logo
-    model: str = "lmac_aligned_md"  # DEFAULT_MODEL below
+    model: str = "lmac_ensemble"  # DEFAULT_MODEL below
     model_args: dict = field(default_factory=dict)  # config fields of the model; empty = model defaults
     modalities: list | None = None  # None = every modality the features have
     epochs: int = 100
@@ -43,7 +43,7 @@ class TrainConfig:
 
 # What `lmac train` builds without --model: the candidate that won on the validation splits of the development
 # worlds (docs/worlds.md, benchmarks/results/worlds/README.md). `lmac` stays the paper's specification.
-DEFAULT_MODEL = "lmac_aligned_md"
+DEFAULT_MODEL = "lmac_ensemble"
 
 # lmac's recipe where neither the model nor the task sets one. warmup_epochs: linear LR warm-up before
 # the cosine decay [ours; the paper states none]. Without it, Adam's first full-size steps can drive

@@ -81,7 +81,7 @@ def config_from_args(args):
 
 def register(sub):
     p = sub.add_parser("train", help="train a model on one task; writes a run folder",
-                       description="Train one model (lmac_aligned_md, our LMAC-Net variant, by default) on one task. Under torchrun "
+                       description="Train one model (lmac_ensemble, our LMAC-Net variant with an RGB-only GDLT, by default) on one task. Under torchrun "
                        "(torchrun --nproc-per-node N -m lmac train ...) the ranks train it together with "
                        "DistributedDataParallel; --batch-size is the global batch. See docs/scaling.md.")
     add_train_options(p)
