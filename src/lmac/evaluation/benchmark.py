@@ -158,6 +158,26 @@ def summarise(results: list[dict], models: list[str] | None = None) -> tuple[str
         for m, g in gaps.items():
             if g:
                 md.append(f"| {m} | {np.mean(g):.2f} ± {np.std(g):.2f} |")
+    loc = {(m, t): [r["stage_localisation"] for r in by.get((m, t), []) if r.get("stage_localisation")]
+           for m in models for t in tasks}
+    if any(loc.values()):
+        md.append("\n### Stage localisation, last epoch, test videos (mean over seeds): hit rate / tIoU "
+                  "(evenly spread stages: hit rate / tIoU)\n")
+        md.append("Hit rate: the share of annotated elements that some stage's centre falls inside; tIoU: each "
+                  "element's best temporal IoU with a stage's span (centre +- one attention std) "
+                  "(`lmac.evaluation.localisation`).\n")
+        md.append("| model | " + " | ".join(names[:-1]) + " |")
+        md.append("|---" * (len(tasks) + 1) + "|")
+        for m in models:
+            if not any(loc[(m, t)] for t in tasks):
+                continue
+            cells = []
+            for t in tasks:
+                ls = loc[(m, t)]
+                f = lambda k: float(np.mean([x[k] for x in ls]))  # noqa: E731
+                cells.append(f"{f('hit_rate'):.2f} / {f('tiou'):.2f} ({f('chance_hit_rate'):.2f} / "
+                             f"{f('chance_tiou'):.2f})" if ls else "-")
+            md.append(f"| {m} | " + " | ".join(cells) + " |")
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["protocol", "model"] + [f"{c}_{s}" for c in cols for s in ("mean", "std", "n")])

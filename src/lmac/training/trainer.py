@@ -36,6 +36,7 @@ from lmac.data.dataset import FeatureSequenceDataset, collate_sequences
 from lmac.data.features import FeatureDataError, open_feature_store
 from lmac.data.datasets import get_dataset
 from lmac.data.tasks import TaskSpec, get_task
+from lmac.evaluation.localisation import localisation, stage_spans, truth_elements
 from lmac.evaluation.metrics import fisher_z_mean, mse_points, relative_l2, spearman
 from lmac.models import MODELS, create_model, count_parameters
 from lmac.models._builder import center_gap_per_video
@@ -196,6 +197,7 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
     dtype = next(model.parameters()).dtype  # features in the model's precision
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_sequences)
     ids, pred, true, stage_scores, stage_weights, gaps = [], [], [], [], [], []
+    spans, lengths = [], []
     for batch in loader:
         feats = {m: x.to(device, dtype) for m, x in batch["feats"].items() if m not in drop}
         mask = batch["mask"].to(device)
@@ -210,6 +212,11 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
         g = center_gap_per_video(out)
         if g is not None:
             gaps.append(g.cpu())
+        if out.get("attn"):  # each stage's span, from the modalities' mean attention (stage localisation)
+            a = torch.stack([v.float() for v in out["attn"].values()]).mean(0).cpu().numpy()  # (B, K, T)
+            n_real = mask.sum(1).cpu().tolist()
+            spans += [stage_spans(a[i, :, :n]) for i, n in enumerate(n_real)]
+            lengths += n_real
     res = {"video_id": ids, "pred": torch.cat(pred).numpy(), "true": torch.cat(true).numpy()}
     if task.n_scores > 1:
         res["score_keys"] = list(task.score_keys)
@@ -217,6 +224,8 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
         res["stage_scores"] = torch.cat(stage_scores).numpy()
         res["stage_weights"] = torch.cat(stage_weights).numpy()
     res["center_gap"] = float(torch.cat(gaps).mean()) if gaps else float("nan")
+    if spans:
+        res["stage_spans"], res["lengths"] = spans, lengths
     return res
 
 
@@ -238,6 +247,9 @@ def merge_prediction_parts(parts: list) -> dict:
     res = {"video_id": [v for p in parts for v in p["video_id"]]}
     if "score_keys" in parts[0]:
         res["score_keys"] = parts[0]["score_keys"]
+    if "stage_spans" in parts[0]:
+        res["stage_spans"] = [s for p in parts for s in p["stage_spans"]]
+        res["lengths"] = [n for p in parts for n in p["lengths"]]
     for key in ("pred", "true", "stage_scores", "stage_weights"):
         if key in parts[0]:
             res[key] = np.concatenate([p[key] for p in parts])
@@ -680,6 +692,16 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
                                 for k in task.score_keys}
         summary["protocol"]["per_score"] = ("each score's test rho; test_srcc_* above is their Fisher-z average, and "
                                             "the best and val-selected epochs are chosen on it")
+    elements = truth_elements(labels_root(cfg, task))
+    if elements and "stage_spans" in res_test:  # where element times are known (synthetic truth.json)
+        loc = localisation(dict(zip(res_test["video_id"], res_test["stage_spans"])),
+                           dict(zip(res_test["video_id"], res_test["lengths"])), elements)
+        if loc is not None:
+            summary["stage_localisation"] = loc
+            summary["protocol"]["stage_localisation"] = (
+                "last epoch, test videos: share of elements some stage's centre falls in (hit_rate), mean best "
+                "temporal IoU of an element with a stage's span (centre +- one attention std), and both for "
+                "evenly spread stages (chance_*)")
     if getattr(model, "accepts_missing_modalities", False):
         # the last epoch's model, each modality withheld in turn: what a video without it loses
         summary["missing_modality"] = {
