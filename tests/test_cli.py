@@ -96,3 +96,25 @@ def test_missing_features_folder_is_one_line(tmp_path, capsys):
                  "--no-progress"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nope" in err[0]
+
+
+def test_every_trainconfig_field_is_a_flag_generated_from_the_dataclass(capsys):
+    """The flags come from TrainConfig's fields (their metadata gives help and choices), so a new field is one
+    line in lmac/config.py; grad_clip, warmup_epochs and eval_batch_size included."""
+    import dataclasses
+
+    import pytest as _pytest
+
+    from lmac.cli.main import main as _main
+    from lmac.config import TrainConfig
+
+    with _pytest.raises(SystemExit):
+        _main(["train", "--help"])
+    text = capsys.readouterr().out
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == "model_args":
+            continue
+        flag = "--no-progress" if f.name == "progress" else "--" + f.name.replace("_", "-")
+        assert flag in text, flag
+        assert f.metadata.get("help"), f.name
+    assert "{auto,pamfn,gdlt,native," in text and "logo" in text  # dataset layouts from the registry

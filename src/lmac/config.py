@@ -12,33 +12,58 @@ from pathlib import Path
 import yaml
 
 
+def _formats() -> tuple:
+    """auto, the generic layouts, and every registered dataset release's layout."""
+    from lmac.data.features import DATASET_LAYOUTS, _dataset_layouts
+
+    _dataset_layouts()
+    return ("auto", "pamfn", "gdlt", "native", *DATASET_LAYOUTS)
+
+
+def _opt(default=None, help: str = "", choices=None, flag: bool = True, **kw):
+    """A TrainConfig field with what its command-line flag needs (lmac.cli.train builds the flags from
+    these): a new option is one line here."""
+    meta = {"help": help, "choices": choices, "flag": flag}
+    if "default_factory" in kw:
+        return field(default_factory=kw["default_factory"], metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass
 class TrainConfig:
-    task: str = "rg_ball"  # see lmac.data.tasks.TASKS
-    features: str = ""  # feature folder (PAMFN package, GDLT folder or native layout)
-    labels: str = ""  # folder holding the split files; "" = shipped (RG, Fis-V) or --features (FS1000, FineFS, LOGO)
-    format: str = "auto"  # auto | pamfn | gdlt | native | fs1000 | finefs | logo
-    model: str = "lmac_ensemble"  # DEFAULT_MODEL below
-    model_args: dict = field(default_factory=dict)  # config fields of the model; empty = model defaults
-    modalities: list | None = None  # None = every modality the features have
-    epochs: int = 100
-    batch_size: int = 32
+    task: str = _opt("rg_ball", "a task (`lmac models --tasks` lists every dataset's), e.g. rg_ball, fisv_tes, "
+                                "fs1000_all; or ball, tes, ...")
+    features: str = _opt("", "feature folder: PAMFN package, GDLT folder, native layout, or an FS1000 / FineFS / "
+                             "LOGO release")
+    labels: str = _opt("", "folder with the split files (default: the real RG / Fis-V labels shipped with lmac; "
+                           "for FS1000, FineFS and LOGO the --features folder, where their releases keep them)")
+    format: str = _opt("auto", "feature layout (auto recognises it)", choices=lambda: _formats())
+    model: str = _opt("lmac_ensemble", "model name from the registry (`lmac models` lists them); default "
+                                       "lmac_ensemble (lmac is the paper's LMAC-Net)")  # DEFAULT_MODEL below
+    model_args: dict = _opt(help="model options (--set KEY=VALUE)", flag=False, default_factory=dict)
+    modalities: list | None = _opt(None, "comma-separated subset, e.g. rgb,audio (default: every modality of the "
+                                         "features)")
+    epochs: int = _opt(100, "training epochs")
+    batch_size: int = _opt(32, "global batch size (split over the ranks under torchrun)")
     # None = the recipe: the model's where it has one (pamfn: its authors'), else the task's lr and the
     # defaults in RECIPE_DEFAULTS below; config.yaml holds the resolved values
-    optimizer: str | None = None  # adamw | sgd (momentum 0.9)
-    lr: float | None = None  # the task's: 9e-4 RG, 9e-5 Fis-V
-    weight_decay: float | None = None
-    grad_clip: float | None = None
-    warmup_epochs: int | None = None
-    dropout: float | None = None  # None = the task's recipe (0.1 RG, 0.2 Fis-V), if the model has dropout
-    window: int | None = None  # None = the task's window (70 RG, 130 Fis-V)
-    test_crop: int = 0  # validation/test on a centre crop of this many segments (FS1000 peers: 95); 0 = full length
-    val_fraction: float = 0.2  # carved from train for honest epoch selection; 0 = train on all (peers)
-    seed: int = 0
-    device: str = "auto"
-    eval_batch_size: int = 16
-    precision: str = "fp32"  # fp32 | bf16 (fp32 weights, bfloat16 autocast) | fp64 (float64: slow, for exactness checks)
-    progress: bool = True
+    optimizer: str | None = _opt(None, "default: the model's recipe (adamw; pamfn's stage 1 sgd)",
+                                 choices=("adamw", "sgd"))
+    lr: float | None = _opt(None, "default: the task's (9e-4 RG, 9e-5 Fis-V) or the model's recipe")
+    weight_decay: float | None = _opt(None, "default: the recipe's, 1e-4")
+    grad_clip: float | None = _opt(None, "clip the gradient norm (0 = off); default: the recipe's, 2")
+    warmup_epochs: int | None = _opt(None, "linear warm-up before the cosine decay; default: the recipe's (3; pamfn 0)")
+    dropout: float | None = _opt(None, "default: the task's recipe (0.1 RG, 0.2 Fis-V), for models with dropout")
+    window: int | None = _opt(None, "training window in segments; default: the task's (70 RG, 130 Fis-V)")
+    test_crop: int = _opt(0, "score validation/test videos on a centre crop of this many segments (the FS1000 "
+                             "peers' 95); 0: the full length")
+    val_fraction: float = _opt(0.2, "share of train held out for honest epoch selection (0 = none, as the peers)")
+    seed: int = _opt(0, "random seed")
+    device: str = _opt("auto", "auto picks CUDA when present", choices=("auto", "cpu", "cuda"))
+    eval_batch_size: int = _opt(16, "batch size of validation and test scoring")
+    precision: str = _opt("fp32", "fp32 (default), bf16 (mixed precision: fp32 weights, bfloat16 autocast; for "
+                                  "GPUs) or fp64 (slow; for exactness checks)", choices=("fp32", "fp64", "bf16"))
+    progress: bool = _opt(True, "progress bars (--no-progress turns them off)")
 
 
 # What `lmac train` builds without --model: the candidate that won on the validation splits of the development

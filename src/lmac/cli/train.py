@@ -4,50 +4,38 @@ from __future__ import annotations
 import dataclasses
 
 
-def add_train_options(p, for_benchmark: bool = False):
-    p.add_argument("--config", help="YAML file with TrainConfig values (flags given here override it)")
-    if not for_benchmark:
-        p.add_argument("--task", help="rg_ball .. rg_ribbon, fisv_tes, fisv_pcs, ... (or ball, tes, ...): "
-                       "`lmac models --tasks` lists every dataset's tasks")
-        p.add_argument("--model", help="model name from the registry (`lmac models` lists them); default "
-                       "lmac_ensemble (lmac is the paper's LMAC-Net)")
-        p.add_argument("--seed", type=int)
-    p.add_argument("--features", help="feature folder: PAMFN package, GDLT folder or native layout")
-    p.add_argument("--labels", help="folder with the split files (default: the real RG / Fis-V labels shipped with lmac; "
-                   "for FS1000, FineFS and LOGO the --features folder, where their releases keep them)")
-    from lmac.data.features import DATASET_LAYOUTS, _dataset_layouts
+# Set per job by lmac benchmark (--tasks, --models, --seeds), so not flags of its own.
+_PER_JOB = {"task", "model", "seed"}
 
-    _dataset_layouts()  # the dataset modules register their releases' layouts
-    p.add_argument("--format", choices=["auto", "pamfn", "gdlt", "native", *DATASET_LAYOUTS])
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--weight-decay", type=float)
-    p.add_argument("--optimizer", choices=["adamw", "sgd"], help="default: the model's recipe (adamw; pamfn's stage 1 sgd)")
-    p.add_argument("--grad-clip", type=float, help="clip the gradient norm (0 = off); default: the recipe's, 2")
-    p.add_argument("--warmup-epochs", type=int, help="linear warm-up before the cosine decay; default: the recipe's "
-                   "(3; pamfn 0)")
-    p.add_argument("--eval-batch-size", type=int)
-    p.add_argument("--dropout", type=float)
-    p.add_argument("--window", type=int)
-    p.add_argument("--test-crop", type=int, help="score validation/test videos on a centre crop of this many segments "
-                   "(the FS1000 peers' 95); default: the full length")
-    p.add_argument("--val-fraction", type=float, help="share of train held out for honest epoch selection (0 = none)")
-    p.add_argument("--modalities", help="comma-separated subset, e.g. rgb,audio")
+
+def flag_fields(for_benchmark: bool = False) -> list:
+    """The TrainConfig fields that are command-line flags, in the dataclass's order."""
+    from lmac.config import TrainConfig
+
+    return [f for f in dataclasses.fields(TrainConfig) if f.metadata.get("flag", True)
+            and not (for_benchmark and f.name in _PER_JOB)]
+
+
+def add_train_options(p, for_benchmark: bool = False):
+    """One flag per TrainConfig field (its metadata gives help and choices); --set for model options."""
+    from lmac.models._builder import field_kind
+
+    p.add_argument("--config", help="YAML file with TrainConfig values (flags given here override it)")
+    for f in flag_fields(for_benchmark):
+        name = "--" + f.name.replace("_", "-")
+        kind, help_ = field_kind(f), f.metadata.get("help", "")
+        if kind == "bool":  # on by default: the flag turns it off
+            p.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false", default=None,
+                           help=help_)
+        elif kind == "list":
+            p.add_argument(name, help=help_)
+        else:
+            typ = {"int": int, "float": float}.get(kind, str)
+            choices = f.metadata.get("choices")
+            p.add_argument(name, type=typ, choices=choices() if callable(choices) else choices, help=help_)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="model option, checked against the model's config (`lmac models NAME` lists them), "
                         "e.g. --set d_model=128 --set consistency_weight=0")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto picks CUDA when present")
-    p.add_argument("--precision", choices=["fp32", "fp64", "bf16"],
-                   help="fp32 (default), bf16 (mixed precision: fp32 weights, bfloat16 autocast; for GPUs) or fp64 "
-                        "(slow; for exactness checks)")
-    p.add_argument("--no-progress", action="store_true")
-
-
-# Flags that map one to one onto a TrainConfig field of the same name.
-SCALAR_FLAGS = ("task", "model", "seed", "features", "labels", "format", "epochs", "batch_size", "lr",
-                "weight_decay", "optimizer", "grad_clip", "warmup_epochs", "eval_batch_size", "dropout", "window",
-                "test_crop", "val_fraction", "device", "precision")
 
 
 def config_from_args(args):
@@ -57,12 +45,10 @@ def config_from_args(args):
 
     cfg = load_config(args.config) if args.config else TrainConfig()
     values = {}
-    for key in SCALAR_FLAGS:
-        v = getattr(args, key, None)
+    for f in flag_fields():
+        v = getattr(args, f.name, None)
         if v is not None:
-            values[key] = v
-    if args.modalities:
-        values["modalities"] = args.modalities.split(",")
+            values[f.name] = v.split(",") if f.name == "modalities" else v
     if args.set:
         model_args = dict(cfg.model_args)
         for item in args.set:
@@ -74,8 +60,6 @@ def config_from_args(args):
             except yaml.YAMLError:
                 model_args[k.strip()] = v  # a plain string; its type is checked against the option below
         values["model_args"] = model_args
-    if args.no_progress:
-        values["progress"] = False
     return config_from_dict(values, "command line", base=cfg)
 
 
@@ -105,8 +89,7 @@ def resume_config(args):
     run_dir = Path(args.out)
     if not (run_dir / "config.yaml").is_file():
         raise FileNotFoundError(f"{run_dir}: nothing to resume (no config.yaml); start the run without --resume")
-    given = {k for k in SCALAR_FLAGS if getattr(args, k, None) is not None}
-    given |= {"modalities"} if args.modalities else set()
+    given = {f.name for f in flag_fields() if getattr(args, f.name, None) is not None} - {"progress"}
     given |= {"set"} if args.set else set()
     given |= {"config"} if args.config else set()
     refused = sorted(given - RESUME_FLAGS)
@@ -117,7 +100,7 @@ def resume_config(args):
     saved = load_config(run_dir / "config.yaml")
     values = {k: str(Path(getattr(args, k)).resolve()) if k in ("features", "labels") else getattr(args, k)
               for k in given}
-    if args.no_progress:
+    if args.progress is False:
         values["progress"] = False
     return dataclasses.replace(saved, **values)
 
