@@ -348,21 +348,20 @@ class Predictor:
         import torch
 
         from lmac.data.tasks import get_task
-        from lmac.training.checkpoints import config_modalities, rebuild_model
+        from lmac.training.run import RunFolder
         from lmac.utils import resolve_device
 
-        if checkpoint not in ("last", "best_val", "best_test"):
-            raise ValueError(f"checkpoint must be last, best_val or best_test, got {checkpoint!r}")
-        self.run_dir = Path(run_dir)
+        run = RunFolder(run_dir)
+        ckpt = run.checkpoint(checkpoint)  # last, best_val or best_test; anything else is a one-line error
+        self.run_dir = run.path
         if not self.run_dir.is_dir():
             raise FileNotFoundError(f"{self.run_dir}: run folder not found (written by lmac train --out)")
-        ckpt = self.run_dir / "checkpoints" / f"{checkpoint}.safetensors"
         if not ckpt.is_file():
             have = sorted(p.stem for p in (self.run_dir / "checkpoints").glob("*.safetensors"))
             raise FileNotFoundError(f"{ckpt}: checkpoint not found (the run has: {', '.join(have) or 'none'})")
         self.checkpoint = checkpoint
         self.device = resolve_device(device) if isinstance(device, str) else torch.device(device)
-        self.model, self.meta = rebuild_model(ckpt, config_modalities(self.run_dir), device=self.device)  # weights read on CPU
+        self.model, self.meta = run.load_model(checkpoint, device=self.device)  # weights read on CPU
         self.task = get_task(self.meta["task"])
         if self.task.n_scores > 1:
             raise ValueError(f"{self.run_dir}: a multi-score run ({self.task.name}: {', '.join(self.task.score_keys)}); "

@@ -17,9 +17,7 @@ folder. See lmac.distributed and docs/scaling.md.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import math
 import platform
@@ -31,7 +29,7 @@ import numpy as np
 import torch
 
 from lmac import distributed as ddist
-from lmac.config import OPTIMIZERS, RECIPE_DEFAULTS, TrainConfig, dump_config, load_config
+from lmac.config import OPTIMIZERS, RECIPE_DEFAULTS, TrainConfig
 from lmac.data.dataset import FeatureSequenceDataset, collate_sequences
 from lmac.data.features import FeatureDataError, open_feature_store
 from lmac.data.datasets import get_dataset
@@ -40,16 +38,11 @@ from lmac.evaluation.localisation import localisation, stage_spans, truth_elemen
 from lmac.evaluation.metrics import fisher_z_mean, mse_points, relative_l2, spearman
 from lmac.models import MODELS, create_model, count_parameters
 from lmac.models._builder import center_gap_per_video
+from lmac.training.run import RunFolder
 from lmac.training.checkpoints import (
     apply_model_state,
-    config_modalities,
-    load_trainer_state,
-    read_model_state,
-    rebuild_model,
-    save_model,
-    save_trainer_state,
 )
-from lmac.utils import atomic_write_json, atomic_write_text, resolve_device
+from lmac.utils import resolve_device
 
 _STORE_CACHE: dict = {}
 PRECISIONS = {"fp32": torch.float32, "fp64": torch.float64, "bf16": torch.float32}  # the weights' dtype
@@ -157,7 +150,7 @@ def model_meta(cfg: TrainConfig, task: TaskSpec, model, dims, feature_info: dict
 
 def load_run_model(run_dir, which: str = "last", device="cpu"):
     """Rebuild a trained model from its run folder: returns (model, meta)."""
-    return rebuild_model(Path(run_dir) / "checkpoints" / f"{which}.safetensors", config_modalities(run_dir), device)
+    return RunFolder(run_dir).load_model(which, device)
 
 
 def _optimizer(model, cfg: TrainConfig, lr: float):
@@ -288,96 +281,7 @@ def _env_info(device, seed) -> dict:
     }
 
 
-def _write_csv(path, rows: list[dict]) -> None:
-    if not rows:
-        return
-    buf = io.StringIO()
-    fields = list(rows[0])
-    for r in rows[1:]:
-        fields += [k for k in r if k not in fields]
-    w = csv.DictWriter(buf, fieldnames=fields)
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: (f"{v:.8g}" if isinstance(v, float) else v) for k, v in r.items()})
-    atomic_write_text(path, buf.getvalue())
-
-
-def _plot_curve(path, rows: list[dict]) -> None:
-    """learning_curve.png. A bare matplotlib Figure with a fixed layout and fixed legend corners:
-    pyplot, tight_layout (a second draw) and legend(loc="best") tripled its cost (0.5 s -> 0.18 s a
-    run; every run of a benchmark and of the test suite pays it)."""
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import LogFormatter
-
-    from lmac.utils import atomic_path
-
-    ep = [r["epoch"] for r in rows]
-    fig = Figure(figsize=(10, 3.5), dpi=90)
-    ax = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.085, right=0.98, bottom=0.15, top=0.95, wspace=0.24)
-    ax[0].plot(ep, [r["train_total"] for r in rows], label="train loss")
-    ax[0].set_xlabel("epoch"); ax[0].set_ylabel("loss"); ax[0].set_yscale("log"); ax[0].legend(loc="upper right")
-    ax[0].yaxis.set_major_formatter(LogFormatter())  # plain "0.1" labels: mathtext ("$10^{-1}$") was half
-    ax[0].yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))  # the plot's cost
-    ax[1].plot(ep, [r["test_srcc"] for r in rows], label="test rho")
-    if "val_srcc" in rows[0]:
-        ax[1].plot(ep, [r["val_srcc"] for r in rows], label="val rho")
-    ax[1].set_xlabel("epoch"); ax[1].set_ylabel("Spearman rho"); ax[1].legend(loc="lower right")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-
-
-def _write_predictions(path, res_last: dict, best: dict) -> None:
-    if "score_keys" in res_last:
-        return _write_predictions_multi(path, res_last, best)
-    rows = []
-    for i, vid in enumerate(res_last["video_id"]):
-        r = {"video_id": vid, "true_score": float(res_last["true"][i]), "pred_last": float(res_last["pred"][i])}
-        for policy in ("test", "val"):
-            if best[policy]["res"] is not None:
-                r[f"pred_best_{policy}"] = float(best[policy]["res"]["pred"][i])
-        if "stage_scores" in res_last:
-            for k, (s, w) in enumerate(zip(res_last["stage_scores"][i], res_last["stage_weights"][i])):
-                r[f"stage{k + 1}_score"] = float(s)
-                r[f"stage{k + 1}_weight"] = float(w)
-        rows.append(r)
-    _write_csv(path, rows)
-
-
-def _write_predictions_multi(path, res_last: dict, best: dict) -> None:
-    """A multi-score run: true_K, pred_last_K, pred_best_test_K, pred_best_val_K per score K, and the stage
-    scores per score (stage1_K_score) with the stage weights."""
-    rows, keys = [], res_last["score_keys"]
-    for i, vid in enumerate(res_last["video_id"]):
-        r = {"video_id": vid}
-        for j, k in enumerate(keys):
-            r[f"true_{k}"] = float(res_last["true"][i][j])
-            r[f"pred_last_{k}"] = float(res_last["pred"][i][j])
-            for policy in ("test", "val"):
-                if best[policy]["res"] is not None:
-                    r[f"pred_best_{policy}_{k}"] = float(best[policy]["res"]["pred"][i][j])
-        if "stage_scores" in res_last:
-            for st, (s, w) in enumerate(zip(res_last["stage_scores"][i], res_last["stage_weights"][i])):
-                for j, k in enumerate(keys):
-                    r[f"stage{st + 1}_{k}_score"] = float(s[j])
-                r[f"stage{st + 1}_weight"] = float(w)
-        rows.append(r)
-    _write_csv(path, rows)
-
-
 # ----------------------------------------------------------------------------- the loop
-def _resumable(ckpt_dir: Path, state_path: Path, log) -> bool:
-    """Whether a run folder has a trainer state to resume from; removes temp files of killed writes.
-    Without one (the run was stopped before its first epoch was saved) training starts over, and says so."""
-    for tmp in ckpt_dir.glob(".*"):  # atomic_path's temp files: .NAME.XXXX.SUFFIX
-        if tmp.is_file():
-            tmp.unlink(missing_ok=True)
-    if state_path.is_file():
-        return True
-    log(f"{ckpt_dir}: no trainer state (the run stopped before its first epoch was saved): starting at epoch 1")
-    return False
-
-
 def resolve_config(cfg: TrainConfig) -> TrainConfig:
     """What the run will use, with nothing left for later to fill in: the task's canonical name and
     recipe (lr, window, dropout when the model has one), absolute input paths. config.yaml holds this,
@@ -419,9 +323,7 @@ def _run_config(cfg: TrainConfig, out_dir: Path, resume: bool) -> TrainConfig:
     """The config to run: the saved one when resuming (with this call's epochs, progress and device,
     and its features/labels/format when given: the same data may have moved)."""
     if resume:
-        if not (out_dir / "config.yaml").is_file():
-            raise FileNotFoundError(f"{out_dir}: nothing to resume (no config.yaml)")
-        saved = load_config(out_dir / "config.yaml")
+        saved = RunFolder(out_dir).config()
         moved = {k: getattr(cfg, k) for k in ("features", "labels") if getattr(cfg, k)}
         if cfg.format != "auto":
             moved["format"] = cfg.format
@@ -462,10 +364,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     than one process (DDP; only rank 0 writes, every rank returns the summary); False = train
     alone even then (lmac benchmark's ranks train their own jobs)."""
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"{out_dir}: is a file; --out names the run folder to create")
-    ckpt_dir = out_dir / "checkpoints"
-    state_path = ckpt_dir / "trainer_last.pt"
+    run = RunFolder(out_dir)
+    run.check_target()
     info = ddist.current() if distributed is not False else ddist.DistInfo()
     if distributed and not info.enabled:
         raise RuntimeError("train(distributed=True) needs a torch.distributed process group of 2+ processes")
@@ -498,14 +398,11 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     rows: list[dict] = []
     best = {"test": {"srcc": -2.0, "epoch": None, "res": None}, "val": {"srcc": -2.0, "epoch": None, "res": None, "test_srcc": None}}
     start_epoch = 0
-    if not resume:
-        if main:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(out_dir / "config.yaml", dump_config(cfg))
-            env = _env_info(device, cfg.seed)
-            if info.enabled:
-                env["distributed"] = {"world_size": info.world, "backend": torch.distributed.get_backend()}
-            atomic_write_json(out_dir / "env.json", env)
+    if not resume and main:
+        env = _env_info(device, cfg.seed)
+        if info.enabled:
+            env["distributed"] = {"world_size": info.world, "backend": torch.distributed.get_backend()}
+        run.create(cfg, env)
     pretrain = MODELS.info(cfg.model).get("pretrain")
     if pretrain is not None:  # e.g. PAMFN's stage 1: its own runs inside this run folder (resumed state loads over it)
         def stage(sub_cfg, sub_dir, resume=False, log=log):  # alone or with the ranks, as this run is
@@ -513,15 +410,9 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
 
         model.load_branches(pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log), str(out_dir))
         torch.manual_seed(cfg.seed + 1)  # stage 2's random draws do not depend on whether stage 1 ran in this call
-    if resume and _on_rank0(lambda: _resumable(ckpt_dir, state_path, log), info):
-        def read_state():
-            st = load_trainer_state(state_path)
-            if "model" not in st:  # written before the trainer state held the weights
-                st["model"] = read_model_state(ckpt_dir / "last.safetensors")
-            return st
-
-        st = _on_rank0(read_state, info)  # rank 0 reads, every rank loads the same state
-        apply_model_state(st["model"], model, state_path)
+    if resume and _on_rank0(lambda: run.resumable(log), info):
+        st = _on_rank0(run.read_state, info)  # rank 0 reads, every rank loads the same state
+        apply_model_state(st["model"], model, run.state_path)
         opt.load_state_dict(st["optimizer"])
         sched.load_state_dict(st["scheduler"])
         torch.set_rng_state(st["torch_rng"])
@@ -541,8 +432,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         if not main:
             return
         base_log(msg)
-        with open(out_dir / "train.log", "a") as f:
-            f.write(time.strftime("%Y-%m-%d %H:%M:%S ") + msg + "\n")
+        run.log(msg)
 
     n_params = count_parameters(model)
     log(f"{task.name} | {cfg.model} ({n_params / 1e6:.2f} M params) | dims {dims} | train {len(train_ds)} "
@@ -627,15 +517,15 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         if mt["srcc"] > best["test"]["srcc"]:
             best["test"].update(srcc=mt["srcc"], epoch=epoch + 1, res=res_test, mse=mt["mse"])
             if main:
-                save_model(ckpt_dir / "best_test.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "best_test"})
+                run.save_checkpoint("best_test", model, meta, epoch + 1)
         if val_ds is not None and row["val_srcc"] > best["val"]["srcc"]:
             best["val"].update(srcc=row["val_srcc"], epoch=epoch + 1, res=res_test, test_srcc=mt["srcc"], mse=mt["mse"])
             if main:
-                save_model(ckpt_dir / "best_val.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "best_val"})
+                run.save_checkpoint("best_val", model, meta, epoch + 1)
         if main:
-            save_model(ckpt_dir / "last.safetensors", model, {**meta, "epoch": epoch + 1, "policy": "last"})
-            _write_csv(out_dir / "metrics.csv", rows)
-            save_trainer_state(state_path, {  # weights too: one atomic file is always a consistent resume point
+            run.save_checkpoint("last", model, meta, epoch + 1)
+            run.write_metrics(rows)
+            run.save_state({  # weights too: one atomic file is always a consistent resume point
                 "epoch": epoch + 1,
                 "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                 "optimizer": opt.state_dict(),
@@ -644,8 +534,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
                 "rows": json.dumps(rows),
                 "best": json.dumps(best, default=_jsonable),
             })
-            with open(out_dir / "train.log", "a") as f:
-                f.write(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()) + "\n")
+            run.log_epoch(row)
         bar.set_postfix(loss=f"{row['train_total']:.4f}", test_rho=f"{mt['srcc']:.3f}")
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1)
@@ -655,8 +544,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
     last = _metrics(res_test)
     if main:
-        _write_predictions(out_dir / "predictions.csv", res_test, best)
-        _plot_curve(out_dir / "learning_curve.png", rows)
+        run.write_predictions(res_test, best)
+        run.plot(rows)
     summary = {
         "task": task.name,
         "model": cfg.model,
@@ -709,7 +598,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             for m in model.modalities}
         summary["protocol"]["missing_modality"] = "last epoch, test rho with that modality withheld from every video"
     if main:
-        atomic_write_json(out_dir / "summary.json", summary)
+        run.write_summary(summary)
     if info.enabled:  # a job trained alone (lmac benchmark's ranks) must not wait for the other ranks' jobs
         ddist.barrier()  # every rank returns once the run folder is complete
     return summary
