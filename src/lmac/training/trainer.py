@@ -334,6 +334,117 @@ def _run_config(cfg: TrainConfig, out_dir: Path, resume: bool) -> TrainConfig:
     return resolve_config(cfg)
 
 
+def _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dtype, out_dir) -> dict:
+    """One epoch over the training set (this rank's shard of each global batch under DDP); returns each loss
+    term's mean over the epoch's videos."""
+    model.train()
+    train_ds.set_epoch(epoch)
+    g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
+    if info.enabled:  # this rank's shard of each global batch a single process would draw
+        shards = ddist.ShardedBatchSampler(torch.utils.data.RandomSampler(train_ds, generator=g), cfg.batch_size,
+                                           info.rank, info.world)
+        loader = torch.utils.data.DataLoader(train_ds, batch_sampler=shards, generator=g,
+                                             collate_fn=collate_sequences)
+    else:
+        loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g,
+                                             collate_fn=collate_sequences)
+    sums: dict[str, float] = {}
+    n = 0
+    for step, batch in enumerate(loader):
+        feats = {m: x.to(device, dtype) for m, x in batch["feats"].items()}
+        mask, target = batch["mask"].to(device), batch["target"].to(device, dtype)
+        with _autocast(device, cfg.precision):
+            out = net(feats, mask)
+            losses = model.compute_loss(out, target, mask)
+        loss = losses["total"]
+        bs = len(batch["video_id"])
+        finite = torch.isfinite(loss.detach()).float()
+        if info.enabled:
+            bs, weight = shards.loss_weight(step)  # the averaged gradient is the global batch's
+            torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)  # every rank stops together
+            loss = loss * weight
+        if not finite:
+            value = losses["total"].item()
+            value = value if not math.isfinite(value) else "non-finite on another rank"
+            raise RuntimeError(f"{out_dir}: loss became {value} at epoch {epoch + 1}; "
+                               f"lower the learning rate or check the features")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:  # per group where the model has several (lmac_ensemble: per member)
+            core = getattr(model, "module", model)
+            for group in (core.grad_clip_groups() if hasattr(core, "grad_clip_groups") else [model.parameters()]):
+                torch.nn.utils.clip_grad_norm_(group, cfg.grad_clip)
+        opt.step()
+        sched.step()
+        for k, v in losses.items():
+            sums[k] = sums.get(k, 0.0) + float(v.detach()) * bs
+        n += bs
+    if info.enabled:  # loss sums over the whole epoch, all ranks
+        keys = list(sums)
+        tot = torch.tensor([sums[k] for k in keys] + [float(n)], dtype=torch.float64,
+                           device=device if torch.distributed.get_backend() == "nccl" else "cpu")
+        torch.distributed.all_reduce(tot)
+        sums, n = dict(zip(keys, tot[:-1].tolist())), tot[-1].item()
+    return {k: v / n for k, v in sums.items()}
+
+
+def _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, res_test, device, info) -> dict:
+    """summary.json: the run's numbers under each protocol, each labelled; per score, stage localisation and
+    missing modalities where they apply."""
+    summary = {
+        "task": task.name,
+        "model": cfg.model,
+        "params": n_params,
+        "epochs": cfg.epochs,
+        "seed": cfg.seed,
+        "train_videos": len(train_ds),
+        "val_videos": len(val_ds) if val_ds else 0,
+        "test_videos": len(test_ds),
+        "test_srcc_best": best["test"]["srcc"],
+        "best_epoch_test": best["test"]["epoch"],
+        "test_srcc_last": last["srcc"],
+        "test_srcc_val": best["val"]["test_srcc"] if val_ds is not None else None,
+        "best_epoch_val": best["val"]["epoch"] if val_ds is not None else None,
+        "test_mse": last["mse"],
+        "test_rl2": last["rl2"],
+        "test_mse_best": best["test"].get("mse"),
+        "center_gap_last": res_test["center_gap"] if not math.isnan(res_test["center_gap"]) else None,
+        "protocol": {
+            "test_srcc_best": "epoch with the best test rho (the peers' protocol; optimistic)",
+            "test_srcc_last": "last epoch (honest)",
+            "test_srcc_val": f"epoch chosen on a validation split of {cfg.val_fraction:.0%} of train (honest)",
+            "test_mse": "last epoch, in score points",
+        },
+    }
+    if task.n_scores > 1:  # each score's rho under each protocol (epochs chosen on the scores' Fisher-z average)
+        per = {"test_srcc_last": last["per_score"]}
+        if best["test"]["res"] is not None:
+            per["test_srcc_best"] = _metrics(best["test"]["res"])["per_score"]
+        if val_ds is not None and best["val"]["res"] is not None:
+            per["test_srcc_val"] = _metrics(best["val"]["res"])["per_score"]
+        summary["per_score"] = {k: {**{p: v[k] for p, v in per.items()}, "test_mse": last["per_score_mse"][k]}
+                                for k in task.score_keys}
+        summary["protocol"]["per_score"] = ("each score's test rho; test_srcc_* above is their Fisher-z average, and "
+                                            "the best and val-selected epochs are chosen on it")
+    elements = truth_elements(labels_root(cfg, task))
+    if elements and "stage_spans" in res_test:  # where element times are known (synthetic truth.json)
+        loc = localisation(dict(zip(res_test["video_id"], res_test["stage_spans"])),
+                           dict(zip(res_test["video_id"], res_test["lengths"])), elements)
+        if loc is not None:
+            summary["stage_localisation"] = loc
+            summary["protocol"]["stage_localisation"] = (
+                "last epoch, test videos: share of elements some stage's centre falls in (hit_rate), mean best "
+                "temporal IoU of an element with a stage's span (centre +- one attention std), and both for "
+                "evenly spread stages (chance_*)")
+    if getattr(model, "accepts_missing_modalities", False):
+        # the last epoch's model, each modality withheld in turn: what a video without it loses
+        summary["missing_modality"] = {
+            m: _metrics(_predict(model, test_ds, task, device, cfg.eval_batch_size, info, drop=(m,), precision=cfg.precision))["srcc"]
+            for m in model.modalities}
+        summary["protocol"]["missing_modality"] = "last epoch, test rho with that modality withheld from every video"
+    return summary
+
+
 def _on_rank0(fn, info: ddist.DistInfo):
     """fn() on rank 0 only (it reads the run folder, which may exist on rank 0's machine alone);
     its result, or its error, reaches every rank."""
@@ -452,56 +563,9 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     res_test = None
     for epoch in bar:
         t0 = time.time()
-        model.train()
-        train_ds.set_epoch(epoch)
-        g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
-        if info.enabled:  # this rank's shard of each global batch a single process would draw
-            shards = ddist.ShardedBatchSampler(torch.utils.data.RandomSampler(train_ds, generator=g), cfg.batch_size,
-                                               info.rank, info.world)
-            loader = torch.utils.data.DataLoader(train_ds, batch_sampler=shards, generator=g,
-                                                 collate_fn=collate_sequences)
-        else:
-            loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g,
-                                                 collate_fn=collate_sequences)
-        sums: dict[str, float] = {}
-        n = 0
-        for step, batch in enumerate(loader):
-            feats = {m: x.to(device, dtype) for m, x in batch["feats"].items()}
-            mask, target = batch["mask"].to(device), batch["target"].to(device, dtype)
-            with _autocast(device, cfg.precision):
-                out = net(feats, mask)
-                losses = model.compute_loss(out, target, mask)
-            loss = losses["total"]
-            bs = len(batch["video_id"])
-            finite = torch.isfinite(loss.detach()).float()
-            if info.enabled:
-                bs, weight = shards.loss_weight(step)  # the averaged gradient is the global batch's
-                torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)  # every rank stops together
-                loss = loss * weight
-            if not finite:
-                value = losses["total"].item()
-                value = value if not math.isfinite(value) else "non-finite on another rank"
-                raise RuntimeError(f"{out_dir}: loss became {value} at epoch {epoch + 1}; "
-                                   f"lower the learning rate or check the features")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip > 0:  # per group where the model has several (lmac_ensemble: per member)
-                core = getattr(model, "module", model)
-                for group in (core.grad_clip_groups() if hasattr(core, "grad_clip_groups") else [model.parameters()]):
-                    torch.nn.utils.clip_grad_norm_(group, cfg.grad_clip)
-            opt.step()
-            sched.step()
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach()) * bs
-            n += bs
-        if info.enabled:  # loss sums over the whole epoch, all ranks
-            keys = list(sums)
-            tot = torch.tensor([sums[k] for k in keys] + [float(n)], dtype=torch.float64,
-                               device=device if torch.distributed.get_backend() == "nccl" else "cpu")
-            torch.distributed.all_reduce(tot)
-            sums, n = dict(zip(keys, tot[:-1].tolist())), tot[-1].item()
+        losses = _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dtype, out_dir)
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"]}
-        row.update({f"train_{k}": v / n for k, v in sums.items()})
+        row.update({f"train_{k}": v for k, v in losses.items()})
         if val_ds is not None:
             res_val = _predict(model, val_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
             mv = _metrics(res_val)
@@ -546,57 +610,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     if main:
         run.write_predictions(res_test, best)
         run.plot(rows)
-    summary = {
-        "task": task.name,
-        "model": cfg.model,
-        "params": n_params,
-        "epochs": cfg.epochs,
-        "seed": cfg.seed,
-        "train_videos": len(train_ds),
-        "val_videos": len(val_ds) if val_ds else 0,
-        "test_videos": len(test_ds),
-        "test_srcc_best": best["test"]["srcc"],
-        "best_epoch_test": best["test"]["epoch"],
-        "test_srcc_last": last["srcc"],
-        "test_srcc_val": best["val"]["test_srcc"] if val_ds is not None else None,
-        "best_epoch_val": best["val"]["epoch"] if val_ds is not None else None,
-        "test_mse": last["mse"],
-        "test_rl2": last["rl2"],
-        "test_mse_best": best["test"].get("mse"),
-        "center_gap_last": res_test["center_gap"] if not math.isnan(res_test["center_gap"]) else None,
-        "protocol": {
-            "test_srcc_best": "epoch with the best test rho (the peers' protocol; optimistic)",
-            "test_srcc_last": "last epoch (honest)",
-            "test_srcc_val": f"epoch chosen on a validation split of {cfg.val_fraction:.0%} of train (honest)",
-            "test_mse": "last epoch, in score points",
-        },
-    }
-    if task.n_scores > 1:  # each score's rho under each protocol (epochs chosen on the scores' Fisher-z average)
-        per = {"test_srcc_last": last["per_score"]}
-        if best["test"]["res"] is not None:
-            per["test_srcc_best"] = _metrics(best["test"]["res"])["per_score"]
-        if val_ds is not None and best["val"]["res"] is not None:
-            per["test_srcc_val"] = _metrics(best["val"]["res"])["per_score"]
-        summary["per_score"] = {k: {**{p: v[k] for p, v in per.items()}, "test_mse": last["per_score_mse"][k]}
-                                for k in task.score_keys}
-        summary["protocol"]["per_score"] = ("each score's test rho; test_srcc_* above is their Fisher-z average, and "
-                                            "the best and val-selected epochs are chosen on it")
-    elements = truth_elements(labels_root(cfg, task))
-    if elements and "stage_spans" in res_test:  # where element times are known (synthetic truth.json)
-        loc = localisation(dict(zip(res_test["video_id"], res_test["stage_spans"])),
-                           dict(zip(res_test["video_id"], res_test["lengths"])), elements)
-        if loc is not None:
-            summary["stage_localisation"] = loc
-            summary["protocol"]["stage_localisation"] = (
-                "last epoch, test videos: share of elements some stage's centre falls in (hit_rate), mean best "
-                "temporal IoU of an element with a stage's span (centre +- one attention std), and both for "
-                "evenly spread stages (chance_*)")
-    if getattr(model, "accepts_missing_modalities", False):
-        # the last epoch's model, each modality withheld in turn: what a video without it loses
-        summary["missing_modality"] = {
-            m: _metrics(_predict(model, test_ds, task, device, cfg.eval_batch_size, info, drop=(m,), precision=cfg.precision))["srcc"]
-            for m in model.modalities}
-        summary["protocol"]["missing_modality"] = "last epoch, test rho with that modality withheld from every video"
+    summary = _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, res_test, device, info)
     if main:
         run.write_summary(summary)
     if info.enabled:  # a job trained alone (lmac benchmark's ranks) must not wait for the other ranks' jobs
