@@ -133,21 +133,10 @@ def _manifest_info(preset, settings: ExtractSettings, extractors: dict, flow_set
 
 
 def _compatible(old: dict, new: dict) -> list[str]:
-    """Differences that make an existing output folder unsafe to extend."""
-    diffs = []
-    oi, ni = old.get("info", {}), new
-    if oi.get("preset") != ni.get("preset"):
-        diffs.append(f"preset {oi.get('preset')!r} vs {ni.get('preset')!r}")
-    if oi.get("settings") != ni.get("settings"):
-        diffs.append("extraction settings")
-    for m, d in ni.get("extractors", {}).items():
-        od = oi.get("extractors", {}).get(m, {})
-        if od.get("extractor") != d.get("extractor"):
-            diffs.append(f"{m} extractor {od.get('extractor')!r} vs {d.get('extractor')!r}")
-        ow, nw = od.get("weights") or {}, d.get("weights") or {}
-        if ow.get("sha256") != nw.get("sha256"):
-            diffs.append(f"{m} weights (sha256 {str(ow.get('sha256'))[:12]} vs {str(nw.get('sha256'))[:12]})")
-    return diffs
+    """Differences that make an existing output folder (manifest `old`) unsafe to extend with `new`."""
+    from lmac.inference.provenance import manifest_differences
+
+    return manifest_differences(old.get("info", {}), new)
 
 
 def extract_video(path, extractors: dict, settings: ExtractSettings, flow=None, progress=None):
