@@ -28,3 +28,13 @@ def test_one_provenance_comparison_for_predict_and_extract():
     assert folder_side == [d.replace("(run:", "(existing:") for d in run_side]
     assert manifest_differences(INFO, {**INFO, "preset": "fast"}) == ["preset 'fast' (existing: 'offline')"]
     assert manifest_differences(INFO, INFO) == [] and manifest_differences({}, INFO) == []
+
+
+def test_inference_does_not_import_the_trainer():
+    import subprocess
+    import sys
+
+    code = ("import sys, lmac.inference, lmac.training.run; "
+            "print('lmac.training.trainer' in sys.modules, 'torch.optim' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "False"
