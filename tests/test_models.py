@@ -192,6 +192,7 @@ def test_lmac_stage_weights_and_centres(name):
         dict(self_attn_layers="all"),
         dict(self_attn_layers="none"),
         dict(stage_head="per_stage"),
+        dict(stage_head="mlp"),
         dict(stage_sigmoid=False),
         dict(loss_layers="all"),
         dict(learn_tau=False),
@@ -320,3 +321,19 @@ def test_joint_attention_gives_every_modality_the_same_map():
     assert all(torch.equal(maps[0], m) for m in maps[1:])
     assert torch.allclose(maps[0].sum(-1), torch.ones(3, model.config.num_queries))
     assert float(mean_center_gap(out, mask)) == 0.0
+
+
+def test_mlp_stage_head_lets_modalities_interact_where_the_linear_head_cannot():
+    """Stage features [a; b] of two modalities: a Linear head is additive, s(a1,b1) + s(a2,b2) = s(a1,b2) + s(a2,b1);
+    the mlp head is not, so a stage score can depend on how the modalities relate at that moment."""
+    from lmac.models.lmac_net import LMACConfig, StageHead
+
+    torch.manual_seed(0)
+    d = 8
+    a1, a2, b1, b2 = (torch.randn(1, 1, d) for _ in range(4))
+    pair = lambda a, b: torch.cat([a, b], -1)  # noqa: E731
+    for head, additive in (("shared", True), ("mlp", False)):
+        h = StageHead(2 * d, LMACConfig(d_model=d, d_ffn=16, num_heads=2, stage_head=head, stage_sigmoid=False,
+                                        dropout=0.0)).eval()
+        gap = (h(pair(a1, b1)) + h(pair(a2, b2)) - h(pair(a1, b2)) - h(pair(a2, b1))).abs().item()
+        assert (gap < 1e-5) == additive, (head, gap)

@@ -180,11 +180,18 @@ class StageHead(nn.Module):
     """Stage score s_k = sigma(Linear(f_k)) from the fused per-stage feature f_k (B, K, M*d).
 
     `shared`: one Linear for every stage (the stage identity lives in the queries);
-    `per_stage`: stage k has its own weight row and bias."""
+    `per_stage`: stage k has its own weight row and bias;
+    `mlp`: a 2-layer MLP (width d, GELU) shared by the stages before that Linear, so a stage score can
+    depend on an *interaction* of the modalities at the stage's moment (|energy - intensity|, execution x
+    amplitude), which a Linear over the concatenated features, being additive across modalities, cannot."""
 
     def __init__(self, in_dim: int, config: "LMACConfig"):
         super().__init__()
         self.per_stage = config.stage_head == "per_stage"
+        self.mlp = None
+        if config.stage_head == "mlp":
+            self.mlp = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(in_dim, config.d_model), nn.GELU())
+            in_dim = config.d_model
         self.sigmoid = config.stage_sigmoid
         rows = config.num_queries if self.per_stage else 1
         S = config.num_scores  # several scores: one weight row per score (a multi-score task)
@@ -194,6 +201,8 @@ class StageHead(nn.Module):
         self.drop = nn.Dropout(config.dropout)
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
+        if self.mlp is not None:
+            f = self.mlp(f)
         f = self.drop(f)
         if self.weight.dim() == 3:  # (B, K, S)
             f = f.unsqueeze(2)
@@ -284,7 +293,7 @@ class LMACConfig:
     pos_encoding: str = "none"  # none|sine: add a sinusoidal encoding of t to the keys [ours; neither the paper
     # nor TPT has one, so queries find their stage by content alone -- see docs/model.md]
     # --- scoring
-    stage_head: str = "shared"  # stage score Linear shared across k, or per_stage [open]
+    stage_head: str = "shared"  # stage score Linear shared across k, per_stage, or mlp (modalities interact) [open; mlp ours]
     stage_sigmoid: bool = True  # sigmoid on stage scores, since targets are in [0, 1] [open]
     # --- losses: total = mse_weight * MSE + aux_weight * (rank_w * rank + sparsity_w * sparsity + consistency_w * consistency)
     mse_weight: float = 1.0  # lambda1 [paper: default 1]
@@ -303,8 +312,8 @@ class LMACConfig:
     def __post_init__(self):
         if self.self_attn_layers not in ("first", "all", "none"):
             raise ValueError(f"self_attn_layers must be first|all|none, got {self.self_attn_layers!r}")
-        if self.stage_head not in ("shared", "per_stage"):
-            raise ValueError(f"stage_head must be shared|per_stage, got {self.stage_head!r}")
+        if self.stage_head not in ("shared", "per_stage", "mlp"):
+            raise ValueError(f"stage_head must be shared|per_stage|mlp, got {self.stage_head!r}")
         if self.attention not in ("separate", "joint"):
             raise ValueError(f"attention must be separate|joint, got {self.attention!r}")
         if self.joint_weights not in ("equal", "learned"):
