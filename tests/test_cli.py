@@ -14,14 +14,19 @@ def test_shipped_configs_load_and_name_a_real_task_and_model(path):
     from lmac.data.tasks import get_task
     from lmac.models import list_models
 
+    from lmac.training.trainer import resolve_config
+
     cfg = load_config(path)
     task = get_task(cfg.task)
     assert cfg.model in list_models()
+    # the recipe is held once, by the task: a config file does not repeat it, and resolves to it
+    assert cfg.lr is None and cfg.dropout is None and cfg.window is None
+    r = resolve_config(cfg)
     if cfg.task.startswith("rg"):
-        assert cfg.lr == pytest.approx(9e-4) and cfg.dropout == pytest.approx(0.1)
+        assert r.lr == pytest.approx(9e-4) and r.dropout == pytest.approx(0.1)
     else:
-        assert cfg.lr == pytest.approx(9e-5) and cfg.dropout == pytest.approx(0.2)
-    assert cfg.window == task.window and cfg.batch_size == 32
+        assert r.lr == pytest.approx(9e-5) and r.dropout == pytest.approx(0.2)
+    assert r.window == task.window and r.batch_size == 32 and r.weight_decay == pytest.approx(1e-4)
 
 
 def test_config_errors_name_key_and_file(tmp_path):
