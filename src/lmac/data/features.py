@@ -102,6 +102,30 @@ class _FilePerVideoStore(FeatureStore):
         return video_id in self._files
 
 
+class SingleModalityFileStore(_FilePerVideoStore):
+    """One file per video holding one modality's (T, D) array (the FineFS and LOGO releases): a subclass
+    gives the file suffix and `read(path)`."""
+
+    modalities = ("rgb",)
+    suffix = ".npy"
+
+    def __init__(self, root, folder: Path, what: str):
+        self.root, self.folder = Path(root), Path(folder)
+        self._files = {p.stem: p for p in _visible(self.folder, "*" + self.suffix)}
+        if not self._files:
+            raise FeatureDataError(f"{self.folder}: no {what} files")
+        self.dims = {self.modalities[0]: int(self.load(next(iter(self._files)))[self.modalities[0]].shape[1])}
+
+    def read(self, path: Path) -> np.ndarray:
+        raise NotImplementedError
+
+    def load(self, video_id: str) -> dict[str, np.ndarray]:
+        path = self._files.get(video_id)
+        if path is None:
+            raise FeatureDataError(f"{self.folder}: no file {video_id}{self.suffix}")
+        return check_video_arrays({self.modalities[0]: self.read(path)}, str(path), getattr(self, "dims", None) or None)
+
+
 # ----------------------------------------------------------------------------- native layout
 def _video_file(root: Path, video_id: str) -> Path:
     if not _SAFE_ID.match(video_id):

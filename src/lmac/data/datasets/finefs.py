@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from lmac.data.datasets.base import DatasetSpec
-from lmac.data.features import FeatureDataError, FeatureStore, _visible, check_video_arrays, register_layout
+from lmac.data.features import FeatureDataError, SingleModalityFileStore, _visible, register_layout
 from lmac.data.labels import LabelFormatError, LabelRecord
 from lmac.data.taskspec import TaskSpec
 
@@ -133,31 +133,18 @@ def _load_tensor(path: Path) -> np.ndarray:
     raise FeatureDataError(f"{path}: holds a {type(obj).__name__}, expected a (T, C) tensor")
 
 
-class FineFSStore(FeatureStore):
+class FineFSStore(SingleModalityFileStore):
     layout = "finefs"
-    modalities = ("rgb",)
+    suffix = ".pkl"
 
     def __init__(self, root):
-        self.root = Path(root)
-        folder = self.root / "video_features"
+        folder = Path(root) / "video_features"
         if not folder.is_dir():
-            raise FeatureDataError(f"{self.root}: no video_features/ folder (FineFS: video_features/<i>.pkl)")
-        self._files = {p.stem: p for p in _visible(folder, "*.pkl")}
-        if not self._files:
-            raise FeatureDataError(f"{folder}: no .pkl files")
-        self.dims = {"rgb": int(self.load(next(iter(self._files)))["rgb"].shape[1])}
+            raise FeatureDataError(f"{root}: no video_features/ folder (FineFS: video_features/<i>.pkl)")
+        super().__init__(root, folder, "video_features/<i>.pkl")
 
-    def ids(self) -> list[str]:
-        return list(self._files)
-
-    def __contains__(self, video_id: str) -> bool:
-        return video_id in self._files
-
-    def load(self, video_id: str) -> dict[str, np.ndarray]:
-        path = self._files.get(video_id)
-        if path is None:
-            raise FeatureDataError(f"{self.root}/video_features: no file {video_id}.pkl")
-        return check_video_arrays({"rgb": _load_tensor(path)}, str(path), getattr(self, "dims", None) or None)
+    def read(self, path: Path) -> np.ndarray:
+        return _load_tensor(path)
 
 
 register_layout("finefs", lambda root: (root / "video_features").is_dir() and (root / "annotation").is_dir(),

@@ -15,7 +15,7 @@ import numpy as np
 
 from lmac.data.datasets._files import find_split_file
 from lmac.data.datasets.base import DatasetSpec
-from lmac.data.features import FeatureDataError, FeatureStore, _visible, check_video_arrays, read_plain_npy, register_layout
+from lmac.data.features import SingleModalityFileStore, read_plain_npy, register_layout
 from lmac.data.labels import LabelFormatError, LabelRecord
 from lmac.data.safe_pickle import UnsafePickleError, safe_unpickle_bytes
 from lmac.data.taskspec import TaskSpec
@@ -73,29 +73,16 @@ def _read(root, split):
                            find_split_file(root, split, FILES, ("LOGO",)))
 
 
-class LogoStore(FeatureStore):
+class LogoStore(SingleModalityFileStore):
     layout = "logo"
-    modalities = ("rgb",)
 
     def __init__(self, root):
-        self.root = Path(root)
-        folder = self.root / "logo_feats" if (self.root / "logo_feats").is_dir() else self.root
-        self._files = {p.stem: p for p in _visible(folder, "*.npy")}
-        if not self._files:
-            raise FeatureDataError(f"{self.root}: no logo_feats/<event>_<idx>.npy files")
-        self.dims = {"rgb": int(self.load(next(iter(self._files)))["rgb"].shape[1])}
+        root = Path(root)
+        super().__init__(root, root / "logo_feats" if (root / "logo_feats").is_dir() else root,
+                         "logo_feats/<event>_<idx>.npy")
 
-    def ids(self) -> list[str]:
-        return list(self._files)
-
-    def __contains__(self, video_id: str) -> bool:
-        return video_id in self._files
-
-    def load(self, video_id: str) -> dict[str, np.ndarray]:
-        path = self._files.get(video_id)
-        if path is None:
-            raise FeatureDataError(f"{self.root}/logo_feats: no file {video_id}.npy")
-        return check_video_arrays({"rgb": read_plain_npy(path)}, str(path), getattr(self, "dims", None) or None)
+    def read(self, path: Path) -> np.ndarray:
+        return read_plain_npy(path)
 
 
 register_layout("logo", lambda root: (root / "logo_feats").is_dir(), LogoStore)
