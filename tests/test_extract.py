@@ -51,6 +51,14 @@ def test_offline_preset_end_to_end_on_real_clip(music_clip, tmp_path, capsys):
     assert info["settings"]["crop"] == 64 and info["settings"]["flow"]["method"] == "dis"
     err = capsys.readouterr().err
     assert "bikes music.mp4: 3 segments" in err and "1 written" in err
+    # the job ends with its speed: segments/s and the realtime factor
+    import re
+
+    m = re.search(r"lmac extract: 3 segments \(([\d.]+) s of video\) in ([\d.]+) s: ([\d.]+) segments/s, ([\d.]+)x realtime", err)
+    assert m, err
+    video_s, wall, seg_s, rt = map(float, m.groups())
+    assert video_s == pytest.approx(meta["duration_s"], abs=0.05) and seg_s == pytest.approx(3 / wall, rel=0.05)
+    assert rt == pytest.approx(video_s / wall, rel=0.05)
 
     # a second run resumes: nothing recomputed, file untouched
     target = out / "bikes_music.safetensors"

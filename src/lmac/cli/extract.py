@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 
 def register(subparsers) -> None:
@@ -66,6 +67,7 @@ def run(args) -> int:
     )
     if settings.resize is not None and settings.crop is not None and settings.resize < settings.crop:
         raise ValueError("--resize must be >= --crop")
+    t0 = time.perf_counter()
     summary = run_extraction(
         args.inputs, args.out, preset=args.preset, weights=parse_weights_args(args.weights), device=args.device,
         settings=settings, progress=not args.no_progress,
@@ -76,6 +78,10 @@ def run(args) -> int:
         f"{len(summary.failed)} failed of {n} -> {args.out}",
         file=sys.stderr,
     )
+    wall = time.perf_counter() - t0
+    if summary.segments:
+        print(f"lmac extract: {summary.segments} segments ({summary.video_s:.1f} s of video) in {wall:.1f} s: "
+              f"{summary.segments / wall:.2f} segments/s, {summary.video_s / wall:.2f}x realtime", file=sys.stderr)
     if summary.failed:
         print("failed:", file=sys.stderr)
         for _, msg in summary.failed:

@@ -60,6 +60,8 @@ class ExtractSummary:
     written: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     failed: list = field(default_factory=list)  # (path, message)
+    segments: int = 0  # segments of the videos written
+    video_s: float = 0.0  # seconds of video written
 
     @property
     def ok(self) -> bool:
@@ -313,6 +315,8 @@ def run_extraction(
                 silent = " (no audio: zeros, marked silent)" if meta.get("silent") else ""
                 log(f"{tag}: {n} segments -> {target.name} in {dt:.1f} s ({n / dt:.2f} seg/s){silent}")
                 summary.written.append(vid)
+                summary.segments += int(n)
+                summary.video_s += float(meta.get("duration_s") or 0.0)
             finally:
                 lock.unlink(missing_ok=True)
             bar.update(1)

@@ -49,6 +49,8 @@ def merge_summaries(parts: list):
         out.written += p.written
         out.skipped += p.skipped
         out.failed += p.failed
+        out.segments += p.segments
+        out.video_s += p.video_s
     return out
 
 
