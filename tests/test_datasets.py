@@ -236,3 +236,18 @@ def test_the_benchmark_table_shows_each_score_of_a_multi_score_run():
     md, _, _ = summarise(results)
     assert "fisv_tes_pcs/tes" in md and "fisv_tes_pcs/pcs" in md and "0.810" in md and "0.710" in md
     assert "31.00" in md and "4.50" in md  # each score's own MSE, not their average
+
+
+@pytest.mark.parametrize("dataset", ["fs1000", "finefs"])
+def test_every_task_of_the_new_datasets_trains_on_its_package(tmp_path, dataset):
+    if dataset == "fs1000":
+        root = _fs1000(tmp_path / "FS1000")
+    else:
+        split = finefs.shipped_split()
+        pick = lambda xs, p: [i for i in xs if finefs.programme(i) == p][:5]  # noqa: E731
+        root = _finefs(tmp_path / "FineFS", [i for p in ("SP", "FS") for xs in split.values() for i in pick(xs, p)])
+    for task in SUITES[dataset]:
+        cfg = TrainConfig(task=task, model="concat", model_args=narrow("concat"), features=str(root), epochs=1,
+                          batch_size=4, val_fraction=0.0, progress=False, device="cpu", window=12)
+        s = train(cfg, tmp_path / f"run-{task}", log=lambda m: None)
+        assert s["task"] == task and s["test_videos"] >= 4 and s["test_srcc_last"] == s["test_srcc_last"], task
