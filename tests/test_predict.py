@@ -217,6 +217,36 @@ def test_features_flag_scores_extracted_features(scored, offline_run, tmp_path, 
     capsys.readouterr()
 
 
+def test_annotated_elements_are_drawn_under_the_stages_and_measured(scored, offline_run, tmp_path, capsys):
+    """--elements with a FineFS annotation: the elements go into prediction.json with how the stages found
+    them, the report draws them in a 'judged' lane and states the figures; old versions still read."""
+    out, _ = scored
+    cache = next((out / "features").iterdir())
+    ann = {"total_element_score": 30.0, "executed_element": {
+        "element1": {"element": "3Lz", "time": "0-1,0-3"}, "element2": {"element": "CCoSp4", "time": "0-4,0-5"}}}
+    (tmp_path / "ann.json").write_text(json.dumps(ann))
+    assert main(["predict", "--run", str(offline_run), "--features", str(cache), "--out", str(tmp_path / "o"),
+                 "--elements", str(tmp_path / "ann.json"), "--no-progress"]) == 0
+    d = json.loads((tmp_path / "o" / "bikes_music" / "prediction.json").read_text())
+    check_prediction(d)
+    assert d["version"] == 3 and d["elements"] == [{"name": "3Lz", "start_s": 1.0, "end_s": 3.0},
+                                                  {"name": "CCoSp4", "start_s": 4.0, "end_s": 5.0}]
+    lo = d["localisation"]
+    assert lo["elements"] == 2 and 0 <= lo["hit_rate"] <= 1 and 0 <= lo["tiou"] <= 1
+    centres = [s["center_s"] for s in d["stages"]]
+    hits = sum(any(a <= c < b for c in centres) for a, b in ((1, 3), (4, 5)))
+    assert lo["hit_rate"] == pytest.approx(hits / 2)
+    page = (tmp_path / "o" / "bikes_music" / "report.html").read_text()
+    assert ">judged<" in page and 'id="localisation"' in page and "3Lz" in page
+    assert "annotated elements: 2" in capsys.readouterr().out
+    old = {k: v for k, v in d.items() if k not in ("elements", "localisation")}
+    assert prediction_errors({**old, "version": 2}) == []  # a version-2 file (no elements) still reads
+    (tmp_path / "bad.json").write_text(json.dumps([{"name": "x", "start_s": 5}]))
+    assert main(["predict", "--run", str(offline_run), "--features", str(cache), "--out", str(tmp_path / "o2"),
+                 "--elements", str(tmp_path / "bad.json"), "--no-progress"]) == 1
+    assert "element 0 needs start_s and end_s" in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------------------- refusals
 def _fake_features(root: Path, info: dict, dims: dict, T: int = 3) -> Path:
     rng = np.random.default_rng(0)

@@ -25,6 +25,9 @@ def register(subparsers) -> None:
     p.add_argument("--weights", action="append", default=[], metavar="NAME=PATH",
                    help="extractor checkpoint for presets that need one (pamfn), as in lmac extract")
     p.add_argument("--allow-silent", action="store_true", help="score videos without audio (zero audio features)")
+    p.add_argument("--elements", metavar="FILE",
+                   help="annotated elements to draw under the stages and to measure them against: a FineFS annotation "
+                        "JSON, a JSON list of {name, start_s, end_s}, or {video_id: list} for several videos")
     p.add_argument("--no-report", action="store_true", help="write prediction.json only")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -50,10 +53,21 @@ def run(args) -> int:
         from lmac.features.extract import parse_weights_args
 
         weights = parse_weights_args(args.weights)
+    elements = None
+    if args.elements:
+        import json
+        from pathlib import Path
+
+        try:
+            elements = (json.loads(Path(args.elements).read_text(encoding="utf-8")), args.elements)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{args.elements}: elements file not found") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f"{args.elements}: not valid JSON ({e})") from None
     predictor = load(args.run, checkpoint=args.checkpoint, device=args.device, weights=weights)
     items = predict_batch(
         predictor, args.inputs, args.out, features=args.features, allow_silent=args.allow_silent,
-        progress=not args.no_progress, report=not args.no_report,
+        progress=not args.no_progress, report=not args.no_report, elements=elements,
     )
     ok = [it for it in items if it.prediction]
     if len(items) == 1 and ok:

@@ -21,8 +21,9 @@ from lmac.inference.batch import BatchItem, predict_batch, write_batch_csv
 from lmac.inference.predictor import Predictor, load, run_quality
 from lmac.inference.provenance import feature_mismatch, manifest_differences
 from lmac.inference.results import (SCHEMA, SCHEMA_VERSION, FeatureMismatchError, Prediction, PredictError, Span, Stage,
-                                    attention_span, build_stages, check_prediction, prediction_errors)
+                                    annotate, attention_span, build_stages, check_prediction, parse_elements,
+                                    prediction_errors)
 
 __all__ = ["BatchItem", "predict_batch", "write_batch_csv", "Predictor", "load", "run_quality", "feature_mismatch",
            "manifest_differences", "SCHEMA", "SCHEMA_VERSION", "FeatureMismatchError", "Prediction", "PredictError",
-           "Span", "Stage", "attention_span", "build_stages", "check_prediction", "prediction_errors"]
+           "Span", "Stage", "annotate", "parse_elements", "attention_span", "build_stages", "check_prediction", "prediction_errors"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmac.inference.predictor import Predictor
-from lmac.inference.results import FeatureMismatchError, Prediction, PredictError
+from lmac.inference.results import FeatureMismatchError, Prediction, PredictError, annotate, parse_elements
 
 
 # ----------------------------------------------------------------------------- batches (CLI)
@@ -22,10 +22,11 @@ class BatchItem:
 
 
 def predict_batch(predictor: Predictor, inputs, out_dir, features=None, allow_silent: bool = False,
-                  progress: bool = True, report: bool = True, log=None) -> list[BatchItem]:
+                  progress: bool = True, report: bool = True, log=None, elements=None) -> list[BatchItem]:
     """Score videos (files or folders) or, with `features`, the videos of a feature folder (all, or
     the ids in `inputs`). Each is written to `out_dir/<video_id>/`; a bad one is recorded and the
-    rest go on. Features of videos are cached in `out_dir/features/<preset>-<hash>/`."""
+    rest go on. Features of videos are cached in `out_dir/features/<preset>-<hash>/`. `elements`:
+    (parsed JSON, its source) of annotated elements (`parse_elements`), drawn under the stages."""
     from tqdm import tqdm
 
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
@@ -60,6 +61,12 @@ def predict_batch(predictor: Predictor, inputs, out_dir, features=None, allow_si
         jobs = [(str(p), video_id_for(p)) for p in collect_videos(inputs)]
         cache = out_dir / "features" / predictor.cache_key()
     seen: dict[str, str] = {}
+    if elements is not None:  # checked before any video is scored
+        per_video = isinstance(elements[0], dict) and "executed_element" not in elements[0]
+        if len(jobs) > 1 and not per_video:
+            raise ValueError(f"{elements[1]}: one video's elements for {len(jobs)} videos; give {{video_id: [elements]}}")
+        for vid in ([v for _, v in jobs] if per_video else [None]):
+            parse_elements(elements[0], elements[1], vid)
     bar = tqdm(total=len(jobs), desc="predict", unit="video", disable=not progress or len(jobs) < 2, file=sys.stderr)
     try:
         for i, (inp, vid) in enumerate(jobs, 1):
@@ -76,6 +83,8 @@ def predict_batch(predictor: Predictor, inputs, out_dir, features=None, allow_si
                     pred = predictor.predict(inp, cache_dir=cache, allow_silent=allow_silent)
                 item.prediction = pred
                 item.out_dir = str(out_dir / vid)
+                if elements is not None:  # --elements: the annotated elements, drawn under the stages
+                    annotate(pred, parse_elements(elements[0], elements[1], vid))
                 pred.save(item.out_dir, report=report)
             except (ValueError, RuntimeError, OSError, KeyError) as e:
                 if isinstance(e, FeatureMismatchError):

@@ -22,7 +22,7 @@ import numpy as np
 from lmac.utils import atomic_write_json
 
 SCHEMA = "lmac-prediction"
-SCHEMA_VERSION = 2  # 2: silent, run_quality, warnings (version 1 files still read)
+SCHEMA_VERSION = 3  # 2: silent, run_quality, warnings; 3: elements, localisation (versions 1 and 2 still read)
 SEGMENT_FRAMES = 32
 FPS = 25.0
 
@@ -91,6 +91,8 @@ class Prediction:
     silent: list = field(default_factory=list)  # modalities whose features are zeros (no audio: --allow-silent)
     run_quality: dict = field(default_factory=dict)  # the run's own rho on its validation and test videos
     warnings: list = field(default_factory=list)  # what a reader of this score must know (low rho, silence)
+    elements: list = field(default_factory=list)  # annotated elements given with --elements: [{name, start_s, end_s}]
+    localisation: dict = field(default_factory=dict)  # how the stages found them (lmac.evaluation.localisation)
 
     def to_dict(self) -> dict:
         d = asdict(self)  # Stage/Span dataclasses become dicts
@@ -146,6 +148,11 @@ class Prediction:
                 row += f" {s.center_gap_s:>4.1f}s"
             lines.append(row)
         lines.append("  (modality columns: attention centre; gap: mean distance between the modalities' centres)")
+        if self.localisation:
+            lo = self.localisation
+            lines.append(f"  annotated elements: {lo['elements']}; a stage centre inside {lo['hit_rate']:.0%} of them, "
+                         f"mean best tIoU {lo['tiou']:.2f} (evenly spread stages: {lo['chance_hit_rate']:.0%}, "
+                         f"{lo['chance_tiou']:.2f})")
         return "\n".join(lines)
 
 
@@ -172,7 +179,7 @@ def _spec(cls) -> dict:
 
 
 _TOP = {"schema": (str,), "version": (int,), **_spec(Prediction)}
-_NEW_IN_V2 = ("silent", "run_quality", "warnings")
+_NEW_IN = {2: ("silent", "run_quality", "warnings"), 3: ("elements", "localisation")}
 _STAGE = _spec(Stage)
 _SPAN = _spec(Span)
 
@@ -201,13 +208,15 @@ def prediction_errors(d: dict, tol: float = 1e-4) -> list[str]:
     invariants: times inside the video and ordered, weights summing to 1, the overall score equal
     to the weighted stage scores, one attention row per stage and segment summing to 1."""
     errors: list[str] = []
-    top = _TOP if not (isinstance(d, dict) and d.get("version") == 1) else {k: t for k, t in _TOP.items() if k not in _NEW_IN_V2}
+    version = d.get("version") if isinstance(d, dict) else None
+    later = {k for v, keys in _NEW_IN.items() if isinstance(version, int) and version < v for k in keys}
+    top = {k: t for k, t in _TOP.items() if k not in later}
     if not _check_keys(d, top, "prediction", errors):
         if isinstance(d, dict) and isinstance(d.get("stages"), list):  # still report what is wrong in the stages
             for i, s in enumerate(d["stages"]):
                 _check_keys(s, _STAGE, f"stages[{i}]", errors)
         return errors
-    if d["schema"] != SCHEMA or d["version"] not in (1, SCHEMA_VERSION):
+    if d["schema"] != SCHEMA or d["version"] not in range(1, SCHEMA_VERSION + 1):
         errors.append(f"prediction: schema {d['schema']!r} v{d['version']}, expected {SCHEMA!r} v{SCHEMA_VERSION}")
     dur, T, mods = d["duration_s"], d["n_segments"], d["modalities"]
     if T < 1 or dur <= 0:
@@ -252,6 +261,48 @@ def prediction_errors(d: dict, tol: float = 1e-4) -> list[str]:
             elif not np.allclose(a.sum(1), 1.0, atol=1e-3) or (a < 0).any():
                 errors.append(f"attention.{m}: rows must be distributions over segments")
     return errors
+
+
+def parse_elements(obj, source: str, video_id: str | None = None) -> list[dict]:
+    """Annotated elements from --elements: a FineFS annotation (executed_element{...}.time "M-S,M-S"), a list
+    of {name, start_s, end_s}, or {video_id: such a list} (then `video_id` picks one; [] when absent)."""
+    if isinstance(obj, dict) and "executed_element" in obj:
+        from lmac.data.datasets.finefs import parse_time
+
+        out = []
+        for key, e in obj["executed_element"].items():
+            start, end = parse_time(e.get("time"), f"{source} {key}")
+            out.append({"name": str(e.get("element", key)), "start_s": float(start), "end_s": float(end)})
+        return out
+    if isinstance(obj, dict):
+        return parse_elements(obj.get(video_id, []), source) if video_id is not None else []
+    if not isinstance(obj, list):
+        raise ValueError(f"{source}: elements must be a FineFS annotation, a list of {{name, start_s, end_s}} or "
+                         f"{{video_id: list}}")
+    out = []
+    for i, e in enumerate(obj):
+        try:
+            item = {"name": str(e.get("name", f"element {i + 1}")), "start_s": float(e["start_s"]), "end_s": float(e["end_s"])}
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise ValueError(f"{source}: element {i} needs start_s and end_s in seconds, got {e!r:.80}") from None
+        if not (math.isfinite(item["start_s"]) and math.isfinite(item["end_s"]) and item["start_s"] <= item["end_s"]):
+            raise ValueError(f"{source}: element {i} has start_s {item['start_s']} after end_s {item['end_s']}")
+        out.append(item)
+    return out
+
+
+def annotate(pred: "Prediction", elements: list[dict]) -> "Prediction":
+    """The prediction with its annotated elements and how its stages found them: the share of elements that
+    some stage's centre falls inside, each element's best temporal IoU with a stage's span, and both for
+    evenly spread stages (lmac.evaluation.localisation, in seconds)."""
+    from lmac.evaluation.localisation import localisation
+
+    pred.elements = list(elements)
+    if pred.stages and elements:
+        spans = np.array([[s.start_s, s.end_s] for s in pred.stages])
+        loc = localisation({"v": spans}, {"v": pred.duration_s}, {"v": [(e["start_s"], e["end_s"]) for e in elements]})
+        pred.localisation = loc or {}
+    return pred
 
 
 def check_prediction(d: dict) -> None:

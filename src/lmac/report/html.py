@@ -99,8 +99,17 @@ def render_html(pred, png: bytes | None = None) -> str:
             f"<figure>{timeline_svg(pred)}<figcaption>Top lanes, one per stage: its time (bar, thick line at the centre) and score, with a mark at "
             f"each modality's attention centre ({legend}); marks close together mean the modalities (motion and "
             f"music) peaked together. Rows below: each modality's attention over the video, one curve per stage "
-            f"(dashed line: its centre). Hover a stage to pick it out.</figcaption></figure>"
+            f"(dashed line: its centre). Hover a stage to pick it out."
+            + (" The grey lane marked <i>judged</i>: the annotated elements (<code>--elements</code>)." if pred.elements else "")
+            + "</figcaption></figure>"
         )
+        lo = pred.localisation or {}
+        if lo:
+            parts.append(
+                f'<p class="note" id="localisation">Annotated elements: {lo["elements"]}. Some stage&#39;s centre falls '
+                f'inside {lo["hit_rate"]:.0%} of them; the mean best temporal IoU of an element with a stage&#39;s span '
+                f'is {lo["tiou"]:.2f}. Stages spread evenly over the video, with the same widths, would get '
+                f'{lo["chance_hit_rate"]:.0%} and {lo["chance_tiou"]:.2f}.</p>')
         if png is not None:
             b64 = base64.b64encode(png).decode("ascii")
             parts.append(

@@ -48,7 +48,8 @@ def timeline_svg(pred, width: int = 960) -> str:
     mods = list(pred.modalities)
     left, right, top = 64, 16, 8
     lane_h, row_h, axis_h = 18, 64, 30
-    fused_h = 6 + lane_h * len(pred.stages)
+    elements = list(getattr(pred, "elements", None) or [])
+    fused_h = 6 + lane_h * (len(pred.stages) + (1 if elements else 0))
     height = top + fused_h + row_h * len(mods) + axis_h
     plot_w = width - left - right
     dur = max(pred.duration_s, 1e-6)
@@ -92,6 +93,14 @@ def timeline_svg(pred, width: int = 960) -> str:
             else:
                 out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.8" fill="#fff" stroke="#222" stroke-width="1"/>')
         out.append("</g>")
+    if elements:  # the annotated elements (--elements), one lane under the stages
+        y0 = top + 3 + len(pred.stages) * lane_h
+        out.append(f'<text x="{left - 6}" y="{y0 + lane_h / 2 + 4:.1f}" class="lane" text-anchor="end">judged</text>')
+        for el in elements:
+            tip = f"{el['name']}: {el['start_s']:.0f}-{el['end_s']:.0f} s"
+            out.append(f'<g class="element"><title>{e(tip)}</title><rect x="{x(el["start_s"]):.1f}" y="{y0 + 3:.1f}" '
+                       f'width="{max(x(el["end_s"]) - x(el["start_s"]), 1.5):.1f}" height="{lane_h - 6}" fill="#555" '
+                       f'fill-opacity="0.55"/></g>')
     # one row per modality: attention curves over bands of each stage's span
     ts = segment_times(pred)
     for r, m in enumerate(mods):
@@ -144,8 +153,14 @@ def timeline_png(pred, dpi: int = 110) -> bytes:
         for m in mods:
             ax.plot([s.modalities[m].center_s], [y], marker=_MPL_MARKERS[MARKERS.get(m, "circle")], mfc="white",
                     mec="#222", mew=1, ms=6, ls="none")
-    ax.set_yticks([K - s.index for s in pred.stages], [f"S{s.index} {s.score:.1f}" for s in pred.stages], fontsize=8)
-    ax.set_ylim(-0.6, K - 0.4)
+    ticks, labels = [K - s.index for s in pred.stages], [f"S{s.index} {s.score:.1f}" for s in pred.stages]
+    elements = list(getattr(pred, "elements", None) or [])
+    for el in elements:  # the annotated elements (--elements), one lane under the stages
+        ax.barh(-1, el["end_s"] - el["start_s"], left=el["start_s"], height=0.6, color="#555", alpha=0.55)
+    if elements:
+        ticks, labels = ticks + [-1], labels + ["judged"]
+    ax.set_yticks(ticks, labels, fontsize=8)
+    ax.set_ylim(-1.6 if elements else -0.6, K - 0.4)
     ts = segment_times(pred)
     for ax, m in zip(axes[1:], mods):
         a = np.asarray(pred.attention[m], dtype=np.float64)
