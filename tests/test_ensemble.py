@@ -84,3 +84,25 @@ def test_each_member_is_clipped_on_its_own():
     assert len(groups) == 2
     ids = [{id(p) for p in g} for g in groups]
     assert not ids[0] & ids[1] and ids[0] | ids[1] == {id(p) for p in model.parameters()}
+
+
+def test_the_default_model_trains_and_lmac_predict_explains_its_score(tiny_synth, tmp_path):
+    """What a new user gets: `lmac train` without --model builds lmac_ensemble, and lmac.load scores a video's
+    features with a valid prediction whose stage scores add up to the score."""
+    import lmac
+    from lmac.config import DEFAULT_MODEL, TrainConfig
+    from lmac.data.features import NativeStore
+    from lmac.predict import check_prediction
+    from lmac.training.trainer import train
+
+    cfg = TrainConfig(task="rg_ball", model_args=narrow("lmac_ensemble"), features=str(tiny_synth / "features"),
+                      labels=str(tiny_synth), epochs=1, batch_size=8, window=16, progress=False, device="cpu")
+    assert cfg.model == DEFAULT_MODEL == "lmac_ensemble"
+    s = train(cfg, tmp_path / "run", log=lambda m: None)
+    assert s["model"] == "lmac_ensemble" and set(s["missing_modality"]) == {"rgb", "flow", "audio"}
+    store = NativeStore(tiny_synth / "features")
+    vid = next(v for v in store.ids() if v.startswith("Ball"))
+    pred = lmac.load(tmp_path / "run", device="cpu").predict_store(store, vid)
+    d = pred.to_dict()
+    check_prediction(d)
+    assert len(d["stages"]) == 5 and sum(st["weight"] * st["score"] for st in d["stages"]) == pytest.approx(d["score"])
