@@ -56,8 +56,9 @@ def tiny_synth(tmp_path_factory):
 
 # Test files that take the longest (seconds on one core, 2-core AMD EPYC): run first, so that under
 # pytest-xdist (one file per worker at a time) no long file starts last while the other worker idles.
-LONG_FILES = ("test_torchrun.py", "test_i3d_kinetics.py", "test_extract_backbones.py", "test_predict.py", "test_extract.py",
-              "test_roundtrip.py", "test_models.py", "test_bad_input.py", "test_distributed.py")
+LONG_FILES = ("test_torchrun.py", "test_roundtrip.py", "test_i3d_kinetics.py", "test_predict.py", "test_models.py",
+              "test_extract.py", "test_distributed.py", "test_extract_backbones.py", "test_pamfn.py", "test_bad_input.py",
+              "test_datasets.py", "test_ensemble.py")
 
 
 def pytest_collection_modifyitems(config, items):
