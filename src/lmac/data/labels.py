@@ -89,22 +89,29 @@ def read_rg_labels(path: str | os.PathLike) -> list[LabelRecord]:
     return _check_unique(path, out)
 
 
-def read_fisv_labels(path: str | os.PathLike) -> list[LabelRecord]:
+def read_headerless(path, columns: tuple[str, ...], layout: str, cls: str, finish=None) -> list[LabelRecord]:
+    """Label files without a header, one video per line: `id` then `columns`, whitespace-separated, every
+    value a finite number (Fis-V, FS1000). `layout` names the line format in errors; `finish(path, lineno,
+    scores)` may check and derive scores. Every line is data (no line is skipped as a header)."""
     path = Path(path)
     lines = _read_lines(path)
     if not lines:
-        raise LabelFormatError(f"{path}:1: empty label file (Fis-V lines are 'id TES PCS falls')")
+        raise LabelFormatError(f"{path}:1: empty label file ({layout})")
     out = []
     for lineno, line in lines:
         parts = line.split()
-        if len(parts) != 4:
-            raise LabelFormatError(
-                f"{path}:{lineno}: Fis-V lines are 'id TES PCS falls' (4 columns, no header), got {line.strip()!r}"
-            )
-        vid = parts[0]
-        scores = {name: _float(path, lineno, name, text) for name, text in zip(FISV_COLUMNS, parts[1:])}
-        out.append((lineno, LabelRecord(vid, "FISV", scores)))
+        if len(parts) != len(columns) + 1:
+            raise LabelFormatError(f"{path}:{lineno}: {layout} ({len(columns) + 1} columns, no header), got "
+                                   f"{len(parts)}: {line.strip()!r}")
+        scores = {name: _float(path, lineno, name, text) for name, text in zip(columns, parts[1:])}
+        if finish is not None:
+            scores = finish(path, lineno, scores)
+        out.append((lineno, LabelRecord(parts[0], cls, scores)))
     return _check_unique(path, out)
+
+
+def read_fisv_labels(path: str | os.PathLike) -> list[LabelRecord]:
+    return read_headerless(path, FISV_COLUMNS, "Fis-V lines are 'id TES PCS falls'", "FISV")
 
 
 def read_labels(path: str | os.PathLike, fmt: str = "auto") -> list[LabelRecord]:

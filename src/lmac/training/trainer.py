@@ -183,14 +183,14 @@ def _lr_lambda(total_steps: int, warmup_steps: int):
 # ----------------------------------------------------------------------------- evaluation
 @torch.no_grad()
 def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16, drop: tuple = (),
-                    precision: str = "fp32") -> dict:
+                    precision: str = "fp32", spans: bool = False) -> dict:
     """Scores in points for every video of a dataset, with stage details when the model has them.
     `drop`: modalities withheld from the model, as if the videos had none (no sound, no flow)."""
     model.eval()
     dtype = next(model.parameters()).dtype  # features in the model's precision
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_sequences)
     ids, pred, true, stage_scores, stage_weights, gaps = [], [], [], [], [], []
-    spans, lengths = [], []
+    stage_spans_, lengths = [], []  # with `spans`: only the summary's last evaluation needs them
     for batch in loader:
         feats = {m: x.to(device, dtype) for m, x in batch["feats"].items() if m not in drop}
         mask = batch["mask"].to(device)
@@ -205,10 +205,10 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
         g = center_gap_per_video(out)
         if g is not None:
             gaps.append(g.cpu())
-        if out.get("attn"):  # each stage's span, from the modalities' mean attention (stage localisation)
+        if spans and out.get("attn"):  # each stage's span, from the modalities' mean attention (stage localisation)
             a = torch.stack([v.float() for v in out["attn"].values()]).mean(0).cpu().numpy()  # (B, K, T)
             n_real = mask.sum(1).cpu().tolist()
-            spans += [stage_spans(a[i, :, :n]) for i, n in enumerate(n_real)]
+            stage_spans_ += [stage_spans(a[i, :, :n]) for i, n in enumerate(n_real)]
             lengths += n_real
     res = {"video_id": ids, "pred": torch.cat(pred).numpy(), "true": torch.cat(true).numpy()}
     if task.n_scores > 1:
@@ -217,19 +217,19 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
         res["stage_scores"] = torch.cat(stage_scores).numpy()
         res["stage_weights"] = torch.cat(stage_weights).numpy()
     res["center_gap"] = float(torch.cat(gaps).mean()) if gaps else float("nan")
-    if spans:
-        res["stage_spans"], res["lengths"] = spans, lengths
+    if stage_spans_:
+        res["stage_spans"], res["lengths"] = stage_spans_, lengths
     return res
 
 
 def _predict(model, dataset, task: TaskSpec, device, batch_size: int, info: ddist.DistInfo, drop: tuple = (),
-             precision: str = "fp32") -> dict:
+             precision: str = "fp32", spans: bool = False) -> dict:
     """predict_dataset, each rank taking a contiguous shard; every rank gets the whole result."""
     if not info.enabled:
-        return predict_dataset(model, dataset, task, device, batch_size, drop, precision)
+        return predict_dataset(model, dataset, task, device, batch_size, drop, precision, spans)
     lo, hi = ddist.shard_bounds(len(dataset), info.rank, info.world)
     part = predict_dataset(model, torch.utils.data.Subset(dataset, range(lo, hi)), task, device, batch_size, drop,
-                           precision) \
+                           precision, spans) \
         if hi > lo else None
     return merge_prediction_parts(ddist.all_gather_objects(part))
 
@@ -371,8 +371,7 @@ def _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dty
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip > 0:  # per group where the model has several (lmac_ensemble: per member)
-            core = getattr(model, "module", model)
-            for group in (core.grad_clip_groups() if hasattr(core, "grad_clip_groups") else [model.parameters()]):
+            for group in (model.grad_clip_groups() if hasattr(model, "grad_clip_groups") else [model.parameters()]):
                 torch.nn.utils.clip_grad_norm_(group, cfg.grad_clip)
         opt.step()
         sched.step()
@@ -388,7 +387,8 @@ def _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dty
     return {k: v / n for k, v in sums.items()}
 
 
-def _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, res_test, device, info) -> dict:
+def _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, res_test, device, info,
+             elements: dict) -> dict:
     """summary.json: the run's numbers under each protocol, each labelled; per score, stage localisation and
     missing modalities where they apply."""
     summary = {
@@ -426,7 +426,6 @@ def _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, 
                                 for k in task.score_keys}
         summary["protocol"]["per_score"] = ("each score's test rho; test_srcc_* above is their Fisher-z average, and "
                                             "the best and val-selected epochs are chosen on it")
-    elements = truth_elements(labels_root(cfg, task))
     if elements and "stage_spans" in res_test:  # where element times are known (synthetic truth.json)
         loc = localisation(dict(zip(res_test["video_id"], res_test["stage_spans"])),
                            dict(zip(res_test["video_id"], res_test["lengths"])), elements)
@@ -561,6 +560,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     bar = tqdm(range(start_epoch, cfg.epochs), desc=f"{task.name}/{cfg.model}", unit="ep",
                disable=not cfg.progress or not main, initial=start_epoch, total=cfg.epochs)
     res_test = None
+    elements = truth_elements(labels_root(cfg, task))  # element times, where known: the last test gets stage spans
     for epoch in bar:
         t0 = time.time()
         losses = _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dtype, out_dir)
@@ -571,7 +571,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             mv = _metrics(res_val)
             row.update({"val_srcc": mv["srcc"], "val_mse": mv["mse"]})
             row.update({f"val_srcc_{k}": v for k, v in mv.get("per_score", {}).items()})
-        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
+        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision,
+                            spans=bool(elements) and epoch + 1 == cfg.epochs)
         mt = _metrics(res_test)
         row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"]})
         row.update({f"test_srcc_{k}": v for k, v in mt.get("per_score", {}).items()})
@@ -605,12 +606,14 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     bar.close()
 
     if res_test is None:  # resumed a finished run: re-evaluate the last checkpoint
-        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
+        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision,
+                            spans=bool(elements))
     last = _metrics(res_test)
     if main:
         run.write_predictions(res_test, best)
         run.plot(rows)
-    summary = _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, res_test, device, info)
+    summary = _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, res_test, device, info,
+                       elements)
     if main:
         run.write_summary(summary)
     if info.enabled:  # a job trained alone (lmac benchmark's ranks) must not wait for the other ranks' jobs

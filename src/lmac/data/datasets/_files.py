@@ -13,3 +13,13 @@ def find_split_file(root: Path, split: str, names: dict[str, tuple[str, ...]], s
                 return folder / name
     where = f" (also in {', '.join(s + '/' for s in subdirs)})" if subdirs else ""
     raise FileNotFoundError(f"{root}: no {split} label file: looked for {' or '.join(names[split])}{where}")
+
+
+def train_test_file(root: Path | None, split: str, dataset: str) -> Path:
+    """RG and Fis-V: the label file shipped with lmac when `root` is None, else train.txt / test.txt in root
+    or its DATASET/ (as in the PAMFN package) or dataset/ subfolder."""
+    if root is None:
+        from lmac.data.labels import shipped_labels
+
+        return shipped_labels(dataset, split)
+    return find_split_file(root, split, {"train": ("train.txt",), "test": ("test.txt",)}, (dataset.upper(), dataset))

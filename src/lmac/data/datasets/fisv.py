@@ -3,16 +3,14 @@ Labels: `id TES PCS falls`, no header; shipped with lmac (lmac/resources/labels/
 train.txt / test.txt (400 / 100)."""
 from __future__ import annotations
 
-from lmac.data.datasets._files import find_split_file
+from lmac.data.datasets._files import train_test_file
 from lmac.data.datasets.base import DatasetSpec
-from lmac.data.labels import read_fisv_labels, shipped_labels
+from lmac.data.labels import read_fisv_labels
 from lmac.data.taskspec import TaskSpec
 
 
 def _read(root, split):
-    path = shipped_labels("fisv", split) if root is None else \
-        find_split_file(root, split, {"train": ("train.txt",), "test": ("test.txt",)}, ("FISV", "fisv"))
-    return read_fisv_labels(path)
+    return read_fisv_labels(train_test_file(root, split, "fisv"))
 
 
 SPEC = DatasetSpec(

@@ -24,7 +24,7 @@ from lmac.data.datasets._files import find_split_file
 from lmac.data.datasets.base import DatasetSpec
 from lmac.data.features import (FeatureDataError, FeatureStore, _visible, check_video_arrays, read_plain_npy,
                                 register_layout)
-from lmac.data.labels import LabelFormatError, LabelRecord, _check_unique, _float, _read_lines
+from lmac.data.labels import LabelFormatError, LabelRecord, read_headerless
 from lmac.data.taskspec import TaskSpec
 
 COLUMNS = ("tes", "pcs", "ss", "tr", "pe", "co", "in", "factor")
@@ -36,25 +36,17 @@ FILES = {"train": ("train_fs1000_new.txt", "train_fs800.txt", "train.txt"),
 CLIP_NUM = 95  # the peers' crop, in segments
 
 
+def _pcs_over_factor(path, lineno, v: dict) -> dict:
+    if v["factor"] <= 0:
+        raise LabelFormatError(f"{path}:{lineno}: factor must be > 0, got {v['factor']:g}")
+    return {**v, "pcs_factored": v["pcs"], "pcs": v["pcs"] / v["factor"]}
+
+
 def read_fs1000_labels(path) -> list[LabelRecord]:
     """`id TES PCS SS TR PE CO IN factor` per line; scores: tes, pcs (= PCS / factor), pcs_factored,
     the five components, factor."""
-    path = Path(path)
-    lines = _read_lines(path)
-    if not lines:
-        raise LabelFormatError(f"{path}:1: empty label file (FS1000 lines are 'id TES PCS SS TR PE CO IN factor')")
-    out = []
-    for lineno, line in lines:
-        parts = line.split()
-        if len(parts) != 9:
-            raise LabelFormatError(f"{path}:{lineno}: FS1000 lines are 'id TES PCS SS TR PE CO IN factor' "
-                                   f"(9 columns, no header), got {len(parts)}: {line.strip()!r}")
-        v = {c: _float(path, lineno, c, t) for c, t in zip(COLUMNS, parts[1:])}
-        if v["factor"] <= 0:
-            raise LabelFormatError(f"{path}:{lineno}: factor must be > 0, got {parts[8]!r}")
-        scores = {**v, "pcs_factored": v["pcs"], "pcs": v["pcs"] / v["factor"]}
-        out.append((lineno, LabelRecord(parts[0], "FS1000", scores)))
-    return _check_unique(path, out)
+    return read_headerless(path, COLUMNS, "FS1000 lines are 'id TES PCS SS TR PE CO IN factor'", "FS1000",
+                           finish=_pcs_over_factor)
 
 
 def _read(root, split):

@@ -4,18 +4,16 @@ Video_length` with a header; shipped with lmac (lmac/resources/labels/rg). Split
 (200 / 50 per apparatus). Features: the PAMFN package (VST / I3D / AST) or any generic layout."""
 from __future__ import annotations
 
-from lmac.data.datasets._files import find_split_file
+from lmac.data.datasets._files import train_test_file
 from lmac.data.datasets.base import DatasetSpec
-from lmac.data.labels import read_rg_labels, shipped_labels
+from lmac.data.labels import read_rg_labels
 from lmac.data.taskspec import TaskSpec
 
 APPARATUS = ("Ball", "Clubs", "Hoop", "Ribbon")
 
 
 def _read(root, split):
-    path = shipped_labels("rg", split) if root is None else \
-        find_split_file(root, split, {"train": ("train.txt",), "test": ("test.txt",)}, ("RG", "rg"))
-    return read_rg_labels(path)
+    return read_rg_labels(train_test_file(root, split, "rg"))
 
 
 SPEC = DatasetSpec(
