@@ -45,7 +45,7 @@ def _cut_after(cfg_epochs, out, data_dir, cut=1):
 
     cfg = TrainConfig(task="rg_hoop", model="lmac", model_args=narrow("lmac"),
                       features="d/features", labels="d", epochs=cfg_epochs, batch_size=8, window=16, progress=False,
-                      device="cpu")
+                      device="cpu", save_every=0)  # a resume point every epoch
     with pytest.raises(KeyboardInterrupt):
         train(cfg, out, log=lambda m: None, on_epoch_end=crash)
 

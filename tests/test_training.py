@@ -53,7 +53,7 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_synth, tmp_path):
             raise KeyboardInterrupt  # the process dies right after epoch 2's checkpoint
 
     with pytest.raises(KeyboardInterrupt):
-        train(_cfg(tiny_synth, epochs=4), tmp_path / "cut", log=lambda m: None, on_epoch_end=crash)
+        train(_cfg(tiny_synth, epochs=4, save_every=0), tmp_path / "cut", log=lambda m: None, on_epoch_end=crash)
     assert len(list(csv.DictReader(open(tmp_path / "cut" / "metrics.csv")))) == 2
     resumed = train(_cfg(tiny_synth, epochs=4), tmp_path / "cut", resume=True, log=lambda m: None)
     a = list(csv.DictReader(open(tmp_path / "full" / "metrics.csv")))
@@ -64,6 +64,25 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_synth, tmp_path):
             assert float(ra[key]) == pytest.approx(float(rb[key]), rel=1e-5, abs=1e-7), key
     assert resumed["test_srcc_last"] == pytest.approx(full["test_srcc_last"])
     assert resumed["test_srcc_val"] == pytest.approx(full["test_srcc_val"])
+
+
+def test_resume_points_are_written_every_save_every_seconds_and_at_the_end(tiny_synth, tmp_path):
+    """By default a resume point (trainer state, checkpoints) is written once 60 s have passed and at the last
+    epoch; metrics.csv every epoch. A run killed sooner has none, and --resume starts it over to the same result."""
+    def crash(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    cut = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        train(_cfg(tiny_synth), cut, log=lambda m: None, on_epoch_end=crash)
+    assert len(list(csv.DictReader(open(cut / "metrics.csv")))) == 2
+    assert not (cut / "checkpoints" / "trainer_last.pt").exists() and not (cut / "checkpoints" / "last.safetensors").exists()
+    resumed = train(_cfg(tiny_synth), cut, resume=True, log=lambda m: None)
+    full = train(_cfg(tiny_synth), tmp_path / "full", log=lambda m: None)
+    assert resumed["test_srcc_last"] == pytest.approx(full["test_srcc_last"])
+    assert {p.name for p in (cut / "checkpoints").iterdir()} == {
+        "trainer_last.pt", "last.safetensors", "best_val.safetensors", "best_test.safetensors"}
 
 
 def test_checkpoint_with_an_attention_key_bias_still_loads_and_other_extras_do_not(tmp_path):

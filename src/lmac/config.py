@@ -64,6 +64,8 @@ class TrainConfig:
     precision: str = _opt("fp32", "fp32 (default), bf16 (mixed precision: fp32 weights, bfloat16 autocast; for "
                                   "GPUs) or fp64 (slow; for exactness checks)", choices=("fp32", "fp64", "bf16"))
     progress: bool = _opt(True, "progress bars (--no-progress turns them off)")
+    save_every: float = _opt(60.0, "seconds between resume points (trainer state and checkpoints; the last epoch "
+                                   "is always saved): a kill loses at most this much training. 0: every epoch")
 
 
 # What `lmac train` builds without --model: the candidate that won on the validation splits of the development

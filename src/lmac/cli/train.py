@@ -77,7 +77,7 @@ def register(sub):
 
 # What --resume may change: how long, where and how it runs, and where its inputs now are. Anything
 # else would make the continued run a different experiment than the one its folder records.
-RESUME_FLAGS = {"epochs", "device", "features", "labels", "format"}
+RESUME_FLAGS = {"epochs", "device", "features", "labels", "format", "save_every"}
 
 
 def resume_config(args):

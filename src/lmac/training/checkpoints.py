@@ -13,12 +13,16 @@ from safetensors.torch import load_file, save_file
 from lmac.utils import atomic_path
 
 
-def save_model(path, model: torch.nn.Module, meta: dict) -> None:
+def save_model(path, model: torch.nn.Module | dict, meta: dict) -> None:
     """Weights + the metadata that rebuilds the model. `modalities` records the model's modality order
     explicitly: models concatenate their branches in that order, and a JSON object's key order is not
-    something to rely on (checkpoints written before this had their dims sorted: audio, flow, rgb)."""
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    meta = {**meta, "modalities": list(model.modalities)}
+    something to rely on (checkpoints written before this had their dims sorted: audio, flow, rgb).
+    `model` may also be a copy of its state dict taken earlier; `meta["modalities"]` then gives the order."""
+    if isinstance(model, dict):
+        state = {k: v.detach().contiguous().cpu() for k, v in model.items()}
+    else:
+        state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        meta = {**meta, "modalities": list(model.modalities)}
     with atomic_path(path) as tmp:
         save_file(state, str(tmp), metadata={"lmac": json.dumps(meta)})
 

@@ -79,6 +79,7 @@ class RunFolder:
                                                           for k, v in row.items()) + "\n")
 
     def save_checkpoint(self, which: str, model, meta: dict, epoch: int) -> None:
+        """`model`: the model, or a copy of its weights taken at `epoch` (then meta must name the modalities)."""
         save_model(self.checkpoint(which), model, {**meta, "epoch": epoch, "policy": which})
 
     def save_state(self, state: dict) -> None:
