@@ -88,6 +88,34 @@ def test_synth_benchmark_without_features_draws_fresh_data_per_seed(tmp_path, ca
     assert len(err) == 1 and "seed3" in err[0] and "n_test" in err[0]
 
 
+def test_benchmark_jobs_in_worker_processes_match_one_process(tmp_path, capsys):
+    """--jobs 2 trains the jobs in two spawned processes (fresh data per seed, so the data folder travels to
+    them); each run is the run one process makes (one torch thread in both)."""
+    import torch
+
+    from lmac.cli.benchmark import parse_jobs
+
+    args = ["benchmark", "--suite", "synth", "--tasks", "rg_ball", "--models", "concat,gdlt", "--seeds", "3",
+            "--synth-train", "8", "--synth-test", "5", "--synth-dims", "12,10,8", "--epochs", "1", "--batch-size", "4",
+            "--no-progress", "--device", "cpu"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(args + ["--out", str(tmp_path / "one")]) == 0
+        assert main(args + ["--out", str(tmp_path / "two"), "--jobs", "2"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    assert "2 job processes, 1 torch thread(s) each" in capsys.readouterr().out
+    for model in ("concat", "gdlt"):
+        a, b = (json.loads((tmp_path / d / "runs" / f"rg_ball-{model}-s3" / "summary.json").read_text())
+                for d in ("one", "two"))
+        assert a["test_srcc_last"] == b["test_srcc_last"] and a["test_mse"] == b["test_mse"], model
+    assert parse_jobs("3", "cpu", n_jobs=2) == 2 and parse_jobs("auto", "cpu", n_jobs=1) == 1
+    for bad in ("0", "two"):
+        with pytest.raises(ValueError, match="--jobs takes a positive number or auto"):
+            parse_jobs(bad, "cpu", n_jobs=4)
+
+
 def test_rg_benchmark_without_features_is_one_line(tmp_path, capsys):
     assert main(["benchmark", "--suite", "rg", "--models", "concat", "--no-progress", "--out", str(tmp_path / "b")]) == 1
     err = capsys.readouterr().err.strip().splitlines()

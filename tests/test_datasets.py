@@ -141,6 +141,11 @@ def test_finefs_annotations_elements_and_training(tmp_path):
     assert detect_layout(root) == "finefs" and open_feature_store(root).dims == {"rgb": 10}
     summary, _ = _tiny_train(tmp_path, "finefs_sp_tes", root)
     assert summary["train_videos"] == 6 and summary["test_videos"] == 6
+    # the stages are scored against the annotated elements, placed at 1.28 s a feature step
+    loc = summary["stage_localisation"]
+    assert loc["elements"] == 18 and 0 <= loc["hit_rate"] <= 1 and 0 <= loc["chance_tiou"] <= 1
+    els = get_dataset("finefs").test_elements(root)
+    assert els[str(_finefs_ids()[6])][0] == pytest.approx((10 / 1.28, 13 / 1.28))
 
 
 def test_finefs_bad_time_and_a_malicious_pkl_are_refused(tmp_path):

@@ -33,6 +33,9 @@ def register(sub):
     w.add_argument("--world-test", type=int, default=200, help="test videos per world (default 200)")
     w.add_argument("--reference", help="the model the worlds table compares against the others (default: the first of --models)")
     w.add_argument("--resamples", type=int, default=1000, help="paired-bootstrap resamples (default 1000)")
+    p.add_argument("--jobs", default="1", help="train this many jobs at once, each in its own process with its "
+                   "share of the torch threads (auto: one per CPU core, 1 on a GPU); under torchrun the ranks "
+                   "share the jobs instead")
     add_train_options(p, for_benchmark=True)
     p.set_defaults(func=run)
 
@@ -56,12 +59,29 @@ def parse_models_and_seeds(models: str, seeds: str) -> tuple[list[str], list[int
     return names, numbers
 
 
+def parse_jobs(value: str, device: str, n_jobs: int) -> int:
+    """--jobs: a positive number, or auto (lmac.evaluation.benchmark.auto_jobs)."""
+    from lmac.evaluation.benchmark import auto_jobs
+
+    if str(value) == "auto":
+        return auto_jobs(device, n_jobs)
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise ValueError(f"--jobs takes a positive number or auto, got {value!r}")
+    return min(jobs, max(1, n_jobs))
+
+
 def run(args) -> int:
     import dataclasses
 
     from lmac.cli.train import config_from_args
     from lmac.distributed import LONG_TIMEOUT, process_group
-    from lmac.evaluation.benchmark import collect, gather_results, run_benchmark, write_results
+    from lmac.data.tasks import SUITES
+    from lmac.evaluation.benchmark import (collect, gather_results, run_benchmark, run_benchmark_parallel,
+                                           write_results)
 
     cfg = config_from_args(args)
     worlds = _worlds(args) if args.suite == "worlds" else None
@@ -83,6 +103,7 @@ def run(args) -> int:
         reference = args.reference or models[0]
         if reference not in models:
             raise ValueError(f"--reference {reference} is not one of --models")
+    jobs = parse_jobs(args.jobs, cfg.device, len(models) * len(seeds) * len(tasks or SUITES[args.suite]))
     # Under torchrun the ranks share the jobs (job j goes to rank j % world), each training its
     # jobs alone; rank 0 waits for all of them, then writes the tables.
     with process_group(device=cfg.device, backend="gloo", timeout=LONG_TIMEOUT) as d:
@@ -91,13 +112,19 @@ def run(args) -> int:
             log = lambda msg: print(f"[rank {d.rank}] {msg}", flush=True)  # noqa: E731
             if not d.is_main:
                 cfg = dataclasses.replace(cfg, progress=False)
+        if d.enabled and jobs > 1:
+            raise ValueError("--jobs under torchrun: the ranks already share the jobs; use one or the other")
         data_for = None
         if fresh_data:
             data_for = _fresh_synth_data(args, seeds, d)
         elif worlds:
             data_for = _world_data(args, worlds, seeds, d)
-        mine = run_benchmark(cfg, args.suite, models, seeds, args.out, tasks=tasks, log=log, shard=(d.rank, d.world),
-                             data_for=data_for)
+        if jobs > 1:
+            mine = run_benchmark_parallel(cfg, args.suite, models, seeds, args.out, jobs, tasks=tasks, log=log,
+                                          data_for=data_for)
+        else:
+            mine = run_benchmark(cfg, args.suite, models, seeds, args.out, tasks=tasks, log=log,
+                                 shard=(d.rank, d.world), data_for=data_for)
         everyone = gather_results(mine)
     if not d.is_main:
         return 0
@@ -115,17 +142,29 @@ def run(args) -> int:
     return 0
 
 
+def _synth_folder(out, task: str, seed: int):
+    from pathlib import Path
+
+    return Path(out) / "data" / f"seed{seed}"
+
+
+def _world_folder(out, task: str, seed: int):
+    from pathlib import Path
+
+    from lmac.evaluation.benchmark import _world_of
+
+    return Path(out) / "data" / _world_of(task) / f"seed{seed}"
+
+
 def _fresh_synth_data(args, seeds, d):
     """Rank 0 generates (or checks) one synthetic dataset per seed; the other ranks wait for it."""
-    from pathlib import Path
+    import functools
 
     from lmac.cli.synth import parse_dims
     from lmac.data.synthetic import SynthConfig, ensure_generated
     from lmac.distributed import all_gather_objects
 
-    def folder(task: str, seed: int) -> Path:
-        return Path(args.out) / "data" / f"seed{seed}"
-
+    folder = functools.partial(_synth_folder, args.out)  # picklable: --jobs workers get it
     if d.is_main:
         for s in seeds:
             cfg = SynthConfig(seed=s, n_train=args.synth_train, n_test=args.synth_test, dims=parse_dims(args.synth_dims))
@@ -149,14 +188,12 @@ def _worlds(args) -> list[str]:
 
 def _world_data(args, worlds, seeds, d):
     """Rank 0 generates (or checks) each world's draw per seed; the other ranks wait for it."""
+    import functools
     from pathlib import Path
 
     from lmac.data.worlds import ensure_world, world_config
-    from lmac.evaluation.benchmark import _world_of
 
-    def folder(task: str, seed: int) -> Path:
-        return Path(args.out) / "data" / _world_of(task) / f"seed{seed}"
-
+    folder = functools.partial(_world_folder, args.out)  # picklable: --jobs workers get it
     if d.is_main:
         for w in worlds:
             for s in seeds:

@@ -64,6 +64,58 @@ def run_benchmark(base: TrainConfig, suite: str, models: list[str], seeds: list[
     return results
 
 
+def auto_jobs(device: str, n_jobs: int) -> int:
+    """How many job processes `--jobs auto` runs: one per CPU core on a CPU (at most 8, at most the number of
+    jobs), one on a GPU. Small models use a core far better alone than split over threads: two one-thread
+    processes train about twice as many runs an hour on 2 cores as one two-thread process."""
+    import os
+
+    from lmac.utils import resolve_device
+
+    if resolve_device(device).type != "cpu":
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, 8, n_jobs))
+
+
+def _job_worker(index: int, jobs: int, threads: int, args: tuple, kwargs: dict) -> list[dict]:
+    import torch
+
+    torch.set_num_threads(threads)
+    prefix = f"[worker {index + 1}/{jobs}] "
+    return run_benchmark(*args, log=lambda msg: print(prefix + msg, flush=True), shard=(index, jobs), **kwargs)
+
+
+def run_benchmark_parallel(base: TrainConfig, suite: str, models: list[str], seeds: list[int], out_dir, jobs: int,
+                           tasks=None, log=print, data_for=None) -> list[dict]:
+    """run_benchmark over `jobs` worker processes (spawned; job j goes to worker j % jobs), sharing this
+    process's torch threads between them. Each run is what it is alone, up to the thread count's float
+    rounding. A failing job stops the other workers and raises its error (an interrupted benchmark continues
+    where it stopped). `data_for` must be picklable (a module-level function or a functools.partial of one)."""
+    if jobs <= 1:
+        return run_benchmark(base, suite, models, seeds, out_dir, tasks=tasks, log=log, data_for=data_for)
+    import concurrent.futures
+    import multiprocessing
+
+    import torch
+
+    threads = max(1, torch.get_num_threads() // jobs)
+    log(f"{jobs} job processes, {threads} torch thread(s) each")
+    base = dataclasses.replace(base, progress=False)  # interleaved progress bars would be unreadable
+    args = (base, suite, models, seeds, str(out_dir))
+    kwargs = {"tasks": tasks, "data_for": data_for}
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process that holds torch's thread pools
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(_job_worker, i, jobs, threads, args, kwargs) for i in range(jobs)]
+        done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
+        failed = [f.exception() for f in done if f.exception() is not None]
+        if failed:  # stop the other workers now; their runs resume from their last resume point next time
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            raise failed[0]
+        return [r for f in futures for r in f.result()]
+
+
 def gather_results(results: list[dict]) -> list[dict]:
     """Every rank's summaries on every rank, rank by rank (waits for the slowest rank; needs no
     shared file system). One process: `results` unchanged."""

@@ -70,6 +70,15 @@ def labels_root(cfg: TrainConfig, task: TaskSpec):
     return None
 
 
+def task_elements(cfg: TrainConfig, task: TaskSpec) -> dict:
+    """The test videos' element times in feature steps, where known: a synthetic folder's truth.json, or the
+    dataset's annotations (FineFS). {} otherwise, and under --test-crop (the crop moves the steps)."""
+    root = labels_root(cfg, task)
+    if cfg.test_crop:
+        return {}
+    return get_dataset(task.dataset).test_elements(root) or truth_elements(root)
+
+
 MIN_VAL_VIDEOS = 10  # below this prepare_data warns that validation rho is noise
 
 
@@ -427,7 +436,7 @@ def _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, 
                                 for k in task.score_keys}
         summary["protocol"]["per_score"] = ("each score's test rho; test_srcc_* above is their Fisher-z average, and "
                                             "the best and val-selected epochs are chosen on it")
-    if elements and "stage_spans" in res_test:  # where element times are known (synthetic truth.json)
+    if elements and "stage_spans" in res_test:  # where element times are known (truth.json, FineFS annotations)
         loc = localisation(dict(zip(res_test["video_id"], res_test["stage_spans"])),
                            dict(zip(res_test["video_id"], res_test["lengths"])), elements)
         if loc is not None:
@@ -562,7 +571,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     bar = tqdm(range(start_epoch, cfg.epochs), desc=f"{task.name}/{cfg.model}", unit="ep",
                disable=not cfg.progress or not main, initial=start_epoch, total=cfg.epochs)
     res_test = None
-    elements = truth_elements(labels_root(cfg, task))  # element times, where known: the last test gets stage spans
+    elements = task_elements(cfg, task)  # element times, where known: the last test gets stage spans
     pending: dict[str, tuple] = {}  # best checkpoints not yet written: {which: (weights, epoch)}
     last_save = time.time()
     for epoch in bar:

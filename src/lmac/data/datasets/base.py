@@ -24,6 +24,16 @@ class DatasetSpec:
     shipped: bool = False  # labels ship with lmac: --labels may be left out
     labels_in_features: bool = False  # the release keeps labels beside the features: --labels defaults to --features
     layout: str | None = None  # the feature layout its releases use (`--format`), None: any generic layout
+    # seconds of video one feature step covers, for datasets whose labels time their elements in seconds
+    # (FineFS): the stage-localisation figures need the elements in feature steps. None: no element times
+    segment_s: float | None = None
+
+    def test_elements(self, root) -> dict:
+        """{video: [(start, end), ...]} in feature steps for the test split's annotated elements ({} without)."""
+        if self.segment_s is None:
+            return {}
+        return {r.video_id: [(e["start_s"] / self.segment_s, e["end_s"] / self.segment_s) for e in r.elements]
+                for r in self.records(root, "test") if r.elements}
 
     def records(self, root, split: str) -> list[LabelRecord]:
         if split not in SPLITS:

@@ -150,12 +150,19 @@ class FineFSStore(SingleModalityFileStore):
 register_layout("finefs", lambda root: (root / "video_features").is_dir() and (root / "annotation").is_dir(),
                 FineFSStore)
 
+# Seconds per row of video_features/<i>.pkl: not stated by the release (its README gives 25 fps and "VST
+# pretrained on Kinetics-600"). 1.28 s assumes GDLT's VST extraction, which QGVL's features follow: 32-frame
+# clips without overlap at 25 fps, one row each. It only places the annotated elements for the stage-
+# localisation figures; scores do not depend on it. Check on the real data: skeleton frames / rows = 32.
+SEGMENT_S = 32 / 25
+
 # recipe: Fis-V's (skating), not tuned on FineFS
 SPEC = DatasetSpec(
     name="finefs", title="FineFS (ACM MM 2023): short programmes and free skates, TES and PCS, element times",
     tasks=tuple(TaskSpec(f"finefs_{p.lower()}_{c}", "finefs", p, c, r, 128, 9e-5, 0.2, "")
                 for p in ("SP", "FS") for c, r in (("tes", 130.0), ("pcs", 60.0))),
     read_split=_read, labels_hint="the FineFS folder (annotation/<i>.json)", labels_in_features=True, layout="finefs",
+    segment_s=SEGMENT_S,
 ).register()
 
 
