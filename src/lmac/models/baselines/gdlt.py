@@ -55,13 +55,16 @@ class GDLTConfig:
 
 
 class GDLT(nn.Module):
-    def __init__(self, dims: dict[str, int], config: GDLTConfig):
+    """`fuse`: every modality's features of a segment concatenated before the projection (early fusion,
+    `gdlt_mm` [ours]): its per-segment ReLU layer can compare what flow and audio show at the same moment."""
+
+    def __init__(self, dims: dict[str, int], config: GDLTConfig, fuse: bool = False):
         super().__init__()
-        if list(dims) != ["rgb"]:
+        if not fuse and list(dims) != ["rgb"]:
             raise ValueError(f"GDLT takes RGB features only, got {list(dims)}")
         self.config = config
-        self.modalities = ("rgb",)
-        D, H = dims["rgb"], config.hidden
+        self.modalities = tuple(dims)
+        D, H = sum(dims.values()), config.hidden
         self.proj1 = nn.Linear(D, D // 2)  # GDLT: Conv1d(k=1) == per-segment Linear
         self.bn1 = MaskedBatchNorm1d(D // 2)
         self.proj2 = nn.Linear(D // 2, H)
@@ -80,7 +83,10 @@ class GDLT(nn.Module):
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         mask = mask.bool()
-        x = feats["rgb"]  # (B, T, D)
+        missing = [m for m in self.modalities if m not in feats]
+        if missing:
+            raise KeyError(f"GDLT needs features {list(self.modalities)}; missing {missing}")
+        x = torch.cat([feats[m] for m in self.modalities], -1) if len(self.modalities) > 1 else feats["rgb"]  # (B, T, D)
         x = self.bn2(self.proj2(F.relu(self.bn1(self.proj1(x), mask))), mask)  # (B, T, H)
         memory = self.encoder(x, src_key_padding_mask=~mask)  # (B, T, H)
         q = self.queries.weight.unsqueeze(0).expand(x.shape[0], -1, -1)  # (B, G, H)
@@ -123,3 +129,10 @@ def hardest_triplet_loss(embed: torch.Tensor, margin: float) -> torch.Tensor:
                  uncoupled_args={"triplet_weight": 0.0})
 def gdlt(dims, **kwargs):
     return GDLT(dims, config_from_kwargs(GDLTConfig, kwargs, "gdlt"))
+
+
+@MODELS.register("gdlt_mm", modalities=None, doc="GDLT over every modality, concatenated per segment (early fusion) [ours]",
+                 batch_coupled="BatchNorm statistics and the batch-hard triplet loss", config=GDLTConfig,
+                 uncoupled_args={"triplet_weight": 0.0})
+def gdlt_mm(dims, **kwargs):
+    return GDLT(dims, config_from_kwargs(GDLTConfig, kwargs, "gdlt_mm"), fuse=True)
