@@ -1,9 +1,10 @@
-"""Speed and size of the models at the real feature dims (RGB 1024, flow 1024, audio 768).
+"""Speed and size of the models at the real feature dims (RGB 1024, flow 1024, audio 768; --dims for others).
 
 For each model: parameters, FLOPs per video (torch.utils.flop_counter, one video, T=70 and T=130;
 FLOPs = 2 x multiply-adds), inference latency per video (batch 1, eval, no_grad; median of
 repeats) at T=70 and T=130, training throughput (videos/s; batch 32, T=70, forward + loss +
-backward + AdamW step) and peak memory (CUDA: max_memory_allocated per phase; CPU: the process's
+backward + AdamW step; its FLOPs per step and GFLOP/s, against the device's fp32 matmul rate measured at
+start, `matmul_peak_gflops`) and peak memory (CUDA: max_memory_allocated per phase; CPU: the process's
 peak resident set size, ru_maxrss, after each phase -- it only grows, so training's figure includes
 everything before it; each model runs in a fresh process, and `rss_at_start_mb` is torch alone).
 
@@ -39,9 +40,14 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def model_dims(name: str) -> dict[str, int]:
+def model_dims(name: str, dims: dict[str, int] = REAL_DIMS) -> dict[str, int]:
     wanted = MODELS.info(name).get("modalities")
-    return dict(REAL_DIMS) if wanted is None else {m: REAL_DIMS[m] for m in wanted}
+    return dict(dims) if wanted is None else {m: dims[m] for m in wanted}
+
+
+def parse_dims(text: str) -> dict[str, int]:
+    rgb, flow, audio = (int(x) for x in text.split(","))
+    return {"rgb": rgb, "flow": flow, "audio": audio}
 
 
 def make_batch(dims, B, T, device, seed=0):
@@ -67,6 +73,30 @@ def flops_per_video(model, dims, T) -> int:
     with FlopCounterMode(display=False) as fc:  # grad mode on: FlopCounterMode's module tracker needs it
         model(feats, mask)
     return int(fc.get_total_flops())
+
+
+def train_flops_per_step(model, dims, batch, T) -> int:
+    """FLOPs of one training step's forward, loss and backward (the optimiser's elementwise work not counted)."""
+    feats, mask = make_batch(dims, batch, T, torch.device("cpu"))
+    model = model.cpu().train()
+    with FlopCounterMode(display=False) as fc:
+        out = model(feats, mask)
+        model.compute_loss(out, torch.rand(batch), mask)["total"].backward()
+    model.zero_grad(set_to_none=True)
+    return int(fc.get_total_flops())
+
+
+def matmul_peak_gflops(device, n=1024, repeats=10) -> float:
+    """What this device does in an fp32 (n x n) matmul with the current threads: the floor's yardstick."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    for _ in range(3):
+        a @ b
+    sync(device)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    sync(device)
+    return 2 * n ** 3 * repeats / (time.perf_counter() - t0) / 1e9
 
 
 def autocast(device, mode):
@@ -114,11 +144,12 @@ def train_throughput(model, dims, device, batch, T, steps, warmup, amp="none") -
 
 
 def bench(name, device, args) -> dict:
-    dims = model_dims(name)
+    dims = model_dims(name, parse_dims(args.dims))
     torch.manual_seed(0)
     model = create_model(name, dims)
     res = {"model": name, "dims": dims, "params": count_parameters(model)}
     res["flops_per_video"] = {f"T{T}": flops_per_video(model, dims, T) for T in (70, 130)}
+    res["train_flops_per_step"] = train_flops_per_step(model, dims, args.batch, 70)
     model.to(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -133,6 +164,8 @@ def bench(name, device, args) -> dict:
         mem["rss_peak_after_inference_mb"] = rss_mb()
     res["train_videos_per_s"] = train_throughput(model, dims, device, args.batch, 70, args.train_steps, 2, args.autocast)
     res["train_setting"] = {"batch": args.batch, "T": 70, "steps": args.train_steps, "optimizer": "AdamW"}
+    res["train_gflops_per_s"] = res["train_flops_per_step"] * res["train_videos_per_s"] / args.batch / 1e9
+    res["inference_gflops_per_s_T70"] = res["flops_per_video"]["T70"] / res["latency_per_video"]["T70"]["median_ms"] / 1e6
     if device.type == "cuda":
         mem["train_cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
     else:
@@ -174,6 +207,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=30, help="timed inference runs per T")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--dims", default="1024,1024,768", help="feature dims RGB,FLOW,AUDIO (default the real ones; "
+                    "128,128,96 are make demo's)")
     ap.add_argument("--train-steps", type=int, default=10)
     ap.add_argument("--out", default=None, help="write the results as JSON here")
     ap.add_argument("--same-process", action="store_true",
@@ -191,6 +226,7 @@ def main(argv=None) -> int:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "rss_at_start_mb": rss_mb(),  # torch import alone; subtract it from the rss peaks below
+        "matmul_peak_gflops": matmul_peak_gflops(device),  # fp32 1024^2 matmul, these threads: the FLOP floor's rate
         "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,  # >cpu_count: timings are contended
     }
     results = {"env": env, "models": []}
@@ -208,7 +244,8 @@ def main(argv=None) -> int:
         print(
             f"{name:12s} params {r['params'] / 1e6:6.2f} M | GFLOPs/video T70 {r['flops_per_video']['T70'] / 1e9:.3f} "
             f"T130 {r['flops_per_video']['T130'] / 1e9:.3f} | latency median/min T70 {lat['T70']['median_ms']:.2f}/{lat['T70']['min_ms']:.2f} ms "
-            f"T130 {lat['T130']['median_ms']:.2f}/{lat['T130']['min_ms']:.2f} ms | train {r['train_videos_per_s']:.1f} videos/s | mem {r['memory']}",
+            f"T130 {lat['T130']['median_ms']:.2f}/{lat['T130']['min_ms']:.2f} ms | train {r['train_videos_per_s']:.1f} videos/s "
+            f"({r['train_gflops_per_s']:.1f} GFLOP/s of a {env['matmul_peak_gflops']:.0f} GFLOP/s matmul) | mem {r['memory']}",
             flush=True,
         )
     if args.out:
