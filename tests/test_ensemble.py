@@ -54,6 +54,18 @@ def test_without_modality_dropout_a_missing_modality_is_refused():
         model({m: x for m, x in feats.items() if m != "flow"}, mask)
 
 
+def test_an_early_fusion_member_sits_out_a_video_without_sound_when_lmac_can_score_it():
+    torch.manual_seed(0)
+    model = create_model("lmac_ensemble", DIMS, members="lmac_aligned_md,gdlt_mm",
+                         member_args={m: narrow(m) for m in ("lmac_aligned_md", "gdlt_mm")}).eval()
+    feats, mask = _batch()
+    silent = {m: x for m, x in feats.items() if m != "audio"}
+    out = model(silent, mask)
+    assert list(out["member_scores"]) == ["lmac_aligned_md"]
+    torch.testing.assert_close(out["score"], model.members["lmac_aligned_md"](silent, mask)["score"])
+    assert list(model(feats, mask)["member_scores"]) == ["lmac_aligned_md", "gdlt_mm"]
+
+
 def test_the_loss_is_the_sum_of_the_members_losses():
     model = _model(**without_dropout("lmac_ensemble")).train()
     feats, mask = _batch()

@@ -87,9 +87,18 @@ class Ensemble(nn.Module):
         return any(getattr(m, "accepts_missing_modalities", False) for m in self.members.values())
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
-        # a member with none of its modalities sits out; one with some of them scores or refuses (its own
-        # one-line error, unless it was trained with modality dropout)
-        able = [n for n in self.members if any(m in feats for m in self.member_modalities[n])]
+        # a member with none of its modalities sits out. One with some of them scores (trained with modality
+        # dropout) or refuses with its own one-line error; but when another member was trained to score without
+        # them, it sits out instead (an early-fusion member cannot read a video without sound; the other can)
+        tolerant = self.accepts_missing_modalities
+
+        def can_score(n):
+            have = [m in feats for m in self.member_modalities[n]]
+            if all(have) or not any(have):
+                return any(have)
+            return not tolerant or getattr(self.members[n], "accepts_missing_modalities", False)
+
+        able = [n for n in self.members if can_score(n)]
         if not able:
             raise KeyError(f"lmac_ensemble: no member can score features {sorted(feats)} "
                            f"(members need {dict(self.member_modalities)})")
