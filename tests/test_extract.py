@@ -276,3 +276,35 @@ def test_cli_usage_errors(tmp_path, capsys):
     assert main(["extract", "--list"]) == 0
     listing = capsys.readouterr().out
     assert "offline" in listing and "pamfn" in listing and "i3d-flow" in listing
+
+
+def test_prefetch_keeps_order_raises_the_producers_error_and_stops_when_left_early():
+    import threading
+
+    from lmac.features.extract import prefetch
+
+    assert list(prefetch(iter(range(7)), depth=2)) == list(range(7))
+
+    def failing():
+        yield 1
+        raise ValueError("bad frame")
+
+    got = []
+    with pytest.raises(ValueError, match="bad frame"):
+        for x in prefetch(failing()):
+            got.append(x)
+    assert got == [1]
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    for x in prefetch(endless(), depth=2):
+        if x == 3:
+            break
+    assert not any(t.name == "lmac-extract-prefetch" and t.is_alive() for t in threading.enumerate())
+    assert len(produced) <= 3 + 1 + 2 + 1  # at most `depth` (and the one being put) beyond what was taken

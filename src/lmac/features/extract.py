@@ -167,27 +167,24 @@ def extract_video(path, extractors: dict, settings: ExtractSettings, flow=None, 
     out: dict[str, list] = {m: [] for m in extractors}
     video_mods = [m for m, ex in extractors.items() if ex.input in ("rgb", "flow")]
     if video_mods:
-        batch: list[np.ndarray] = []
+        needs_flow = any(extractors[m].input == "flow" for m in video_mods)
 
-        def flush():
-            frames = np.stack(batch)  # (B, T, S, S, 3) uint8
+        def batches():  # decoding, resizing and optical flow: run ahead of the networks in a thread
+            batch = []
+            for seg in iter_segments(probe, resize=settings.resize, crop=settings.crop):
+                batch.append(seg)
+                if len(batch) == settings.batch_size:
+                    yield _with_flow(batch, flow if needs_flow else None)
+                    batch = []
+            if batch:
+                yield _with_flow(batch, flow if needs_flow else None)
+
+        for frames, flows in prefetch(batches(), depth=2):
             for m in video_mods:
                 ex = extractors[m]
-                if ex.input == "rgb":
-                    out[m].append(ex(frames))
-                else:
-                    flows = np.stack([flow(seg) for seg in frames])  # (B, T, S, S, 2)
-                    out[m].append(ex(flows))
+                out[m].append(ex(frames) if ex.input == "rgb" else ex(flows))
             if progress is not None:
-                progress.update(len(batch))
-            batch.clear()
-
-        for seg in iter_segments(probe, resize=settings.resize, crop=settings.crop):
-            batch.append(seg)
-            if len(batch) == settings.batch_size:
-                flush()
-        if batch:
-            flush()
+                progress.update(len(frames))
     if "audio" in extractors:
         ex = extractors["audio"]
         if chunks is None:
@@ -200,6 +197,56 @@ def extract_video(path, extractors: dict, settings: ExtractSettings, flow=None, 
         if a.shape != (probe.n_segments, extractors[m].dim):
             raise RuntimeError(f"{path}: {m} features have shape {a.shape}, expected ({probe.n_segments}, {extractors[m].dim})")
     return arrays, meta
+
+
+def _with_flow(batch: list, flow) -> tuple:
+    """(frames (B, T, S, S, 3) uint8, flows (B, T, S, S, 2) or None)."""
+    frames = np.stack(batch)
+    return frames, (np.stack([flow(seg) for seg in frames]) if flow is not None else None)
+
+
+def prefetch(iterable, depth: int = 2):
+    """Yield the items of `iterable`, produced by a background thread up to `depth` items ahead: PyAV's
+    decoding and OpenCV's optical flow release the GIL, so they run while torch computes the previous batch.
+    An exception in the producer is raised here; leaving the loop early stops the producer."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in iterable:
+                if not put((None, item)):
+                    return
+            put((None, done))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            put((e, None))
+
+    worker = threading.Thread(target=produce, name="lmac-extract-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            err, item = q.get()
+            if err is not None:
+                raise err
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def _claim(out_dir: Path, vid: str) -> Path | None:
