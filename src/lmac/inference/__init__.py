@@ -12,7 +12,8 @@ it was trained; features made otherwise are refused with a one-line message.
 
 - results.py: Prediction / Stage / Span, the JSON schema (derived from them), stage spans in seconds;
 - provenance.py: whether features may be scored by a run (and added to a folder);
-- predictor.py: Predictor (rebuilds the model through the run folder, extracts and caches features);
+- cache.py: the feature cache (a folder per run recipe; a video's features reused while the file is unchanged);
+- predictor.py: Predictor (rebuilds the model through the run folder, extracts features into the cache);
 - batch.py: many videos, a CSV.
 
 Nothing here imports torch at module level: `import lmac` stays light.

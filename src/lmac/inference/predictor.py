@@ -2,7 +2,6 @@
 score videos (extracting features with the run's own preset, cached) or features."""
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from lmac import MODALITIES
-from lmac.utils import atomic_write_json
+from lmac.inference.cache import FeatureCache, cache_key
 from lmac.inference.provenance import _describe_dims, feature_mismatch
 from lmac.inference.results import (FPS, SEGMENT_FRAMES, FeatureMismatchError, Prediction, PredictError,
                                     build_stages)
@@ -92,8 +91,7 @@ class Predictor:
 
     def cache_key(self) -> str:
         """Folder name for cached features: the preset plus a hash of the run's whole recipe."""
-        blob = json.dumps(self.feature_info, sort_keys=True, default=str).encode()
-        return f"{self.preset or 'features'}-{hashlib.sha256(blob).hexdigest()[:10]}"
+        return cache_key(self.preset, self.feature_info)
 
     def _get_extractors(self):
         if self._extractors is None:
@@ -116,20 +114,11 @@ class Predictor:
             raise PredictError(f"{video}: file not found")
         cache_dir = Path(cache_dir)
         vid = video_id_for(video)
+        cache = FeatureCache(cache_dir)
+        cached = cache.lookup(video, vid)
+        if cached is not None:
+            return cached
         target = cache_dir / f"{vid}.safetensors"
-        index_path = cache_dir / "sources.json"
-        st = video.stat()
-        stamp = {"path": str(video.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-        index = {}
-        if index_path.is_file():
-            try:
-                index = json.loads(index_path.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                index = {}
-        if target.exists() and index.get(vid) == stamp:
-            return target
-        if target.exists():
-            target.unlink()  # another file of that name, or the video changed: extract again
         messages = []
         with torch.no_grad():  # extraction needs no autograd
             summary = run_extraction(
@@ -142,9 +131,7 @@ class Predictor:
             raise PredictError(f"{video}: extraction wrote no features ({'; '.join(messages) or 'no message'})")
         store = NativeStore(cache_dir)
         self.check_features(store.info, store.dims, str(cache_dir))
-        index = json.loads(index_path.read_text()) if index_path.is_file() else {}
-        index[vid] = stamp
-        atomic_write_json(index_path, index)
+        cache.record(video, vid)
         return target
 
     # --- scoring ------------------------------------------------------------------------------
