@@ -337,3 +337,19 @@ def test_mlp_stage_head_lets_modalities_interact_where_the_linear_head_cannot():
                                         dropout=0.0)).eval()
         gap = (h(pair(a1, b1)) + h(pair(a2, b2)) - h(pair(a1, b2)) - h(pair(a2, b1))).abs().item()
         assert (gap < 1e-5) == additive, (head, gap)
+
+
+def test_gdlt_mm_reads_whichever_modalities_it_was_built_with():
+    """Early fusion concatenates its own modalities; built on flow alone it reads flow (not a missing RGB)."""
+    import torch
+
+    from lmac.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("gdlt_mm", {"flow": 8}, hidden=16).eval()
+    mask = torch.ones(2, 5, dtype=torch.bool)
+    flow = torch.randn(2, 5, 8)
+    with torch.no_grad():
+        a = model({"flow": flow}, mask)["score"]
+        b = model({"flow": flow * 3}, mask)["score"]
+    assert model.modalities == ("flow",) and not torch.allclose(a, b)

@@ -86,7 +86,7 @@ class GDLT(nn.Module):
         missing = [m for m in self.modalities if m not in feats]
         if missing:
             raise KeyError(f"GDLT needs features {list(self.modalities)}; missing {missing}")
-        x = torch.cat([feats[m] for m in self.modalities], -1) if len(self.modalities) > 1 else feats["rgb"]  # (B, T, D)
+        x = torch.cat([feats[m] for m in self.modalities], -1) if len(self.modalities) > 1 else feats[self.modalities[0]]
         x = self.bn2(self.proj2(F.relu(self.bn1(self.proj1(x), mask))), mask)  # (B, T, H)
         memory = self.encoder(x, src_key_padding_mask=~mask)  # (B, T, H)
         q = self.queries.weight.unsqueeze(0).expand(x.shape[0], -1, -1)  # (B, G, H)
