@@ -167,17 +167,17 @@ def extract_video(path, extractors: dict, settings: ExtractSettings, flow=None, 
     out: dict[str, list] = {m: [] for m in extractors}
     video_mods = [m for m, ex in extractors.items() if ex.input in ("rgb", "flow")]
     if video_mods:
-        needs_flow = any(extractors[m].input == "flow" for m in video_mods)
+        seg_flow = flow if any(extractors[m].input == "flow" for m in video_mods) else None
 
         def batches():  # decoding, resizing and optical flow: run ahead of the networks in a thread
             batch = []
             for seg in iter_segments(probe, resize=settings.resize, crop=settings.crop):
                 batch.append(seg)
                 if len(batch) == settings.batch_size:
-                    yield _with_flow(batch, flow if needs_flow else None)
+                    yield _with_flow(batch, seg_flow)
                     batch = []
             if batch:
-                yield _with_flow(batch, flow if needs_flow else None)
+                yield _with_flow(batch, seg_flow)
 
         for frames, flows in prefetch(batches(), depth=2):
             for m in video_mods:

@@ -94,8 +94,10 @@ class Ensemble(nn.Module):
 
         def can_score(n):
             have = [m in feats for m in self.member_modalities[n]]
-            if all(have) or not any(have):
-                return any(have)
+            if all(have):
+                return True
+            if not any(have):
+                return False
             return not tolerant or getattr(self.members[n], "accepts_missing_modalities", False)
 
         able = [n for n in self.members if can_score(n)]

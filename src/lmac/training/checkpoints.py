@@ -18,11 +18,10 @@ def save_model(path, model: torch.nn.Module | dict, meta: dict) -> None:
     explicitly: models concatenate their branches in that order, and a JSON object's key order is not
     something to rely on (checkpoints written before this had their dims sorted: audio, flow, rgb).
     `model` may also be a copy of its state dict taken earlier; `meta["modalities"]` then gives the order."""
-    if isinstance(model, dict):
-        state = {k: v.detach().contiguous().cpu() for k, v in model.items()}
-    else:
-        state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    if not isinstance(model, dict):
         meta = {**meta, "modalities": list(model.modalities)}
+        model = model.state_dict()
+    state = {k: v.detach().contiguous().cpu() for k, v in model.items()}
     with atomic_path(path) as tmp:
         save_file(state, str(tmp), metadata={"lmac": json.dumps(meta)})
 
