@@ -353,3 +353,32 @@ def test_gdlt_mm_reads_whichever_modalities_it_was_built_with():
         a = model({"flow": flow}, mask)["score"]
         b = model({"flow": flow * 3}, mask)["score"]
     assert model.modalities == ("flow",) and not torch.allclose(a, b)
+
+
+def test_gdlt_sum_starts_as_gdlt_and_its_summing_path_counts_real_segments():
+    """`gdlt_sum` = GDLT + (1/ref) sum_t MLP(memory_t): zero at initialisation (the same scores as GDLT with
+    the same weights); once its last layer is set, the path grows with the number of real segments and
+    ignores padding (a mean-pooled read-out would not change with a video's length)."""
+    import torch
+
+    from lmac.models import create_model
+
+    torch.manual_seed(0)
+    dims, kw = {"rgb": 8}, dict(hidden=16, num_queries=3, dropout=0.0)
+    plain = create_model("gdlt", dims, **kw).eval()
+    summing = create_model("gdlt_sum", dims, **kw).eval()
+    missing, unexpected = summing.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith("sum_mlp.") for k in missing) and missing
+    x, mask = torch.randn(2, 6, 8), torch.ones(2, 6, dtype=torch.bool)
+    with torch.no_grad():
+        assert torch.allclose(plain({"rgb": x}, mask)["score"], summing({"rgb": x}, mask)["score"], atol=1e-6)
+        last = summing.sum_mlp[-1]
+        last.bias.fill_(1.0)  # every real segment adds 1/ref_len
+        ref = summing.config.sum_ref_len
+        short = torch.ones(1, 6, dtype=torch.bool)
+        short[0, 3:] = False  # 3 real segments, 3 padded
+        x1 = x[:1]
+        full, half = summing({"rgb": x1}, mask[:1])["score"], summing({"rgb": x1}, short)["score"]
+        plain_full, plain_half = plain({"rgb": x1}, mask[:1])["score"], plain({"rgb": x1}, short)["score"]
+    assert torch.allclose(full - plain_full, torch.tensor(6.0 / ref), atol=1e-5)
+    assert torch.allclose(half - plain_half, torch.tensor(3.0 / ref), atol=1e-5)

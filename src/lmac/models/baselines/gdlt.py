@@ -52,6 +52,8 @@ class GDLTConfig:
     triplet_margin: float = 1.0
     mse_weight: float = 1.0
     num_scores: int = 1  # scores predicted at once, each with its own Likert weights over the shared grade queries [ours]
+    sum_head: bool = False  # [ours] add a summing path: (1/sum_ref_len) sum_t MLP(encoder output t) (`gdlt_sum`)
+    sum_ref_len: int = 64  # segments; a constant, so the summing path grows with the number of moments it fires on
 
 
 class GDLT(nn.Module):
@@ -77,9 +79,14 @@ class GDLT(nn.Module):
         # row g (of score s) scores query g (GDLT takes the diagonal); one block of G rows per score
         self.regressor = nn.Linear(H, config.num_queries * config.num_scores)
         self.register_buffer("grades", torch.linspace(0, 1, config.num_queries), persistent=False)  # (G,)
+        if config.sum_head:
+            self.sum_mlp = nn.Sequential(nn.Linear(H, H // 2), nn.ReLU(), nn.Linear(H // 2, config.num_scores))
         for p in self.parameters():  # GDLT: Xavier for every matrix
             if p.dim() > 1:
                 nn.init.xavier_uniform_(p)
+        if config.sum_head:  # starts as GDLT: the summing path adds nothing until it learns to
+            nn.init.zeros_(self.sum_mlp[-1].weight)
+            nn.init.zeros_(self.sum_mlp[-1].bias)
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         mask = mask.bool()
@@ -97,6 +104,9 @@ class GDLT(nn.Module):
         w = torch.sigmoid(logits)
         w = w / w.sum(-1, keepdim=True)  # (B, S, G) Likert weights, sum 1
         score = (w * self.grades).sum(-1)  # (B, S)
+        if self.config.sum_head:  # a sum over real segments, not a mean: it can count what it fires on
+            per_segment = self.sum_mlp(memory) * mask.unsqueeze(-1).to(memory.dtype)  # (B, T, S)
+            score = score + per_segment.sum(1) / self.config.sum_ref_len
         if S == 1:
             score, w = score[:, 0], w[:, 0]  # (B,), (B, G)
         return {"score": score, "grade_weights": w, "embed": embed}
@@ -136,3 +146,10 @@ def gdlt(dims, **kwargs):
                  uncoupled_args={"triplet_weight": 0.0})
 def gdlt_mm(dims, **kwargs):
     return GDLT(dims, config_from_kwargs(GDLTConfig, kwargs, "gdlt_mm"), fuse=True)
+
+
+@MODELS.register("gdlt_sum", modalities=("rgb",), doc="GDLT plus a summing path over segments (judges add element scores) [ours]",
+                 batch_coupled="BatchNorm statistics and the batch-hard triplet loss", config=GDLTConfig,
+                 uncoupled_args={"triplet_weight": 0.0})
+def gdlt_sum(dims, **kwargs):
+    return GDLT(dims, config_from_kwargs(GDLTConfig, {"sum_head": True, **kwargs}, "gdlt_sum"))
