@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from lmac.models import create_model
-from small_models import merge_options, narrow, without_dropout
+from small_models import ENSEMBLES, merge_options, narrow, without_dropout
 
 DIMS = {"rgb": 16, "flow": 12, "audio": 8}
 
@@ -83,6 +83,7 @@ def test_the_run_dropout_reaches_every_member_that_has_one():
 
 
 @pytest.mark.parametrize("kw,msg", [(dict(members="gdlt"), "two or more"), (dict(members="lmac,nope"), "unknown model"),
+                                    (dict(members="lmac,lmac_ensemble_sum"), "unknown model"),
                                     (dict(weights="1,2,3"), "weights must be 2"),
                                     (dict(member_args={"concat": {}}), "not members")])
 def test_bad_options_are_one_line_errors(kw, msg):
@@ -118,3 +119,11 @@ def test_the_default_model_trains_and_lmac_predict_explains_its_score(tiny_synth
     d = pred.to_dict()
     check_prediction(d)
     assert len(d["stages"]) == 5 and sum(st["weight"] * st["score"] for st in d["stages"]) == pytest.approx(d["score"])
+
+
+@pytest.mark.parametrize("name", sorted(ENSEMBLES))
+def test_each_registered_ensemble_builds_its_members(name):
+    """lmac_ensemble_sum is the default pair with the summing GDLT (tests/small_models.ENSEMBLES stays true)."""
+    model = create_model(name, DIMS, **narrow(name))
+    assert list(model.members) == ENSEMBLES[name]
+    assert model.members[ENSEMBLES[name][1]].config.sum_head == (name == "lmac_ensemble_sum")

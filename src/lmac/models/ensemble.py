@@ -41,7 +41,7 @@ class EnsembleConfig:
         if len(names) < 2 or len(set(names)) != len(names):
             raise ValueError(f"members must name two or more different models, got {self.members!r}")
         for n in names:
-            if n not in MODELS or n == "lmac_ensemble":
+            if n not in MODELS or MODELS.info(n).get("config") is EnsembleConfig:
                 raise ValueError(f"members: unknown model {n!r}")
         if self.weights:
             w = [float(x) for x in self.weights.split(",")]
@@ -150,3 +150,12 @@ class Ensemble(nn.Module):
                  doc="lmac_aligned_md and RGB-only gdlt trained side by side, scores averaged [ours; the default]")
 def lmac_ensemble(dims, **kwargs):
     return Ensemble(dims, config_from_kwargs(EnsembleConfig, kwargs, "lmac_ensemble"))
+
+
+@MODELS.register("lmac_ensemble_sum", modalities=None, config=EnsembleConfig, interpretable=True,
+                 batch_coupled="the gdlt_sum member's BatchNorm statistics and batch-hard triplet loss",
+                 uncoupled_args={"member_args": {"gdlt_sum": {"triplet_weight": 0.0}}},
+                 doc="lmac_ensemble with gdlt_sum (a summing read-out) in place of gdlt: the fifth worlds candidate [ours]")
+def lmac_ensemble_sum(dims, **kwargs):
+    return Ensemble(dims, config_from_kwargs(EnsembleConfig, {"members": "lmac_aligned_md,gdlt_sum", **kwargs},
+                                             "lmac_ensemble_sum"))
