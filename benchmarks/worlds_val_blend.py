@@ -3,6 +3,7 @@ validation split its own config carves from train), and the validation rho of sc
 more models. No test video is read.
 
     python benchmarks/worlds_val_blend.py BENCH_DIR --seeds 1 --models lmac_aligned_md,gdlt [--out FILE.json]
+    ... --weighted lmac_aligned_md:0.5,gdlt:0.25,gdlt_sum:0.25   # adds one weighted average of named models
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="1")
     p.add_argument("--models", required=True)
     p.add_argument("--max-size", type=int, default=3, help="largest ensemble tried")
+    p.add_argument("--weighted", help="MODEL:W,MODEL:W,...: also score this weighted average (the models must be in --models)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     torch.set_grad_enabled(False)
@@ -48,19 +50,23 @@ def main(argv=None) -> int:
         s = json.loads((run / "summary.json").read_text())
         if s["model"] in models and s["seed"] in seeds:
             preds.setdefault((s["task"], s["seed"]), {})[s["model"]] = val_predictions(run)
-    combos = [c for k in range(1, args.max_size + 1) for c in itertools.combinations(models, k)]
+    combos = [(c, [1.0] * len(c)) for k in range(1, args.max_size + 1) for c in itertools.combinations(models, k)]
+    if args.weighted:
+        pairs = [x.split(":") for x in args.weighted.split(",")]
+        combos.append((tuple(m for m, _ in pairs), [float(w) for _, w in pairs]))
     table = {}
-    for combo in combos:
+    for combo, weights in combos:
         rhos = {}
         for (task, seed), by_model in sorted(preds.items()):
             if not all(m in by_model for m in combo):
                 continue
             vids = sorted(by_model[combo[0]])
-            pred = np.mean([[by_model[m][v][0] for v in vids] for m in combo], 0)
+            pred = np.average([[by_model[m][v][0] for v in vids] for m in combo], 0, weights=weights)
             true = [by_model[combo[0]][v][1] for v in vids]
             rhos[f"{task}/s{seed}"] = float(spearmanr(pred, true)[0])
         if rhos:
-            table["+".join(combo)] = {**rhos, "avg": float(fisher_z_mean(list(rhos.values())))}
+            name = "+".join(combo) if len(set(weights)) == 1 else "+".join(f"{w:g}*{m}" for m, w in zip(combo, weights))
+            table[name] = {**rhos, "avg": float(fisher_z_mean(list(rhos.values())))}
     cols = sorted({k for r in table.values() for k in r if k != "avg"})
     print(f"{'ensemble (score average)':44s} " + " ".join(f"{c.split('/')[0][6:][:13]:>13s}" for c in cols) + "      avg")
     for name, r in sorted(table.items(), key=lambda kv: -kv[1]["avg"]):
