@@ -6,7 +6,7 @@ LMAC = {"d_model": 32, "d_ffn": 64, "num_heads": 4}
 NARROW = {"lmac": LMAC, "concat": {"hidden": 32}, "gdlt": {"hidden": 32}, "pamfn": {"hidden": 16, "embed_hidden": 32, "K": 3}}
 
 
-ENSEMBLES = {"lmac_ensemble": ["lmac_aligned_md", "gdlt"], "lmac_ensemble_sum": ["lmac_aligned_md", "gdlt_sum"]}  # default members
+ENSEMBLES = {"lmac_ensemble": ["lmac_aligned_md", "gdlt"]}  # registered ensembles and their default members
 
 
 def narrow(model: str) -> dict:

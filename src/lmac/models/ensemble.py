@@ -151,11 +151,3 @@ class Ensemble(nn.Module):
 def lmac_ensemble(dims, **kwargs):
     return Ensemble(dims, config_from_kwargs(EnsembleConfig, kwargs, "lmac_ensemble"))
 
-
-@MODELS.register("lmac_ensemble_sum", modalities=None, config=EnsembleConfig, interpretable=True,
-                 batch_coupled="the gdlt_sum member's BatchNorm statistics and batch-hard triplet loss",
-                 uncoupled_args={"member_args": {"gdlt_sum": {"triplet_weight": 0.0}}},
-                 doc="lmac_ensemble with gdlt_sum (a summing read-out) in place of gdlt: the fifth worlds candidate [ours]")
-def lmac_ensemble_sum(dims, **kwargs):
-    return Ensemble(dims, config_from_kwargs(EnsembleConfig, {"members": "lmac_aligned_md,gdlt_sum", **kwargs},
-                                             "lmac_ensemble_sum"))
