@@ -71,6 +71,13 @@ def main(argv=None) -> int:
     print(f"{'ensemble (score average)':44s} " + " ".join(f"{c.split('/')[0][6:][:13]:>13s}" for c in cols) + "      avg")
     for name, r in sorted(table.items(), key=lambda kv: -kv[1]["avg"]):
         print(f"{name:44s} " + " ".join(f"{r.get(c, float('nan')):13.3f}" for c in cols) + f" {r['avg']:8.3f}")
+    worlds = sorted({c.split("/")[0].split("_")[1] for c in cols})  # world_amplitude_tes -> amplitude
+    print(f"\nby world: Fisher-z mean over its tasks and the seeds read\n{'ensemble (score average)':44s} "
+          + " ".join(f"{w:>13s}" for w in worlds) + "      avg")
+    for name, r in sorted(table.items(), key=lambda kv: -kv[1]["avg"]):
+        r["by_world"] = {w: float(fisher_z_mean([v for c, v in r.items() if c != "avg" and c.split("/")[0].split("_")[1] == w]))
+                         for w in worlds}
+        print(f"{name:44s} " + " ".join(f"{r['by_world'][w]:13.3f}" for w in worlds) + f" {r['avg']:8.3f}")
     if args.out:
         args.out.write_text(json.dumps(table, indent=1))
     return 0
