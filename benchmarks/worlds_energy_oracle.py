@@ -4,9 +4,10 @@ For each draw's test videos: the Spearman rho with the total of (a) a perfect re
 (sum of element values minus technical deductions) and (b) the same plus the cross-modal term
 (8 x mean |energy - intensity|, which needs flow and audio at the elements' moments). The gap (b) - (a) is
 the most a model can gain over a perfect RGB-only model; a model far below (a) is limited by how well it
-reads RGB, not by cross-modal reading.
+reads RGB, not by cross-modal reading. Also (c) the number of elements alone and (d) (a) in mean form (the mean
+of the per-element RGB terms): what a read-out that averages over elements, and cannot count them, could reach.
 
-    python benchmarks/worlds_energy_oracle.py DEV/data/energy --seeds 1,2,3 [--out FILE.json]
+    python benchmarks/worlds_energy_oracle.py DEV/data/energy --seeds 1,2,3 [--split train] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -18,28 +19,33 @@ import numpy as np
 from scipy.stats import spearmanr
 
 
-def oracles(folder: Path) -> dict:
+def oracles(folder: Path, split: str = "test") -> dict:
     truth = json.loads((folder / "truth.json").read_text())
-    rows = [line.split() for line in (folder / "test.txt").read_text().splitlines()[1:] if line.strip()]
+    rows = [line.split() for line in (folder / f"{split}.txt").read_text().splitlines()[1:] if line.strip()]
     total = np.array([float(r[3]) for r in rows])
     els = [truth[r[0]]["elements"] for r in rows]
     rgb = np.array([sum(e["value"] - 0.5 * (1 - e["q"]) for e in es) for es in els])
     mism = np.array([np.mean([abs(e["energy"] - e["intensity"]) for e in es]) for es in els])
     return {"rgb_oracle": float(spearmanr(rgb, total)[0]), "rgb_plus_crossmodal_oracle": float(spearmanr(rgb - 8 * mism, total)[0]),
-            "crossmodal_share_of_variance": float(np.var(8 * mism) / np.var(total)), "test_videos": len(rows)}
+            "crossmodal_share_of_variance": float(np.var(8 * mism) / np.var(total)),
+            "element_count_rho": float(spearmanr([len(es) for es in els], total)[0]),
+            "rgb_mean_form_oracle": float(spearmanr([np.mean([e["value"] - 0.5 * (1 - e["q"]) for e in es]) for es in els], total)[0]),
+            f"{split}_videos": len(rows)}
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("energy_data", type=Path, help="DEV/data/energy (holding seed{s}/)")
     p.add_argument("--seeds", default="1,2,3")
+    p.add_argument("--split", default="test", choices=["train", "test"])
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     out = {}
     for s in args.seeds.split(","):
-        out[f"seed{s}"] = r = oracles(args.energy_data / f"seed{s}")
+        out[f"seed{s}"] = r = oracles(args.energy_data / f"seed{s}", args.split)
         print(f"draw {s}: RGB oracle {r['rgb_oracle']:.3f}, RGB + cross-modal oracle {r['rgb_plus_crossmodal_oracle']:.3f}, "
-              f"cross-modal term {r['crossmodal_share_of_variance']:.0%} of the total's variance")
+              f"cross-modal term {r['crossmodal_share_of_variance']:.0%} of the total's variance; "
+              f"element count alone {r['element_count_rho']:.3f}, RGB oracle in mean form {r['rgb_mean_form_oracle']:.3f} ({args.split})")
     if args.out:
         args.out.write_text(json.dumps(out, indent=1) + "\n")
     return 0
