@@ -9,16 +9,11 @@ Reads DEV/runs/world_amplitude_tes_pcs-MODEL-sS (the shared model) and world_amp
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import spearmanr
 
-
-def _rows(path: Path) -> list[dict]:
-    with open(path) as f:
-        return list(csv.DictReader(f))
+from lmac.evaluation.bootstrap import paired_bootstrap, read_predictions
 
 
 def main(argv=None) -> int:
@@ -33,24 +28,17 @@ def main(argv=None) -> int:
     for score in ("tes", "pcs"):
         diffs, ses = [], []
         for s in seeds:
-            shared = {r["video_id"]: (float(r[f"true_{score}"]), float(r[f"pred_last_{score}"]))
-                      for r in _rows(runs / f"world_amplitude_tes_pcs-{args.model}-s{s}" / "predictions.csv")}
-            own = {r["video_id"]: (float(r["true_score"]), float(r["pred_last"]))
-                   for r in _rows(runs / f"world_amplitude_{score}-{args.model}-s{s}" / "predictions.csv")}
-            ids = sorted(shared)
-            if set(ids) != set(own):
+            shared = read_predictions(runs / f"world_amplitude_tes_pcs-{args.model}-s{s}" / "predictions.csv",
+                                      f"pred_last_{score}", truth=f"true_{score}")
+            own = read_predictions(runs / f"world_amplitude_{score}-{args.model}-s{s}" / "predictions.csv", "pred_last")
+            if set(shared) != set(own):
                 raise ValueError(f"draw {s}: the two runs scored different test videos")
-            t = np.array([shared[i][0] for i in ids])
-            a, b = np.array([shared[i][1] for i in ids]), np.array([own[i][1] for i in ids])
-            d = spearmanr(a, t)[0] - spearmanr(b, t)[0]
-            boot = []
-            for _ in range(args.resamples):
-                k = rng.integers(0, len(ids), len(ids))
-                boot.append(spearmanr(a[k], t[k])[0] - spearmanr(b[k], t[k])[0])
-            diffs.append(d)
-            ses.append(float(np.std(boot)))
-            print(f"{score} draw {s}: shared {spearmanr(a, t)[0]:.3f}, own {spearmanr(b, t)[0]:.3f}, "
-                  f"shared - own {d:+.3f} +- {ses[-1]:.3f}")
+            r = paired_bootstrap([np.array([[shared[i][0], shared[i][1], own[i][1]] for i in sorted(shared)])],
+                                 args.resamples, rng)
+            diffs.append(r["diff"])
+            ses.append(r["diff_se"])
+            print(f"{score} draw {s}: shared {r['rho_a']:.3f}, own {r['rho_b']:.3f}, "
+                  f"shared - own {r['diff']:+.3f} +- {r['diff_se']:.3f}")
         print(f"{score} mean over draws: shared - own {np.mean(diffs):+.3f} +- {np.sqrt(np.sum(np.square(ses))) / len(seeds):.3f}")
     return 0
 

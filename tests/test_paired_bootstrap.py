@@ -70,3 +70,15 @@ def test_command_line_and_errors(bench, capsys, tmp_path):
         _module().main([str(root), "nope", "poor", "--seeds", "0"])
     with pytest.raises(FileNotFoundError, match="rg_ball-absent-s0/predictions.csv"):
         _module().main([str(root), "good", "absent", "--seeds", "0"])
+
+
+def test_read_predictions_takes_a_multi_score_runs_columns(tmp_path):
+    """A multi-score run writes true_<score> / pred_last_<score>: `truth` names the column of true scores,
+    and a column that is not there is a one-line error naming the file."""
+    from lmac.evaluation.bootstrap import read_predictions
+
+    path = tmp_path / "predictions.csv"
+    path.write_text("video_id,true_tes,pred_last_tes,true_pcs,pred_last_pcs\na,40,41,30,29\nb,50,48,33,35\n")
+    assert read_predictions(path, "pred_last_pcs", truth="true_pcs") == {"a": (30.0, 29.0), "b": (33.0, 35.0)}
+    with pytest.raises(ValueError, match=r"predictions.csv: no column 'true_score'"):
+        read_predictions(path, "pred_last_tes")

@@ -18,16 +18,18 @@ from lmac.evaluation.metrics import fisher_z_mean, spearman
 COLUMN = {"last": "pred_last", "val": "pred_best_val", "best": "pred_best_test"}
 
 
-def read_predictions(path: Path, column: str) -> dict[str, tuple[float, float]]:
-    """{video_id: (true score, predicted score)} from a run's predictions.csv."""
+def read_predictions(path: Path, column: str, truth: str = "true_score") -> dict[str, tuple[float, float]]:
+    """{video_id: (true score, predicted score)} from a run's predictions.csv (`truth`: a multi-score run's
+    columns are true_<score>, pred_last_<score>, ...)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no predictions.csv (has that run finished?)")
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    if not rows or column not in rows[0]:
-        raise ValueError(f"{path}: no column {column!r}")
-    return {r["video_id"]: (float(r["true_score"]), float(r[column])) for r in rows if r[column] != ""}
+    for c in (column, truth):
+        if not rows or c not in rows[0]:
+            raise ValueError(f"{path}: no column {c!r}")
+    return {r["video_id"]: (float(r[truth]), float(r[column])) for r in rows if r[column] != ""}
 
 
 def paired_arrays(run_a: Path, run_b: Path, column: str) -> np.ndarray:
