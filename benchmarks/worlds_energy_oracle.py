@@ -24,12 +24,13 @@ def oracles(folder: Path, split: str = "test") -> dict:
     rows = [line.split() for line in (folder / f"{split}.txt").read_text().splitlines()[1:] if line.strip()]
     total = np.array([float(r[3]) for r in rows])
     els = [truth[r[0]]["elements"] for r in rows]
-    rgb = np.array([sum(e["value"] - 0.5 * (1 - e["q"]) for e in es) for es in els])
+    rgb_terms = [[e["value"] - 0.5 * (1 - e["q"]) for e in es] for es in els]  # what RGB shows, per element
+    rgb = np.array([sum(t) for t in rgb_terms])
     mism = np.array([np.mean([abs(e["energy"] - e["intensity"]) for e in es]) for es in els])
     return {"rgb_oracle": float(spearmanr(rgb, total)[0]), "rgb_plus_crossmodal_oracle": float(spearmanr(rgb - 8 * mism, total)[0]),
             "crossmodal_share_of_variance": float(np.var(8 * mism) / np.var(total)),
             "element_count_rho": float(spearmanr([len(es) for es in els], total)[0]),
-            "rgb_mean_form_oracle": float(spearmanr([np.mean([e["value"] - 0.5 * (1 - e["q"]) for e in es]) for es in els], total)[0]),
+            "rgb_mean_form_oracle": float(spearmanr([np.mean(t) for t in rgb_terms], total)[0]),
             f"{split}_videos": len(rows)}
 
 

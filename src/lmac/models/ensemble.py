@@ -150,4 +150,3 @@ class Ensemble(nn.Module):
                  doc="lmac_aligned_md and RGB-only gdlt trained side by side, scores averaged [ours; the default]")
 def lmac_ensemble(dims, **kwargs):
     return Ensemble(dims, config_from_kwargs(EnsembleConfig, kwargs, "lmac_ensemble"))
-
