@@ -6,14 +6,13 @@ LMAC = {"d_model": 32, "d_ffn": 64, "num_heads": 4}
 NARROW = {"lmac": LMAC, "concat": {"hidden": 32}, "gdlt": {"hidden": 32}, "pamfn": {"hidden": 16, "embed_hidden": 32, "K": 3}}
 
 
-ENSEMBLES = {"lmac_ensemble": ["lmac_aligned_md", "gdlt"]}  # registered ensembles and their default members
-
-
 def narrow(model: str) -> dict:
     """The narrow options of a registered model name (lmac_* share LMAC-Net's; concat_rgb is concat;
     lmac_ensemble gives each member its own)."""
-    if model in ENSEMBLES:
-        return {"member_args": {m: narrow(m) for m in ENSEMBLES[model]}}
+    if model == "lmac_ensemble":
+        from lmac.models.ensemble import EnsembleConfig
+
+        return {"member_args": {m: narrow(m) for m in EnsembleConfig().names()}}
     if model == "pamfn_branch":
         return {k: v for k, v in NARROW["pamfn"].items() if k != "K"}
     return dict(NARROW["lmac" if model.startswith("lmac") else model.split("_")[0]])
@@ -33,8 +32,10 @@ def without_dropout(name: str) -> dict:
 
     from lmac.models import MODELS
 
-    if name in ENSEMBLES:
-        return {"dropout": 0.0, "member_args": {m: without_dropout(m) for m in ENSEMBLES[name]}}
+    if name == "lmac_ensemble":
+        from lmac.models.ensemble import EnsembleConfig
+
+        return {"dropout": 0.0, "member_args": {m: without_dropout(m) for m in EnsembleConfig().names()}}
     names = {f.name for f in fields(MODELS.info(name)["config"])}
     return {k: 0.0 for k in ("dropout", "feature_dropout", "fc_dropout", "branch_dropout", "modality_dropout")
             if k in names}
