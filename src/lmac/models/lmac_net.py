@@ -210,6 +210,37 @@ class StageHead(nn.Module):
         return torch.sigmoid(s) if self.sigmoid else s
 
 
+class SegmentSum(nn.Module):
+    """The summing path [ours]: c = (1/sum_ref_len) sum over real segments t of MLP(x_t), x_t every present
+    modality's features at segment t. Per modality LayerNorm + Linear, summed over the modalities a video has
+    (a hidden or missing one adds nothing), ReLU, Linear; the last layer starts at zero, so the model starts as
+    LMAC-Net without it. A sum, not a mean: it can count what it fires on; and a per-segment nonlinearity over
+    all modalities can compare them at one moment, which the stage head (additive across modalities) cannot."""
+
+    def __init__(self, dims: dict[str, int], config: "LMACConfig"):
+        super().__init__()
+        H = config.sum_hidden
+        self.proj = nn.ModuleDict({m: nn.Sequential(nn.LayerNorm(D), nn.Linear(D, H)) for m, D in dims.items()})
+        self.drop = nn.Dropout(config.dropout)
+        self.out = nn.Linear(H, config.num_scores)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        self.ref_len = config.sum_ref_len
+
+    def forward(self, feats: dict, mask: torch.Tensor, modalities: tuple, present: torch.Tensor | None) -> torch.Tensor:
+        h = 0.0
+        for i, m in enumerate(modalities):
+            if m not in feats:
+                continue
+            hm = self.proj[m](feats[m])  # (B, T, H)
+            if present is not None:
+                hm = hm * present[:, i, None, None].to(hm.dtype)
+            h = h + hm
+        c = self.out(self.drop(F.relu(h)))  # (B, T, S)
+        c = (c * mask.unsqueeze(-1).to(c.dtype)).sum(1) / self.ref_len  # (B, S): padding adds nothing
+        return c.squeeze(-1) if c.shape[-1] == 1 else c  # (B,) or (B, S)
+
+
 # ----------------------------------------------------------------------------------------------
 # Loss terms on attention maps / centres. Pure functions so they can be tested with golden values.
 # `lengths` (B,) is each video's number of real segments T_b (mask.sum(1)).
@@ -295,6 +326,11 @@ class LMACConfig:
     # --- scoring
     stage_head: str = "shared"  # stage score Linear shared across k, per_stage, or mlp (modalities interact) [open; mlp ours]
     stage_sigmoid: bool = True  # sigmoid on stage scores, since targets are in [0, 1] [open]
+    sum_head: bool = False  # [ours] add a summing path: (1/sum_ref_len) sum_t MLP(every modality at segment t),
+    # so the score can count elements and add their values (judges add: RG's D, skating's TES), and compare the
+    # modalities at the moment an element happens (|energy - intensity|); spread evenly over the stages
+    sum_hidden: int = 128  # hidden width of the summing path's per-segment MLP
+    sum_ref_len: int = 64  # segments; a constant, so the summing path grows with the number of moments it fires on
     # --- losses: total = mse_weight * MSE + aux_weight * (rank_w * rank + sparsity_w * sparsity + consistency_w * consistency)
     mse_weight: float = 1.0  # lambda1 [paper: default 1]
     aux_weight: float = 1.0  # lambda2 [paper: default 1]
@@ -344,6 +380,7 @@ class LMACNet(nn.Module):
         self.decoders = nn.ModuleDict({m: QueryDecoder(D, config) for m, D in dims.items()})
         self.stage_head = StageHead(config.d_model * len(dims), config)
         self.stage_logits = nn.Parameter(torch.zeros(config.num_queries))  # w; softmax(w) weighs the stages
+        self.sum_head = SegmentSum(dims, config) if config.sum_head else None
         # what stands in for a missing modality's stage features (only with modality dropout)
         self.placeholders = nn.Parameter(torch.zeros(len(dims), config.num_queries, config.d_model)) \
             if config.modality_dropout > 0 and len(dims) > 1 else None
@@ -413,6 +450,9 @@ class LMACNet(nn.Module):
                 p[m] = torch.where(present[:, i, None, None], p[m], stand_in) if m in p else stand_in
         f = torch.cat([p[m] for m in self.modalities], dim=-1)  # (B, K, M*d): fused per-stage features
         stage_scores = self.stage_head(f)  # (B, K)
+        if self.sum_head is not None:  # the summing path, spread evenly over the stages (their weights sum to 1)
+            total = self.sum_head(feats, mask, self.modalities, present)  # (B,) or (B, S)
+            stage_scores = stage_scores + total.unsqueeze(1)
         stage_weights = self.stage_logits.softmax(0).expand(stage_scores.shape[:2])  # (B, K), rows sum to 1
         if stage_scores.dim() == 3:  # several scores: (B, K, S) -> (B, S)
             score = (stage_weights.unsqueeze(-1) * stage_scores).sum(1)
