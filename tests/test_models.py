@@ -382,3 +382,36 @@ def test_gdlt_sum_starts_as_gdlt_and_its_summing_path_counts_real_segments():
         plain_full, plain_half = plain({"rgb": x1}, mask[:1])["score"], plain({"rgb": x1}, short)["score"]
     assert torch.allclose(full - plain_full, torch.tensor(6.0 / ref), atol=1e-5)
     assert torch.allclose(half - plain_half, torch.tensor(3.0 / ref), atol=1e-5)
+
+
+def test_lmac_sum_head_starts_as_lmac_counts_real_segments_and_reads_only_present_modalities():
+    """LMAC-Net `sum_head`: zero at initialisation (same scores as without it, same weights); with its last
+    layer's bias set, each real segment adds 1/ref_len, padding adds nothing, the path is spread evenly over
+    the stages (stage scores still sum to the score) and a missing modality adds nothing to it."""
+    torch.manual_seed(0)
+    dims = {"rgb": 8, "flow": 6, "audio": 4}
+    kw = dict(d_model=16, d_ffn=32, num_heads=2, num_queries=3, dropout=0.0, modality_dropout=0.3)
+    plain = create_model("lmac_aligned", dims, **kw).eval()
+    summing = create_model("lmac_aligned", dims, sum_head=True, **kw).eval()
+    missing, unexpected = summing.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.startswith("sum_head.") for k in missing)
+    feats = {m: torch.randn(1, 6, D) for m, D in dims.items()}
+    full, short = torch.ones(1, 6, dtype=torch.bool), torch.ones(1, 6, dtype=torch.bool)
+    short[0, 3:] = False
+    with torch.no_grad():
+        assert torch.allclose(plain(feats, full)["score"], summing(feats, full)["score"], atol=1e-6)
+        summing.sum_head.out.bias.fill_(1.0)
+        ref = summing.config.sum_ref_len
+        for mask, n in ((full, 6), (short, 3)):
+            out = summing(feats, mask)
+            assert torch.allclose(out["score"] - plain(feats, mask)["score"], torch.tensor(n / ref), atol=1e-5)
+            assert torch.allclose((out["stage_scores"] * out["stage_weights"]).sum(-1), out["score"], atol=1e-6)
+        # a missing modality adds nothing to the path: with weights that read only audio, no audio = bias only
+        summing.sum_head.out.weight.fill_(1.0)
+        no_audio = {m: x for m, x in feats.items() if m != "audio"}
+        with_audio = summing.sum_head(feats, full, summing.modalities, None)
+        without = summing.sum_head(no_audio, full, summing.modalities, None)
+        proj = summing.sum_head.proj
+        h = sum(proj[m](feats[m]) for m in ("rgb", "flow")).relu().sum(-1)
+        assert torch.allclose(without, (h + 1.0).sum(1) / ref, atol=1e-5)
+        assert not torch.allclose(with_audio, without)
