@@ -2,7 +2,7 @@
 
 Each argument is DIR:MODEL[:LABEL] (a `lmac benchmark --suite worlds` folder and a model name in it), so a
 candidate trained with `--set` into its own folder can be set against the default trained into another.
-Per world: the Fisher-z mean of the last-epoch validation rho over the draws (the `amplitude` world pools
+Only the task-draws that every argument has finished are compared. Per world: the Fisher-z mean of the last-epoch validation rho over the draws (the `amplitude` world pools
 its TES and PCS tasks); "avg": the Fisher-z mean over every task-draw. Then each row minus the first.
 Test numbers are not read.
 
@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     seeds = {int(s) for s in args.seeds.split(",")} if args.seeds else None
-    table = {}
+    loaded = {}
     for spec in args.runs:
         parts = spec.split(":")
         if len(parts) not in (2, 3):
@@ -58,6 +58,11 @@ def main(argv=None) -> int:
         vals = last_val(bench, model, seeds)
         if not vals:
             p.error(f"{spec}: no finished run of {model!r} in {bench}/runs")
+        loaded[label] = vals
+    common = set.intersection(*(set(v) for v in loaded.values()))  # compare on the same task-draws only
+    table = {}
+    for label, vals in loaded.items():
+        vals = {k: v for k, v in vals.items() if k in common}
         row = {w: fisher_z_mean([v for (t, _), v in vals.items() if world_of(t) == w]) for w in WORLDS
                if any(world_of(t) == w for t, _ in vals)}
         row["avg"] = fisher_z_mean(list(vals.values()))
