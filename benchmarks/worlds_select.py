@@ -10,12 +10,12 @@ values; the last epoch's is not). Test numbers are not read.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 
+from lmac.evaluation.benchmark import validation_curves
 from lmac.evaluation.metrics import fisher_z_mean
 
 
@@ -26,18 +26,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     seeds = {int(s) for s in args.seeds.split(",")} if args.seeds else None
-    val = {}  # (model, task, seed) -> (last, best)
-    for run in sorted((args.bench / "runs").glob("*/")):
-        cfg_path, metrics = run / "summary.json", run / "metrics.csv"
-        if not cfg_path.is_file():
-            continue
-        s = json.loads(cfg_path.read_text())
-        if seeds is not None and s["seed"] not in seeds:
-            continue
-        rows = list(csv.DictReader(open(metrics)))
-        v = [float(r["val_srcc"]) for r in rows if r.get("val_srcc")]
-        if v:
-            val[(s["model"], s["task"], s["seed"])] = (v[-1], max(v))
+    val = {k: (v[-1], max(v)) for k, v in validation_curves(args.bench, seeds).items()}  # -> (last, best)
     models = sorted({k[0] for k in val})
     tasks = sorted({k[1] for k in val})
     table = {}

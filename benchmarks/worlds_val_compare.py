@@ -2,8 +2,9 @@
 
 Each argument is DIR:MODEL[:LABEL] (a `lmac benchmark --suite worlds` folder and a model name in it), so a
 candidate trained with `--set` into its own folder can be set against the default trained into another.
-Only the task-draws that every argument has finished are compared. Per world: the Fisher-z mean of the last-epoch validation rho over the draws (the `amplitude` world pools
-its TES and PCS tasks); "avg": the Fisher-z mean over every task-draw. Then each row minus the first.
+Only the task-draws that every argument has finished are compared. Per world: the Fisher-z mean of the
+last-epoch validation rho over the draws (the `amplitude` world pools its TES and PCS tasks); "avg": the
+Fisher-z mean over every task-draw. Then each row minus the first.
 Test numbers are not read.
 
     python benchmarks/worlds_val_compare.py DEV:lmac_ensemble:default CAND7:lmac_ensemble:cand7 --seeds 1,2,3 [--out F.json]
@@ -11,34 +12,17 @@ Test numbers are not read.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from pathlib import Path
 
+from lmac.data.worlds import WORLDS
+from lmac.evaluation.benchmark import validation_curves, world_of
 from lmac.evaluation.metrics import fisher_z_mean
-
-WORLDS = ("rg", "amplitude", "energy", "execution")
-
-
-def world_of(task: str) -> str:
-    name = task.removeprefix("world_")
-    return next((w for w in WORLDS if name == w or name.startswith(w + "_")), name)
 
 
 def last_val(bench: Path, model: str, seeds: set[int] | None) -> dict[tuple[str, int], float]:
     """(task, seed) -> validation rho at the last epoch of every finished run of `model` in `bench`."""
-    out = {}
-    for run in sorted((bench / "runs").glob("*/")):
-        summary = run / "summary.json"
-        if not summary.is_file():  # unfinished
-            continue
-        s = json.loads(summary.read_text())
-        if s["model"] != model or (seeds is not None and s["seed"] not in seeds):
-            continue
-        rows = [r for r in csv.DictReader(open(run / "metrics.csv")) if r.get("val_srcc")]
-        if rows:
-            out[(s["task"], s["seed"])] = float(rows[-1]["val_srcc"])
-    return out
+    return {(t, s): v[-1] for (m, t, s), v in validation_curves(bench, seeds).items() if m == model}
 
 
 def main(argv=None) -> int:

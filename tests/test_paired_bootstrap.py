@@ -1,23 +1,17 @@
 """benchmarks/paired_bootstrap.py: the paired difference and its sampling error, on written prediction files."""
 import csv
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benchmark_scripts import load
 from lmac.evaluation.benchmark import job_dir
 from lmac.evaluation.metrics import fisher_z_mean, spearman
 
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "paired_bootstrap.py"
-
 
 def _module():
-    spec = importlib.util.spec_from_file_location("paired_bootstrap", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("paired_bootstrap")
 
 
 def _write_run(bench, task, model, seed, ids, true, pred):

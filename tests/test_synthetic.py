@@ -1,11 +1,9 @@
-import functools
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benchmark_scripts import load
 from lmac.data.features import NativeStore, PamfnStore, open_feature_store
 from lmac.data.labels import read_rg_labels
 from lmac.data.synthetic import SynthConfig, generate
@@ -80,14 +78,9 @@ def test_score_depends_on_timing_not_only_on_what_rgb_shows(tmp_path):
     assert 0 <= y.min() and y.max() <= 30
 
 
-@functools.cache
 def _probes():
     """benchmarks/synth_probes.py, whose ridge probe the timing test uses (one implementation for both)."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "synth_probes.py"
-    spec = importlib.util.spec_from_file_location("synth_probes", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("synth_probes")
 
 
 def _ridge_rho(A, y, B, yb, lam=10.0):

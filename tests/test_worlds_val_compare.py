@@ -1,21 +1,16 @@
 """benchmarks/worlds_val_compare.py: validation-only comparison by world across benchmark folders."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benchmark_scripts import load
 from lmac.evaluation.benchmark import job_dir
 
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "worlds_val_compare.py"
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("worlds_val_compare", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("worlds_val_compare")
 
 
 def _write_run(bench, task, model, seed, val_rhos, finished=True):

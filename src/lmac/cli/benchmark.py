@@ -151,9 +151,9 @@ def _synth_folder(out, task: str, seed: int):
 def _world_folder(out, task: str, seed: int):
     from pathlib import Path
 
-    from lmac.evaluation.benchmark import _world_of
+    from lmac.evaluation.benchmark import world_of
 
-    return Path(out) / "data" / _world_of(task) / f"seed{seed}"
+    return Path(out) / "data" / world_of(task) / f"seed{seed}"
 
 
 def _fresh_synth_data(args, seeds, d):

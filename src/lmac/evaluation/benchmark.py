@@ -245,10 +245,28 @@ def write_results(out_dir, results: list[dict], models=None) -> str:
     return md
 
 
-def _world_of(task: str) -> str:
+def world_of(task: str) -> str:
+    """The world a worlds-suite task belongs to (world_amplitude_tes -> amplitude); other tasks: themselves."""
     from lmac.data.worlds import WORLDS
 
     return next((n for n in WORLDS if task == f"world_{n}" or task.startswith(f"world_{n}_")), task)
+
+
+def validation_curves(out_dir, seeds=None) -> dict[tuple[str, str, int], list[float]]:
+    """(model, task, seed) -> the validation rho of each epoch, for every finished run (one with a summary.json)
+    under OUT/runs that has a validation split. Reads no test number: for choosing on validation only."""
+    curves = {}
+    for run in sorted((Path(out_dir) / "runs").glob("*/")):
+        if not (run / "summary.json").is_file():
+            continue
+        s = json.loads((run / "summary.json").read_text())
+        if seeds is not None and s["seed"] not in seeds:
+            continue
+        with open(run / "metrics.csv", newline="") as f:
+            v = [float(r["val_srcc"]) for r in csv.DictReader(f) if r.get("val_srcc")]
+        if v:
+            curves[(s["model"], s["task"], s["seed"])] = v
+    return curves
 
 
 def worlds_table(out_dir, results: list[dict], models: list[str], reference: str, resamples: int = 1000) -> str:
@@ -261,8 +279,8 @@ def worlds_table(out_dir, results: list[dict], models: list[str], reference: str
 
     by = {(r["task"], r["model"], r["seed"]): r for r in results}
     tasks = sorted({r["task"] for r in results})
-    worlds = [w for w in WORLDS if any(_world_of(t) == w for t in tasks)]
-    groups = {w: [t for t in tasks if _world_of(t) == w] for w in worlds}
+    worlds = [w for w in WORLDS if any(world_of(t) == w for t in tasks)]
+    groups = {w: [t for t in tasks if world_of(t) == w] for w in worlds}
     groups["all worlds"] = tasks
     seeds = sorted({r["seed"] for r in results if r["model"] == reference})
     rng = np.random.default_rng(0)
