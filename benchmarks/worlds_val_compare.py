@@ -21,8 +21,10 @@ from lmac.evaluation.metrics import fisher_z_mean
 
 
 def last_val(bench: Path, model: str, seeds: set[int] | None) -> dict[tuple[str, int], float]:
-    """(task, seed) -> validation rho at the last epoch of every finished run of `model` in `bench`."""
-    return {(t, s): v[-1] for (m, t, s), v in validation_curves(bench, seeds).items() if m == model}
+    """(task, seed) -> validation rho at the last epoch of every finished run of `model` in `bench`. A task
+    trained on the judges' parts (`world_energy_parts`) counts as its base task: the same videos, the same split
+    and the same total to rank; only the training targets differ."""
+    return {(t.removesuffix("_parts"), s): v[-1] for (m, t, s), v in validation_curves(bench, seeds).items() if m == model}
 
 
 def main(argv=None) -> int:

@@ -229,7 +229,7 @@ def test_annotated_elements_are_drawn_under_the_stages_and_measured(scored, offl
                  "--elements", str(tmp_path / "ann.json"), "--no-progress"]) == 0
     d = json.loads((tmp_path / "o" / "bikes_music" / "prediction.json").read_text())
     check_prediction(d)
-    assert d["version"] == 3 and d["elements"] == [{"name": "3Lz", "start_s": 1.0, "end_s": 3.0},
+    assert d["version"] == 4 and d["parts"] == {} and d["elements"] == [{"name": "3Lz", "start_s": 1.0, "end_s": 3.0},
                                                   {"name": "CCoSp4", "start_s": 4.0, "end_s": 5.0}]
     lo = d["localisation"]
     assert lo["elements"] == 2 and 0 <= lo["hit_rate"] <= 1 and 0 <= lo["tiou"] <= 1
@@ -239,7 +239,7 @@ def test_annotated_elements_are_drawn_under_the_stages_and_measured(scored, offl
     page = (tmp_path / "o" / "bikes_music" / "report.html").read_text()
     assert ">judged<" in page and 'id="localisation"' in page and "3Lz" in page
     assert "annotated elements: 2" in capsys.readouterr().out
-    old = {k: v for k, v in d.items() if k not in ("elements", "localisation")}
+    old = {k: v for k, v in d.items() if k not in ("elements", "localisation", "parts")}
     assert prediction_errors({**old, "version": 2}) == []  # a version-2 file (no elements) still reads
     (tmp_path / "bad.json").write_text(json.dumps([{"name": "x", "start_s": 5}]))
     assert main(["predict", "--run", str(offline_run), "--features", str(cache), "--out", str(tmp_path / "o2"),

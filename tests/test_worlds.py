@@ -118,3 +118,49 @@ def test_one_two_headed_model_trains_on_fisv_tes_and_pcs(tmp_path):
     s = train(cfg, tmp_path / "run", log=lambda m: None)
     assert set(s["per_score"]) == {"tes", "pcs"} and s["test_videos"] == 12
     assert s["per_score"]["tes"]["test_srcc_last"] != s["per_score"]["pcs"]["test_srcc_last"]
+
+
+def test_a_model_trained_on_rg_parts_scores_their_signed_sum(tmp_path):
+    """`world_energy_parts` (like `rg_ball_parts`): the model predicts D, E and P, each over the total's range, and
+    is scored (predictions.csv, rho, lmac predict) on D + E - P, against the judges' total."""
+    import torch
+
+    import lmac
+    from lmac.config import TrainConfig
+    from lmac.data.dataset import FeatureSequenceDataset
+    from lmac.data.features import open_feature_store
+    from lmac.training.trainer import load_run_model, train
+    from small_models import narrow
+
+    task = get_task("world_energy_parts")
+    assert (task.n_outputs, task.n_scores, task.score_key) == (3, 1, "total")
+    assert "world_energy_parts" not in SUITES["worlds"] and "rg_ball_parts" not in SUITES["rg"]
+    assert float(task.compose(torch.tensor([0.4, 0.3, 0.01]))) == pytest.approx(0.69)
+    assert task.compose(np.array([[0.4, 0.3, 0.01]])).tolist() == pytest.approx([0.69])
+    assert get_task("world_energy").compose(torch.tensor([0.5])).tolist() == [0.5]  # no parts: unchanged
+
+    generate_world(tmp_path / "w", _tiny("energy", n_train=24, n_test=12))
+    rows = read_labels(tmp_path / "w" / "test.txt", "rg")
+    store = open_feature_store(tmp_path / "w" / "features")
+    ds = FeatureSequenceDataset(store, rows, task, False, 80)
+    r = next((r for r in rows if r.scores["penalty"] > 0), rows[-1])  # a routine with a drop, where there is one
+    item = ds[[x.video_id for x in ds.samples].index(r.video_id)]
+    assert item["score"] == pytest.approx(r.scores["total"])
+    assert item["target"] == pytest.approx([r.scores[c] / 25.0 for c in ("difficulty", "execution", "penalty")])
+
+    cfg = TrainConfig(task="world_energy_parts", model="gdlt", model_args=narrow("gdlt"),
+                      features=str(tmp_path / "w/features"), labels=str(tmp_path / "w"), epochs=2, batch_size=8,
+                      window=16, progress=False, device="cpu")
+    train(cfg, tmp_path / "run", log=lambda m: None)
+    model, _ = load_run_model(tmp_path / "run", "last")
+    assert model.config.num_scores == 3
+    x = {"rgb": torch.from_numpy(np.ascontiguousarray(store.load(r.video_id)["rgb"]))[None]}
+    with torch.no_grad():
+        d, e, p = (25.0 * model(x, torch.ones(1, x["rgb"].shape[1], dtype=torch.bool))["score"][0]).tolist()
+    csv = (tmp_path / "run" / "predictions.csv").read_text().splitlines()
+    head, row = csv[0].split(","), next(line.split(",") for line in csv if line.startswith(r.video_id + ","))
+    assert float(row[head.index("pred_last")]) == pytest.approx(d + e - p, abs=1e-4)
+    assert float(row[head.index("true_score")]) == pytest.approx(r.scores["total"])
+    pred = lmac.load(tmp_path / "run").predict_features(tmp_path / "w" / "features", video_id=r.video_id)
+    assert pred.parts == pytest.approx({"difficulty": d, "execution": e, "penalty": p}, abs=1e-4)
+    assert pred.score == pytest.approx(d + e - p, abs=1e-4) and "parts: difficulty" in pred.summary()

@@ -45,3 +45,14 @@ def test_a_folder_without_the_model_is_a_one_line_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _module().main([f"{tmp_path / 'a'}:other", f"{tmp_path / 'a'}:m"])
     assert "no finished run of 'other'" in capsys.readouterr().err
+
+
+def test_a_run_trained_on_parts_pairs_with_its_base_task(tmp_path):
+    """world_energy_parts ranks the same videos on the same total as world_energy: the two are compared."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    _write_run(a, "world_energy", "m", 1, [0.5])
+    _write_run(b, "world_energy_parts", "m", 1, [0.7])
+    out = tmp_path / "cmp.json"
+    assert _module().main([f"{a}:m:A", f"{b}:m:B", "--out", str(out)]) == 0
+    table = json.loads(out.read_text())["table"]
+    assert (table["A"]["energy"], table["B"]["energy"], table["B"]["n"]) == (pytest.approx(0.5), pytest.approx(0.7), 1)

@@ -22,6 +22,7 @@ class Sample:
     video_id: str
     feats: dict  # modality -> (T, D) float32 tensor
     score: float | list  # points; one per score of a multi-score task
+    parts: list | None = None  # a task with parts: the parts' targets (what the model is trained on)
 
 
 class FeatureSequenceDataset(torch.utils.data.Dataset):
@@ -52,7 +53,7 @@ class FeatureSequenceDataset(torch.utils.data.Dataset):
         rows = [r for r in labels if r.cls == task.cls]
         if not rows:
             raise FeatureDataError(f"no label rows of class {task.cls!r} for task {task.name}")
-        absent = [k for k in task.score_keys if k not in rows[0].scores]
+        absent = [k for k in task.label_keys if k not in rows[0].scores]
         if absent:
             raise FeatureDataError(f"labels have no {', '.join(map(repr, absent))} column (have {sorted(rows[0].scores)})")
         have = set(store.ids())
@@ -65,7 +66,7 @@ class FeatureSequenceDataset(torch.utils.data.Dataset):
             arrays = store.load(r.video_id)
             feats = {m: torch.from_numpy(np.ascontiguousarray(arrays[m])) for m in self.modalities}
             score = float(r.scores[task.score_key]) if task.n_scores == 1 else [float(r.scores[k]) for k in task.score_keys]
-            self.samples.append(Sample(r.video_id, feats, score))
+            self.samples.append(Sample(r.video_id, feats, score, task.part_target(r.scores) if task.parts else None))
         self.dims = {m: int(self.samples[0].feats[m].shape[1]) for m in self.modalities}
 
     def set_epoch(self, epoch: int) -> None:
@@ -95,7 +96,7 @@ class FeatureSequenceDataset(torch.utils.data.Dataset):
             "video_id": s.video_id,
             "feats": feats,
             "score": s.score,
-            "target": self.task.to_target(s.score) if self.task.n_scores == 1 else
+            "target": s.parts if s.parts is not None else self.task.to_target(s.score) if self.task.n_scores == 1 else
             self.task.to_target(np.asarray(s.score)).tolist(),
             "pad_to": self.window if self.train else None,
         }

@@ -13,6 +13,7 @@ from lmac.data.taskspec import TaskSpec
 def _world_tasks():
     """One task per RG-law world, TES and PCS per Fis-V-law world (lmac.data.worlds); each with its law's
     recipe and a window that holds its longest routine."""
+    from lmac.data.datasets.rg import RG_PARTS
     from lmac.data.worlds import WORLDS
 
     out = []
@@ -27,6 +28,9 @@ def _world_tasks():
         else:
             score_range = 10.0 if name == "execution" else 25.0  # its score is E alone
             out.append(TaskSpec(f"world_{name}", "rg", w.CLASS, "total", score_range, window, 9e-4, 0.1, w.CLASS))
+            # trained on the judges' D, E and P, scored on their signed sum (not in the suite: `--tasks`)
+            out.append(TaskSpec(f"world_{name}_parts", "rg", w.CLASS, "total", score_range, window, 9e-4, 0.1, w.CLASS,
+                                parts=RG_PARTS))
     return out
 
 
@@ -39,13 +43,14 @@ def _held_out(task: str) -> bool:
 TASKS: dict[str, TaskSpec] = {t.name: t for d in dataset_names() for t in get_dataset(d).tasks}
 TASKS.update({t.name: t for t in _world_tasks()})
 SUITES = {
-    **{d: [t.name for t in get_dataset(d).tasks] for d in dataset_names()},  # one suite per dataset
+    # one suite per dataset; tasks trained on part scores (`*_parts`) are asked for by name
+    **{d: [t.name for t in get_dataset(d).tasks if not t.parts] for d in dataset_names()},
     # The synthetic benchmark is written in the RG format, so it runs the RG tasks.
     "synth": ["rg_ball", "rg_clubs", "rg_hoop", "rg_ribbon"],
     # independent synthetic worlds (lmac.data.worlds), development worlds only: the held-out ones are
     # asked for by name with --held-out
     "worlds": [t.name for t in TASKS.values() if t.name.startswith("world_") and not _held_out(t.name)
-               and t.n_scores == 1],
+               and t.n_scores == 1 and not t.parts],
 }
 ALIASES = {"ball": "rg_ball", "clubs": "rg_clubs", "hoop": "rg_hoop", "ribbon": "rg_ribbon", "tes": "fisv_tes", "pcs": "fisv_pcs"}
 

@@ -212,10 +212,12 @@ class Predictor:
         self.model.eval()
         with torch.no_grad():
             out = self.model(feats, mask)
-        score = float(out["score"].float().cpu()[0]) * self.score_range  # points = target * score_range
+        raw = out["score"].float().cpu()[0]  # a task with parts (RG's D, E, P): one number per part
+        score = float(self.task.compose(raw)) * self.score_range  # points = target * score_range
+        parts = {c: float(v) * self.score_range for (c, _), v in zip(self.task.parts, raw.reshape(-1).tolist())}
         stages, attention = [], {}
         if "stage_scores" in out and "attn" in out:
-            ss = out["stage_scores"].float().cpu()[0].numpy() * self.score_range  # (K,) points
+            ss = self.task.compose(out["stage_scores"].float().cpu()[0]).numpy() * self.score_range  # (K,) points
             sw = out["stage_weights"].float().cpu()[0].numpy()  # (K,)
             order = [m for m in MODALITIES if m in out["attn"]] + [m for m in out["attn"] if m not in MODALITIES]
             attn = {m: out["attn"][m].float().cpu()[0].numpy() for m in order}  # {m: (K, T)}, rgb, flow, audio
@@ -235,7 +237,7 @@ class Predictor:
                             f"treat the score with caution")
         return Prediction(
             silent=silent, run_quality=dict(self.run_quality), warnings=warnings,
-            video=str(source), video_id=video_id, score=score, score_range=self.score_range, task=self.task.name,
+            video=str(source), video_id=video_id, score=score, score_range=self.score_range, task=self.task.name, parts=parts,
             model=self.model_name, run=str(self.run_dir.resolve()), checkpoint=self.checkpoint,
             preset=preset if preset is not None else self.preset, n_segments=int(T), segment_s=seg_s, offset_s=offset,
             duration_s=duration, modalities=list(attention) or [m for m in MODALITIES if m in self.dims], stages=stages, attention=attention,

@@ -22,7 +22,7 @@ import numpy as np
 from lmac.utils import atomic_write_json
 
 SCHEMA = "lmac-prediction"
-SCHEMA_VERSION = 3  # 2: silent, run_quality, warnings; 3: elements, localisation (versions 1 and 2 still read)
+SCHEMA_VERSION = 4  # 2: silent, run_quality, warnings; 3: elements, localisation; 4: parts (versions 1-3 still read)
 SEGMENT_FRAMES = 32
 FPS = 25.0
 
@@ -93,6 +93,7 @@ class Prediction:
     warnings: list = field(default_factory=list)  # what a reader of this score must know (low rho, silence)
     elements: list = field(default_factory=list)  # annotated elements given with --elements: [{name, start_s, end_s}]
     localisation: dict = field(default_factory=dict)  # how the stages found them (lmac.evaluation.localisation)
+    parts: dict = field(default_factory=dict)  # a run trained on the judges' parts: {column: points}, e.g. D, E, P
 
     def to_dict(self) -> dict:
         d = asdict(self)  # Stage/Span dataclasses become dicts
@@ -132,6 +133,8 @@ class Prediction:
             f"{self.video}: {self.score:.2f} / {self.score_range:g} points "
             f"({self.model}, {self.task}, {self.n_segments} segments, {_clock(self.duration_s)})"
         ]
+        if self.parts:
+            lines.append("  parts: " + ", ".join(f"{c} {v:.2f}" for c, v in self.parts.items()))
         lines += [f"  warning: {w}" for w in self.warnings]
         if not self.stages:
             lines.append("  (this model gives no stages)")
@@ -179,7 +182,7 @@ def _spec(cls) -> dict:
 
 
 _TOP = {"schema": (str,), "version": (int,), **_spec(Prediction)}
-_NEW_IN = {2: ("silent", "run_quality", "warnings"), 3: ("elements", "localisation")}
+_NEW_IN = {2: ("silent", "run_quality", "warnings"), 3: ("elements", "localisation"), 4: ("parts",)}
 _STAGE = _spec(Stage)
 _SPAN = _spec(Span)
 

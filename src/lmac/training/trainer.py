@@ -136,11 +136,13 @@ def build_model(cfg: TrainConfig, dims: dict) -> torch.nn.Module:
     kwargs = dict(cfg.model_args)
     if "dropout" not in kwargs and "dropout" in _model_fields(cfg.model):
         kwargs["dropout"] = cfg.dropout
-    n = get_task(cfg.task).n_scores
+    task = get_task(cfg.task)
+    n = task.n_outputs
     if n > 1:
         if "num_scores" not in _model_fields(cfg.model):
             able = ", ".join(m for m in MODELS.names() if "num_scores" in _model_fields(m))
-            raise ValueError(f"task {cfg.task} predicts {n} scores at once; model {cfg.model} predicts one "
+            what = f"{n} parts ({', '.join(c for c, _ in task.parts)})" if task.parts else f"{n} scores"
+            raise ValueError(f"task {cfg.task} predicts {what} at once; model {cfg.model} predicts one "
                              f"(models that predict several: {able})")
         kwargs["num_scores"] = n
     return create_model(cfg.model, dims, **kwargs)
@@ -207,10 +209,10 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
         with _autocast(device, precision):
             out = model(feats, mask)
         ids += batch["video_id"]
-        pred.append(task.to_score(out["score"].float().cpu()))
+        pred.append(task.to_score(task.compose(out["score"].float().cpu())))  # parts: their signed sum
         true.append(batch["score"])
         if "stage_scores" in out:
-            stage_scores.append(task.to_score(out["stage_scores"].float().cpu()))
+            stage_scores.append(task.to_score(task.compose(out["stage_scores"].float().cpu())))
             stage_weights.append(out["stage_weights"].float().cpu())
         g = center_gap_per_video(out)
         if g is not None:

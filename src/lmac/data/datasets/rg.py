@@ -10,6 +10,7 @@ from lmac.data.labels import read_rg_labels
 from lmac.data.taskspec import TaskSpec
 
 APPARATUS = ("Ball", "Clubs", "Hoop", "Ribbon")
+RG_PARTS = (("difficulty", 1), ("execution", 1), ("penalty", -1))  # Total = D + E - P
 
 
 def _read(root, split):
@@ -18,6 +19,8 @@ def _read(root, split):
 
 SPEC = DatasetSpec(
     name="rg", title="Rhythmic Gymnastics (ACTION-NET release): Ball, Clubs, Hoop, Ribbon; total = D + E - P",
-    tasks=tuple(TaskSpec(f"rg_{a.lower()}", "rg", a, "total", 25.0, 70, 9e-4, 0.1, a) for a in APPARATUS),
+    tasks=tuple(TaskSpec(f"rg_{a.lower()}", "rg", a, "total", 25.0, 70, 9e-4, 0.1, a) for a in APPARATUS)
+    # the same totals, the model trained on the judges' D, E and P and scoring their signed sum
+    + tuple(TaskSpec(f"rg_{a.lower()}_parts", "rg", a, "total", 25.0, 70, 9e-4, 0.1, a, parts=RG_PARTS) for a in APPARATUS),
     read_split=_read, labels_hint="a folder with train.txt and test.txt (or RG/)", shipped=True,
 ).register()
