@@ -135,6 +135,7 @@ def test_a_model_trained_on_rg_parts_scores_their_signed_sum(tmp_path):
     task = get_task("world_energy_parts")
     assert (task.n_outputs, task.n_scores, task.score_key) == (3, 1, "total")
     assert "world_energy_parts" not in SUITES["worlds"] and "rg_ball_parts" not in SUITES["rg"]
+    assert world_tasks("energy", multi=True) == ["world_energy", "world_energy_parts"]  # asked for by --tasks
     assert float(task.compose(torch.tensor([0.4, 0.3, 0.01]))) == pytest.approx(0.69)
     assert task.compose(np.array([[0.4, 0.3, 0.01]])).tolist() == pytest.approx([0.69])
     assert get_task("world_energy").compose(torch.tensor([0.5])).tolist() == [0.5]  # no parts: unchanged

@@ -515,12 +515,13 @@ def world_config(name: str, seed: int = 0, **overrides) -> WorldConfig:
 
 
 def world_tasks(name: str, multi: bool = False) -> list[str]:
-    """The task names a world's labels are trained on (see lmac.data.tasks); `multi`: also the Fis-V-law
-    worlds' two-score task (TES and PCS from one model)."""
+    """The task names a world's labels are trained on (see lmac.data.tasks); `multi` (tasks asked for by name):
+    also the Fis-V-law worlds' two-score task (TES and PCS from one model) and the RG-law worlds' task trained on
+    the judges' parts (D, E, P)."""
     w = WORLDS[name]
     if w.LAW == "fisv":
         return [f"world_{name}_tes", f"world_{name}_pcs"] + ([f"world_{name}_tes_pcs"] if multi else [])
-    return [f"world_{name}"]
+    return [f"world_{name}"] + ([f"world_{name}_parts"] if multi else [])
 
 
 def _world_seed(name: str) -> int:
