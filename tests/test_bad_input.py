@@ -255,3 +255,22 @@ def test_out_that_is_a_file_is_refused(data, tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
     assert main(_train_args(tmp_path / "afile")) == 1
     _one_line_error(capsys, "is a file; --out names the run folder")
+
+
+def test_a_parts_task_refuses_a_one_score_model_and_labels_without_the_parts(data, capsys):
+    """rg_hoop_parts trains on D, E and P: pamfn (one score) is refused in one line, and so is a label file
+    that has no Penalty column."""
+    args = _train_args("runs/p", epochs=1)
+    args[args.index("hoop")] = "rg_hoop_parts"
+    args[args.index("lmac_aligned_md")] = "pamfn"
+    args = [a for a in args if not a.startswith("--set=")]
+    assert main(args) == 1
+    _one_line_error(capsys, "rg_hoop_parts predicts 3 parts (difficulty, execution, penalty)", "model pamfn predicts one")
+    for split in ("train", "test"):  # drop the Penalty column
+        rows = [line.split() for line in (data / f"{split}.txt").read_text().splitlines()]
+        col = rows[0].index("Penalty")
+        (data / f"{split}.txt").write_text("\n".join(" ".join(r[:col] + r[col + 1:]) for r in rows) + "\n")
+    args = _train_args("runs/q", epochs=1)
+    args[args.index("hoop")] = "rg_hoop_parts"
+    assert main(args) == 1
+    _one_line_error(capsys, "labels have no 'penalty' column")
