@@ -162,6 +162,11 @@ def test_a_model_trained_on_rg_parts_scores_their_signed_sum(tmp_path):
     head, row = csv[0].split(","), next(line.split(",") for line in csv if line.startswith(r.video_id + ","))
     assert float(row[head.index("pred_last")]) == pytest.approx(d + e - p, abs=1e-4)
     assert float(row[head.index("true_score")]) == pytest.approx(r.scores["total"])
+    got = {c: (float(row[head.index(f"true_{c}")]), float(row[head.index(f"pred_last_{c}")])) for c in ("difficulty", "execution", "penalty")}
+    assert got == {c: (pytest.approx(r.scores[c], abs=1e-4), pytest.approx(v, abs=1e-4))
+                   for c, v in zip(("difficulty", "execution", "penalty"), (d, e, p))}
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert set(summary["per_part"]) == {"difficulty", "execution", "penalty"} and "per_score" not in summary
     pred = lmac.load(tmp_path / "run").predict_features(tmp_path / "w" / "features", video_id=r.video_id)
     assert pred.parts == pytest.approx({"difficulty": d, "execution": e, "penalty": p}, abs=1e-4)
     assert pred.score == pytest.approx(d + e - p, abs=1e-4) and "parts: difficulty" in pred.summary()

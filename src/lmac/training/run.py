@@ -162,6 +162,9 @@ def _write_predictions(path, res_last: dict, best: dict) -> None:
         for policy in ("test", "val"):
             if best[policy]["res"] is not None:
                 r[f"pred_best_{policy}"] = float(best[policy]["res"]["pred"][i])
+        for j, k in enumerate(res_last.get("part_keys", ())):  # a task with parts: each at the last epoch
+            r[f"true_{k}"] = float(res_last["true_parts"][i][j])
+            r[f"pred_last_{k}"] = float(res_last["parts"][i][j])
         if "stage_scores" in res_last:
             for k, (s, w) in enumerate(zip(res_last["stage_scores"][i], res_last["stage_weights"][i])):
                 r[f"stage{k + 1}_score"] = float(s)

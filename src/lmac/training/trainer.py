@@ -202,6 +202,7 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
     dtype = next(model.parameters()).dtype  # features in the model's precision
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_sequences)
     ids, pred, true, stage_scores, stage_weights, gaps = [], [], [], [], [], []
+    parts, true_parts = [], []  # a task with parts: each part in points, predicted and the judges'
     stage_spans_, lengths = [], []  # with `spans`: only the summary's last evaluation needs them
     for batch in loader:
         feats = {m: x.to(device, dtype) for m, x in batch["feats"].items() if m not in drop}
@@ -211,6 +212,9 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
         ids += batch["video_id"]
         pred.append(task.to_score(task.compose(out["score"].float().cpu())))  # parts: their signed sum
         true.append(batch["score"])
+        if task.parts:
+            parts.append(task.to_score(out["score"].float().cpu()))
+            true_parts.append(task.to_score(batch["target"]))
         if "stage_scores" in out:
             stage_scores.append(task.to_score(task.compose(out["stage_scores"].float().cpu())))
             stage_weights.append(out["stage_weights"].float().cpu())
@@ -225,6 +229,9 @@ def predict_dataset(model, dataset, task: TaskSpec, device, batch_size: int = 16
     res = {"video_id": ids, "pred": torch.cat(pred).numpy(), "true": torch.cat(true).numpy()}
     if task.n_scores > 1:
         res["score_keys"] = list(task.score_keys)
+    if parts:
+        res["part_keys"] = [c for c, _ in task.parts]
+        res["parts"], res["true_parts"] = torch.cat(parts).numpy(), torch.cat(true_parts).numpy()
     if stage_scores:
         res["stage_scores"] = torch.cat(stage_scores).numpy()
         res["stage_weights"] = torch.cat(stage_weights).numpy()
@@ -250,12 +257,13 @@ def merge_prediction_parts(parts: list) -> dict:
     """The ranks' predict_dataset results (rank order = dataset order; None for an empty shard) as one."""
     parts = [p for p in parts if p is not None]
     res = {"video_id": [v for p in parts for v in p["video_id"]]}
-    if "score_keys" in parts[0]:
-        res["score_keys"] = parts[0]["score_keys"]
+    for key in ("score_keys", "part_keys"):
+        if key in parts[0]:
+            res[key] = parts[0][key]
     if "stage_spans" in parts[0]:
         res["stage_spans"] = [s for p in parts for s in p["stage_spans"]]
         res["lengths"] = [n for p in parts for n in p["lengths"]]
-    for key in ("pred", "true", "stage_scores", "stage_weights"):
+    for key in ("pred", "true", "stage_scores", "stage_weights", "parts", "true_parts"):
         if key in parts[0]:
             res[key] = np.concatenate([p[key] for p in parts])
     gaps = [(p["center_gap"], len(p["video_id"])) for p in parts if not math.isnan(p["center_gap"])]
@@ -438,6 +446,11 @@ def _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, 
                                 for k in task.score_keys}
         summary["protocol"]["per_score"] = ("each score's test rho; test_srcc_* above is their Fisher-z average, and "
                                             "the best and val-selected epochs are chosen on it")
+    if "parts" in res_test:  # trained on the judges' parts: how well each is read (last epoch)
+        summary["per_part"] = {k: {"test_srcc_last": spearman(res_test["parts"][:, j], res_test["true_parts"][:, j]),
+                                   "test_mse": mse_points(res_test["parts"][:, j], res_test["true_parts"][:, j])}
+                               for j, k in enumerate(res_test["part_keys"])}
+        summary["protocol"]["per_part"] = "each part's test rho and MSE (points) at the last epoch; the score is their signed sum"
     if elements and "stage_spans" in res_test:  # where element times are known (truth.json, FineFS annotations)
         loc = localisation(dict(zip(res_test["video_id"], res_test["stage_spans"])),
                            dict(zip(res_test["video_id"], res_test["lengths"])), elements)
