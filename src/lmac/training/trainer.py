@@ -558,8 +558,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         for policy in ("test", "val"):
             best[policy].update(b[policy])
             if b[policy].get("res") is not None:
-                best[policy]["res"] = {k: np.asarray(v) if k in ("pred", "true", "stage_scores", "stage_weights") else v
-                                       for k, v in b[policy]["res"].items()}
+                arrays = ("pred", "true", "stage_scores", "stage_weights", "parts", "true_parts")
+                best[policy]["res"] = {k: np.asarray(v) if k in arrays else v for k, v in b[policy]["res"].items()}
         log(f"resuming {out_dir} at epoch {start_epoch + 1}/{cfg.epochs}")
 
     base_log = log
