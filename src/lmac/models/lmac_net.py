@@ -26,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lmac.models._builder import MODELS, center_gap_per_video, config_from_kwargs
+from lmac.models.stacked_decode import stacked_decode
 
 
 # ----------------------------------------------------------------------------------------------
@@ -436,7 +437,9 @@ class LMACNet(nn.Module):
         have = [m for m in self.modalities if m in feats]
         present = self._presence(feats, mask.shape[0], mask.device)
         p, attn_layers, attn, centers = {}, {}, {}, {}
-        if self.config.attention == "joint":
+        if not self.training and not torch.is_grad_enabled():  # scoring: the modalities as one batched computation
+            p, attn_layers = stacked_decode(self, feats, mask, have)
+        elif self.config.attention == "joint":
             p, attn_layers = self._joint_decode(feats, mask, have, present)
         else:
             for m in have:
