@@ -121,6 +121,36 @@ def latency_ms(model, dims, T, device, repeats, warmup, amp="none") -> dict:
     return {"median_ms": statistics.median(times), "min_ms": min(times), "repeats": repeats}
 
 
+def latency_ab_ms(model, dims, T, device, repeats, warmup, amp="none") -> dict | None:
+    """LMAC-Net models: batch-1 latency with the stacked scoring path and with the per-modality modules (the
+    decoders as training runs them), interleaved run by run so that both see the same machine load."""
+    from lmac.models.lmac_net import LMACNet
+
+    nets = [m for m in model.modules() if isinstance(m, LMACNet)]
+    if not nets:
+        return None
+    model.eval()
+    feats, mask = make_batch(dims, 1, T, device)
+    times = {True: [], False: []}
+    try:
+        with torch.no_grad(), autocast(device, amp):
+            for i in range(warmup + repeats):
+                for stacked in (True, False):
+                    for n in nets:
+                        n.stacked_scoring = stacked
+                    sync(device)
+                    t0 = time.perf_counter()
+                    model(feats, mask)
+                    sync(device)
+                    if i >= warmup:
+                        times[stacked].append((time.perf_counter() - t0) * 1e3)
+    finally:
+        for n in nets:
+            n.stacked_scoring = True
+    return {name: {"median_ms": statistics.median(times[k]), "min_ms": min(times[k]), "repeats": repeats}
+            for name, k in (("stacked", True), ("per_modality_modules", False))}
+
+
 def train_throughput(model, dims, device, batch, T, steps, warmup, amp="none") -> float:
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
@@ -156,6 +186,9 @@ def bench(name, device, args) -> dict:
     res["autocast"] = args.autocast
     res["latency_per_video"] = {f"T{T}": latency_ms(model, dims, T, device, args.repeats, args.warmup, args.autocast)
                                 for T in (70, 130)}
+    ab = {f"T{T}": latency_ab_ms(model, dims, T, device, args.repeats, args.warmup, args.autocast) for T in (70, 130)}
+    if ab["T70"] is not None:  # LMAC-Net's decoders: scoring's batched path against the per-modality modules
+        res["latency_stacked_vs_per_modality"] = ab
     mem = {}
     if device.type == "cuda":
         mem["inference_cuda_max_allocated_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
@@ -248,6 +281,11 @@ def main(argv=None) -> int:
             f"({r['train_gflops_per_s']:.1f} GFLOP/s of a {env['matmul_peak_gflops']:.0f} GFLOP/s matmul) | mem {r['memory']}",
             flush=True,
         )
+        if "latency_stacked_vs_per_modality" in r:
+            ab = r["latency_stacked_vs_per_modality"]["T70"]
+            print(f"{'':12s} interleaved, T70 median/min: stacked {ab['stacked']['median_ms']:.2f}/{ab['stacked']['min_ms']:.2f} ms, "
+                  f"per-modality modules {ab['per_modality_modules']['median_ms']:.2f}/{ab['per_modality_modules']['min_ms']:.2f} ms",
+                  flush=True)
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         tmp = args.out + ".tmp"

@@ -106,3 +106,15 @@ def test_stacked_scoring_of_a_double_precision_model():
     assert fast["score"].dtype == torch.float64
     torch.testing.assert_close(fast["score"], ref["score"].detach(), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(fast["score"].float(), ref32["score"].detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_scoring_can_be_switched_off():
+    torch.manual_seed(0)
+    model = create_model("lmac", DIMS, d_model=32, d_ffn=48, num_heads=4).eval()
+    feats, mask = _batch(DIMS)
+    with torch.enable_grad():
+        ref = model(feats, mask)["score"].detach()
+    model.stacked_scoring = False  # benchmarks/bench_model.py times both paths this way
+    with torch.no_grad():
+        assert torch.equal(model(feats, mask)["score"], ref)  # the very same ops: bit-equal
+    assert "_stacked_cache" not in model.__dict__  # the stacked path never ran

@@ -372,6 +372,11 @@ class LMACConfig:
 
 
 class LMACNet(nn.Module):
+    # scoring (eval mode, autograd off) runs the modalities' decoders as one batched computation
+    # (models/stacked_decode.py): the same result to float rounding, about half the time at batch 1. False: the
+    # per-modality modules, as in training (benchmarks/bench_model.py measures both)
+    stacked_scoring: bool = True
+
     def __init__(self, dims: dict[str, int], config: LMACConfig):
         super().__init__()
         if not 1 <= len(dims) <= 3:
@@ -437,7 +442,7 @@ class LMACNet(nn.Module):
         have = [m for m in self.modalities if m in feats]
         present = self._presence(feats, mask.shape[0], mask.device)
         p, attn_layers, attn, centers = {}, {}, {}, {}
-        if not self.training and not torch.is_grad_enabled():  # scoring: the modalities as one batched computation
+        if self.stacked_scoring and not self.training and not torch.is_grad_enabled():  # scoring: one batched computation
             p, attn_layers = stacked_decode(self, feats, mask, have)
         elif self.config.attention == "joint":
             p, attn_layers = self._joint_decode(feats, mask, have, present)
