@@ -415,3 +415,78 @@ def test_lmac_sum_head_starts_as_lmac_counts_real_segments_and_reads_only_presen
         h = sum(proj[m](feats[m]) for m in ("rgb", "flow")).relu().sum(-1)
         assert torch.allclose(without, (h + 1.0).sum(1) / ref, atol=1e-5)
         assert not torch.allclose(with_audio, without)
+
+
+def test_lmac_agree_head_starts_as_lmac_and_is_a_gated_mean_of_pairwise_mismatch():
+    """LMAC-Net `agree_head`: zero at initialisation (same scores, same weights otherwise); with v set, the path
+    adds the mean over real segments of v.|a - b| summed over modality pairs (the gate starts uniform), padding
+    adds nothing, it is spread evenly over the stages, and a pair with a missing modality adds nothing."""
+    torch.manual_seed(0)
+    dims = {"rgb": 8, "flow": 6, "audio": 4}
+    kw = dict(d_model=16, d_ffn=32, num_heads=2, num_queries=3, dropout=0.0, modality_dropout=0.3)
+    plain = create_model("lmac_aligned", dims, **kw).eval()
+    agree = create_model("lmac_aligned", dims, agree_head=True, agree_dim=3, **kw).eval()
+    missing, unexpected = agree.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.startswith("agree_head.") for k in missing)
+    feats = {m: torch.randn(1, 6, D) for m, D in dims.items()}
+    full, short = torch.ones(1, 6, dtype=torch.bool), torch.ones(1, 6, dtype=torch.bool)
+    short[0, 3:] = False
+    path = agree.agree_head
+    assert path.pairs == [("rgb", "flow"), ("rgb", "audio"), ("flow", "audio")]
+
+    def expected(fs, n, pairs):
+        tot = 0.0
+        for m, o in pairs:
+            a, b = path.proj[f"{m}__{o}__0"](fs[m][:, :n]), path.proj[f"{m}__{o}__1"](fs[o][:, :n])
+            tot = tot + (a - b).abs().sum(-1).mean(1)  # v = 1 on every dim
+        return tot
+
+    with torch.no_grad():
+        assert torch.allclose(plain(feats, full)["score"], agree(feats, full)["score"], atol=1e-6)
+        path.out.weight.fill_(1.0)
+        for mask, n in ((full, 6), (short, 3)):
+            out = agree(feats, mask)
+            assert torch.allclose(out["score"] - plain(feats, mask)["score"], expected(feats, n, path.pairs), atol=1e-5)
+            assert torch.allclose((out["stage_scores"] * out["stage_weights"]).sum(-1), out["score"], atol=1e-6)
+        no_audio = {m: x for m, x in feats.items() if m != "audio"}
+        term, _ = path(no_audio, full, agree.modalities, None)
+        assert torch.allclose(term, expected(feats, 6, [("rgb", "flow")]), atol=1e-5)
+        # the gate weighs moments: with a gate that is not uniform, the path is the gate-weighted mean, and the
+        # gate of a padded segment is zero
+        torch.nn.init.normal_(path.gate_out.weight, std=3.0)
+        for mask, n in ((full, 6), (short, 3)):
+            h = sum(path.gate_in[m](feats[m]) for m in dims).relu()
+            g = torch.sigmoid(path.gate_out(h)).squeeze(-1)[:, :n]  # (1, n)
+            assert float(g.max() - g.min()) > 0.1  # the weighting is not uniform
+            per_t = sum((path.proj[f"{m}__{o}__0"](feats[m][:, :n]) - path.proj[f"{m}__{o}__1"](feats[o][:, :n])).abs().sum(-1)
+                        for m, o in path.pairs)  # (1, n)
+            term, _ = path(feats, mask, agree.modalities, None)
+            assert torch.allclose(term, (g * per_t).sum(1) / g.sum(1), atol=1e-5)
+            assert not torch.allclose(term, per_t.mean(1), atol=1e-3)
+
+
+def test_lmac_agree_head_alignment_loss_is_zero_for_agreeing_modalities_and_trains():
+    """The agreement path's alignment term: 0 when both sides of a pair project the same signal identically,
+    about 1 for independent sides; it is logged as `align` and its gradient reaches the projections."""
+    torch.manual_seed(0)
+    dims = {"rgb": 5, "flow": 5}
+    kw = dict(d_model=16, d_ffn=32, num_heads=2, num_queries=3, dropout=0.0)
+    model = create_model("lmac_aligned", dims, agree_head=True, agree_dim=4, **kw)
+    path = model.agree_head
+    with torch.no_grad():
+        path.proj["rgb__flow__1"].load_state_dict(path.proj["rgb__flow__0"].state_dict())
+    x = torch.randn(6, 10, 5)
+    mask = torch.ones(6, 10, dtype=torch.bool)
+    _, same = path({"rgb": x, "flow": x.clone()}, mask, model.modalities, None)
+    assert float(same.detach()) < 1e-6
+    _, indep = path({"rgb": x, "flow": torch.randn(6, 10, 5)}, mask, model.modalities, None)
+    assert 0.5 < float(indep.detach()) < 1.5
+    out = model({"rgb": x, "flow": torch.randn(6, 10, 5)}, mask)
+    losses = model.compute_loss(out, torch.rand(6), mask)
+    assert "align" in losses and torch.allclose(losses["align"], model.config.align_weight * out["align"])
+    losses["total"].backward()
+    assert path.proj["rgb__flow__0"][1].weight.grad.abs().sum() > 0
+    assert "align" not in create_model("lmac_aligned", dims, **kw).compute_loss(
+        create_model("lmac_aligned", dims, **kw)(dict(rgb=x, flow=x), mask), torch.rand(6), mask)
+    with pytest.raises(ValueError, match="two modalities"):
+        create_model("lmac_aligned_rgb", {"rgb": 5}, agree_head=True)

@@ -242,6 +242,77 @@ class SegmentSum(nn.Module):
         return c.squeeze(-1) if c.shape[-1] == 1 else c  # (B,) or (B, S)
 
 
+class AgreementPath(nn.Module):
+    """The agreement path [ours]: how well the modalities agree at the moments that matter, e.g. whether the
+    movement's energy (flow) matches the music's intensity (audio) where an element happens -- which judges
+    reward as artistry, and which neither modality shows alone.
+
+    For each pair of modalities (m, n), each side is projected (LayerNorm + Linear) to a shared space of
+    `agree_dim` dims: a_t = P(x_m,t), b_t = Q(x_n,t). The mismatch |a_t - b_t| is read where a gate says the
+    moment matters: g_t = sigmoid(MLP(every present modality at t)), and the path adds
+    sum_t g_t v.|a_t - b_t| / sum_t g_t (a gated mean: judges average such deductions over the elements) to
+    the score. v starts at zero, so the model starts as LMAC-Net without it.
+    What the shared space means comes from the routines themselves: `align_loss` asks a_t and b_t to agree at
+    every real segment, relative to their spread (mean (a - b)^2 / (var a + var b) / 2, per dim; 1 - corr when
+    the scales match), so |a - b| measures a departure from how the two modalities usually go together,
+    learned from every segment and not only from the scores of 160 videos. A pair with a hidden or missing
+    modality adds nothing, for that video."""
+
+    def __init__(self, dims: dict[str, int], config: "LMACConfig"):
+        super().__init__()
+        k, H = config.agree_dim, config.agree_hidden
+        self.pairs = list(itertools.combinations(dims, 2))
+        if not self.pairs:
+            raise ValueError("agree_head needs at least two modalities")
+        self.proj = nn.ModuleDict({f"{m}__{n}__{side}": nn.Sequential(nn.LayerNorm(dims[x]), nn.Linear(dims[x], k))
+                                   for m, n in self.pairs for side, x in ((0, m), (1, n))})
+        self.gate_in = nn.ModuleDict({m: nn.Sequential(nn.LayerNorm(D), nn.Linear(D, H)) for m, D in dims.items()})
+        self.gate_out = nn.Linear(H, 1)
+        nn.init.zeros_(self.gate_out.weight)  # every moment counts the same until the gate learns otherwise
+        nn.init.zeros_(self.gate_out.bias)
+        self.drop = nn.Dropout(config.dropout)
+        self.out = nn.Linear(k * len(self.pairs), config.num_scores, bias=False)
+        nn.init.zeros_(self.out.weight)
+
+    def forward(self, feats: dict, mask: torch.Tensor, modalities: tuple,
+                present: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> (score term (B,) or (B, S), alignment loss ()). Pairs with a modality the batch lacks are skipped."""
+        B, T = mask.shape
+        real = mask.to(next(iter(feats.values())).dtype)  # (B, T)
+
+        def has(m):  # (B,) 1 where video b has modality m
+            if m not in feats:
+                return real.new_zeros(B)
+            return real.new_ones(B) if present is None else present[:, modalities.index(m)].to(real.dtype)
+
+        h = 0.0
+        for m in modalities:
+            if m in feats:
+                h = h + self.gate_in[m](feats[m]) * has(m)[:, None, None]
+        gate = torch.sigmoid(self.gate_out(F.relu(h))).squeeze(-1) * real  # (B, T)
+        diffs, align, n_pairs = [], real.new_zeros(()), 0
+        for m, n in self.pairs:
+            both = has(m) * has(n)  # (B,)
+            if m not in feats or n not in feats:
+                diffs.append(real.new_zeros(B, T, self.out.in_features // len(self.pairs)))
+                continue
+            a, b = self.proj[f"{m}__{n}__0"](feats[m]), self.proj[f"{m}__{n}__1"](feats[n])  # (B, T, k)
+            diffs.append((a - b).abs() * both[:, None, None])
+            w = (real * both[:, None]).unsqueeze(-1)  # (B, T, 1): real segments of videos with both
+            cnt = w.sum()
+            if cnt > 1:
+                mean_a, mean_b = (a * w).sum((0, 1)) / cnt, (b * w).sum((0, 1)) / cnt  # (k,)
+                var_a = (((a - mean_a) ** 2) * w).sum((0, 1)) / cnt
+                var_b = (((b - mean_b) ** 2) * w).sum((0, 1)) / cnt
+                mse = (((a - b) ** 2) * w).sum((0, 1)) / cnt
+                align = align + (mse / (var_a + var_b + 1e-6)).mean()
+                n_pairs += 1
+        g = self.out(self.drop(torch.cat(diffs, -1)))  # (B, T, S)
+        term = (gate.unsqueeze(-1) * g).sum(1) / gate.sum(1, keepdim=True).clamp_min(1e-6)  # (B, S): gated mean
+        term = term.squeeze(-1) if term.shape[-1] == 1 else term
+        return term, align / max(n_pairs, 1)
+
+
 # ----------------------------------------------------------------------------------------------
 # Loss terms on attention maps / centres. Pure functions so they can be tested with golden values.
 # `lengths` (B,) is each video's number of real segments T_b (mask.sum(1)).
@@ -332,6 +403,11 @@ class LMACConfig:
     # modalities at the moment an element happens (|energy - intensity|); spread evenly over the stages
     sum_hidden: int = 128  # hidden width of the summing path's per-segment MLP
     sum_ref_len: int = 64  # segments; a constant, so the summing path grows with the number of moments it fires on
+    agree_head: bool = False  # [ours] add the agreement path (AgreementPath): a gated mean over segments of how far
+    # each pair of modalities departs, in a learned shared space, from how they usually go together
+    agree_dim: int = 8  # dims of each pair's shared space
+    agree_hidden: int = 64  # hidden width of the agreement path's gate
+    align_weight: float = 0.1  # weight of its self-supervised alignment loss (logged as `align`)
     # --- losses: total = mse_weight * MSE + aux_weight * (rank_w * rank + sparsity_w * sparsity + consistency_w * consistency)
     mse_weight: float = 1.0  # lambda1 [paper: default 1]
     aux_weight: float = 1.0  # lambda2 [paper: default 1]
@@ -387,6 +463,7 @@ class LMACNet(nn.Module):
         self.stage_head = StageHead(config.d_model * len(dims), config)
         self.stage_logits = nn.Parameter(torch.zeros(config.num_queries))  # w; softmax(w) weighs the stages
         self.sum_head = SegmentSum(dims, config) if config.sum_head else None
+        self.agree_head = AgreementPath(dims, config) if config.agree_head else None
         # what stands in for a missing modality's stage features (only with modality dropout)
         self.placeholders = nn.Parameter(torch.zeros(len(dims), config.num_queries, config.d_model)) \
             if config.modality_dropout > 0 and len(dims) > 1 else None
@@ -461,6 +538,10 @@ class LMACNet(nn.Module):
         if self.sum_head is not None:  # the summing path, spread evenly over the stages (their weights sum to 1)
             total = self.sum_head(feats, mask, self.modalities, present)  # (B,) or (B, S)
             stage_scores = stage_scores + total.unsqueeze(1)
+        align = None
+        if self.agree_head is not None:  # the agreement path, spread evenly over the stages like the summing path
+            agree, align = self.agree_head(feats, mask, self.modalities, present)  # (B,) or (B, S), ()
+            stage_scores = stage_scores + agree.unsqueeze(1)
         stage_weights = self.stage_logits.softmax(0).expand(stage_scores.shape[:2])  # (B, K), rows sum to 1
         if stage_scores.dim() == 3:  # several scores: (B, K, S) -> (B, S)
             score = (stage_weights.unsqueeze(-1) * stage_scores).sum(1)
@@ -473,6 +554,7 @@ class LMACNet(nn.Module):
             "attn": attn,
             "centers": centers,
             "attn_layers": attn_layers,
+            **({"align": align} if align is not None else {}),
         }
 
     def _joint_decode(self, feats: dict[str, torch.Tensor], mask: torch.Tensor, have: list[str],
@@ -511,7 +593,7 @@ class LMACNet(nn.Module):
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
         """Weighted terms and their sum. Terms switched off (weight 0) are exact zeros, so every
-        variant logs the same keys: total, mse, rank, sparsity, consistency."""
+        variant logs the same keys: total, mse, rank, sparsity, consistency (and align with `agree_head`)."""
         c = self.config
         score = out["score"]
         zero = score.new_zeros(())
@@ -534,7 +616,11 @@ class LMACNet(nn.Module):
         sparsity = c.aux_weight * c.sparsity_weight * sparsity
         consistency = c.aux_weight * c.consistency_weight * consistency
         total = mse + rank + sparsity + consistency
-        return {"total": total, "mse": mse, "rank": rank, "sparsity": sparsity, "consistency": consistency}
+        terms = {"mse": mse, "rank": rank, "sparsity": sparsity, "consistency": consistency}
+        if "align" in out:  # the agreement path's self-supervised term (agree_head only)
+            terms["align"] = c.align_weight * out["align"]
+            total = total + terms["align"]
+        return {"total": total, **terms}
 
 
 # ----------------------------------------------------------------------------------------------
