@@ -46,6 +46,7 @@ OPTIONS = [
     ("lmac", {"self_attn_layers": "none", "learn_tau": False, "tau_init": 0.2}),
     ("lmac_aligned", {"joint_weights": "learned"}),
     ("lmac_aligned_md", {"sum_head": True, "stage_head": "mlp"}),
+    ("lmac_aligned_md", {"agree_head": True}),
     ("lmac_rgb", {}),
 ]
 
