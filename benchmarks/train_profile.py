@@ -8,6 +8,10 @@ passes, the share spent in matrix products, in drawing dropout masks (the random
 everything else (elementwise ops, softmax, norms, autograd's bookkeeping).
 
     python benchmarks/train_profile.py --out benchmarks/results/train_profile_epyc.json
+    python benchmarks/train_profile.py --compare-dropout ...   # each model with torch's dropout and with lmac's
+
+`--compare-dropout` profiles each model twice, one after the other: with torch's dropout masks
+(`FastDropout.enabled = False`) and with lmac's (models/dropout.py), so both see the machine in the same state.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from lmac.cli.demo import DEMO_MODELS
 from lmac.cli.synth import SMALL_DIMS, parse_dims
 from lmac.config import TrainConfig
 from lmac.models import create_model
+from lmac.models.dropout import FastDropout
 
 MATMUL = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::matmul", "aten::_mkldnn_matmul"}
 RNG = {"aten::bernoulli_", "aten::uniform_", "aten::normal_", "aten::random_", "aten::rand_like", "aten::rand"}
@@ -94,6 +99,7 @@ def main(argv=None) -> int:
     ap.add_argument("--T", type=int, default=76)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the demo's jobs use one each)")
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--compare-dropout", action="store_true", help="each model with torch's dropout, then lmac's")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -102,15 +108,20 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     rows = []
     print(f"{args.threads} thread(s), dims {dims}, batch {B} x T {args.T}; matmul {peak:.0f} GFLOP/s")
-    print(f"{'model':14s} {'step ms':>8s} {'floor ms':>8s} {'fwd':>6s} {'bwd':>6s} {'adamw':>6s} | "
+    print(f"{'model':22s} {'step ms':>8s} {'floor ms':>8s} {'fwd':>6s} {'bwd':>6s} {'adamw':>6s} | "
           f"{'matmul':>6s} {'dropout rng':>11s} {'other':>6s} | GFLOP/s in matmul")
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-        r = profile_model(name, dims, B, args.T, args.repeats)
-        r["floor_ms"] = 1e3 * r["gflop_per_step"] / peak
-        rows.append(r)
-        print(f"{name:14s} {r['step_ms']:8.1f} {r['floor_ms']:8.1f} {r['forward_ms']:6.1f} {r['backward_ms']:6.1f} "
-              f"{r['optimizer_ms']:6.1f} | {r['share_matmul']:6.0%} {r['share_dropout_rng']:11.0%} "
-              f"{r['share_other']:6.0%} | {r['matmul_gflops_in_kernels'] or 0:.0f}", flush=True)
+        for fast in ((False, True) if args.compare_dropout else (True,)):
+            FastDropout.enabled = fast
+            r = profile_model(name, dims, B, args.T, args.repeats)
+            r["dropout"] = "lmac" if fast else "torch"
+            r["floor_ms"] = 1e3 * r["gflop_per_step"] / peak
+            rows.append(r)
+            label = name + ("" if not args.compare_dropout else f" ({r['dropout']})")
+            print(f"{label:22s} {r['step_ms']:8.1f} {r['floor_ms']:8.1f} {r['forward_ms']:6.1f} {r['backward_ms']:6.1f} "
+                  f"{r['optimizer_ms']:6.1f} | {r['share_matmul']:6.0%} {r['share_dropout_rng']:11.0%} "
+                  f"{r['share_other']:6.0%} | {r['matmul_gflops_in_kernels'] or 0:.0f}", flush=True)
+    FastDropout.enabled = True
     res = {"command": "python benchmarks/train_profile.py " + " ".join(argv if argv is not None else os.sys.argv[1:]),
            "torch": torch.__version__, "python": platform.python_version(), "cpu_count": os.cpu_count(),
            "threads": args.threads, "dims": dims, "batch": B, "T": args.T, "matmul_gflops": peak,

@@ -54,6 +54,14 @@ def test_fast_dropout_is_identity_in_eval_and_its_gradient_is_the_mask():
     y.sum().backward()
     assert torch.equal(x.grad, mask)
     assert torch.equal(FastDropout(0.0).train()(x), x)
+    FastDropout.enabled = False  # the switch gives torch's own masks
+    try:
+        torch.manual_seed(0)
+        y_torch = drop(x)
+        torch.manual_seed(0)
+        assert torch.equal(y_torch, nn.functional.dropout(x, 0.25, True))
+    finally:
+        FastDropout.enabled = True
 
 
 @pytest.mark.parametrize("name", ["lmac_ensemble", "gdlt", "concat", "pamfn_branch"])

@@ -25,8 +25,11 @@ def dropout_mask(shape, p: float, dtype=torch.float32, generator: torch.Generato
 
 
 class FastDropout(nn.Dropout):
+    # False: torch's own masks (benchmarks/train_profile.py --compare-dropout times both)
+    enabled: bool = True
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0 or self.p >= 1.0 or x.device.type != "cpu":
+        if not (self.enabled and self.training) or self.p == 0.0 or self.p >= 1.0 or x.device.type != "cpu":
             return super().forward(x)
         mask = dropout_mask(x.shape, self.p, x.dtype)
         return x.mul_(mask) if self.inplace else x * mask
