@@ -10,7 +10,8 @@ everything else (elementwise ops, softmax, norms, autograd's bookkeeping).
     python benchmarks/train_profile.py --out benchmarks/results/train_profile_epyc.json
     python benchmarks/train_profile.py --compare-dropout ...   # each model with torch's dropout and with lmac's
 
-`--compare-dropout` profiles each model twice, one after the other: with torch's dropout masks
+The AdamW step is `lmac train`'s (fused); `optimizer_ms_torch_loop` times torch's CPU default (a loop over the
+parameters) on the same gradients. `--compare-dropout` profiles each model twice, one after the other: with torch's dropout masks
 (`FastDropout.enabled = False`) and with lmac's (models/dropout.py), so both see the machine in the same state.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ from lmac.cli.synth import SMALL_DIMS, parse_dims
 from lmac.config import TrainConfig
 from lmac.models import create_model
 from lmac.models.dropout import FastDropout
+from lmac.training.trainer import _optimizer
 
 MATMUL = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::matmul", "aten::_mkldnn_matmul"}
 RNG = {"aten::bernoulli_", "aten::uniform_", "aten::normal_", "aten::random_", "aten::rand_like", "aten::rand"}
@@ -47,7 +49,7 @@ def batch(dims, B, T):
 def profile_model(name, dims, B, T, repeats):
     torch.manual_seed(0)
     model = create_model(name, dims)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    opt = _optimizer(model, TrainConfig(), 1e-4)  # as `lmac train` makes it (fused AdamW)
     feats, mask, y = batch(dims, B, T)
     model.train()
 
@@ -69,6 +71,12 @@ def profile_model(name, dims, B, T, repeats):
         opt.step()
         t3 = time.perf_counter()
         t_f.append(t1 - t0), t_b.append(t2 - t1), t_o.append(t3 - t2)
+    looped = torch.optim.AdamW(model.parameters(), lr=1e-4, foreach=False, fused=False)  # torch's CPU default
+    t_loop = []
+    for _ in range(3 + repeats):
+        t0 = time.perf_counter()
+        looped.step()
+        t_loop.append(time.perf_counter() - t0)
     opt.zero_grad(set_to_none=True)
     with FlopCounterMode(display=False) as fc:
         fwd().backward()
@@ -85,6 +93,7 @@ def profile_model(name, dims, B, T, repeats):
     fb_s = med(t_f) + med(t_b)
     return {
         "model": name, "forward_ms": 1e3 * med(t_f), "backward_ms": 1e3 * med(t_b), "optimizer_ms": 1e3 * med(t_o),
+        "optimizer_ms_torch_loop": 1e3 * med(t_loop[3:]),
         "step_ms": 1e3 * (fb_s + med(t_o)), "gflop_per_step": flops / 1e9,
         "share_matmul": mm / total, "share_dropout_rng": rng / total, "share_other": 1 - (mm + rng) / total,
         "matmul_gflops_in_kernels": flops / (fb_s * mm / total) / 1e9 if mm else None,
@@ -108,7 +117,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     rows = []
     print(f"{args.threads} thread(s), dims {dims}, batch {B} x T {args.T}; matmul {peak:.0f} GFLOP/s")
-    print(f"{'model':22s} {'step ms':>8s} {'floor ms':>8s} {'fwd':>6s} {'bwd':>6s} {'adamw':>6s} | "
+    print(f"{'model':22s} {'step ms':>8s} {'floor ms':>8s} {'fwd':>6s} {'bwd':>6s} {'adamw':>6s} {'(loop)':>6s} | "
           f"{'matmul':>6s} {'dropout rng':>11s} {'other':>6s} | GFLOP/s in matmul")
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
         for fast in ((False, True) if args.compare_dropout else (True,)):
@@ -119,7 +128,7 @@ def main(argv=None) -> int:
             rows.append(r)
             label = name + ("" if not args.compare_dropout else f" ({r['dropout']})")
             print(f"{label:22s} {r['step_ms']:8.1f} {r['floor_ms']:8.1f} {r['forward_ms']:6.1f} {r['backward_ms']:6.1f} "
-                  f"{r['optimizer_ms']:6.1f} | {r['share_matmul']:6.0%} {r['share_dropout_rng']:11.0%} "
+                  f"{r['optimizer_ms']:6.1f} {r['optimizer_ms_torch_loop']:6.1f} | {r['share_matmul']:6.0%} {r['share_dropout_rng']:11.0%} "
                   f"{r['share_other']:6.0%} | {r['matmul_gflops_in_kernels'] or 0:.0f}", flush=True)
     FastDropout.enabled = True
     res = {"command": "python benchmarks/train_profile.py " + " ".join(argv if argv is not None else os.sys.argv[1:]),

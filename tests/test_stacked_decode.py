@@ -74,7 +74,8 @@ def test_stacked_scoring_with_a_modality_missing():
         _assert_same(ref, fast)
 
 
-def test_stacked_weights_follow_an_optimiser_step_and_a_load():
+@pytest.mark.parametrize("fused", [False, True])  # fused AdamW (lmac train's) does not bump version counters
+def test_stacked_weights_follow_an_optimiser_step_and_a_load(fused):
     torch.manual_seed(0)
     model = create_model("lmac", DIMS, d_model=32, d_ffn=48, num_heads=4)
     feats, mask = _batch(DIMS)
@@ -84,7 +85,7 @@ def test_stacked_weights_follow_an_optimiser_step_and_a_load():
     saved = {k: v.clone() for k, v in model.state_dict().items()}
 
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, fused=fused)
     out = model(feats, mask)
     model.compute_loss(out, torch.rand(3), mask)["total"].backward()
     opt.step()

@@ -476,6 +476,12 @@ class LMACNet(nn.Module):
     def accepts_missing_modalities(self) -> bool:
         return self.placeholders is not None
 
+    def train(self, mode: bool = True):
+        # the stacked weights live from one train()/eval() call to the next: optimisers that update in place
+        # without bumping the parameters' version counters (torch's fused AdamW) then cannot leave them stale
+        self.__dict__.pop("_stacked_cache", None)
+        return super().train(mode)
+
     def _presence(self, feats: dict, batch: int, device) -> torch.Tensor | None:
         """(B, M) bool: which modalities each video has. Absent keys are missing for every video; in
         training, modality dropout hides more (never all of a video's). None when all are present."""

@@ -12,7 +12,10 @@ the same computation in another order: equal to float rounding (tests/test_stack
 different widths are zero-padded to the widest, which adds exact zeros.
 
 The stacked weights are cached on the model and rebuilt when any parameter changes (an optimiser step or a
-load bumps the tensor's version counter; moving the model gives new storage).
+load bumps the tensor's version counter; moving the model gives new storage), and dropped by every `train()` or
+`eval()` call, since torch's fused AdamW updates in place without bumping version counters. So code that updates
+the weights in place without such a bump while the model stays in eval mode must call `model.eval()` again (or
+set `LMACNet.stacked_scoring = False`) before scoring.
 """
 from __future__ import annotations
 
