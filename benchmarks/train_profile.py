@@ -11,8 +11,8 @@ everything else (elementwise ops, softmax, norms, autograd's bookkeeping).
     python benchmarks/train_profile.py --compare-dropout ...   # each model with torch's dropout and with lmac's
 
 The AdamW step is `lmac train`'s (fused); `optimizer_ms_torch_loop` times torch's CPU default (a loop over the
-parameters) on the same gradients. `--compare-dropout` profiles each model twice, one after the other: with torch's dropout masks
-(`FastDropout.enabled = False`) and with lmac's (models/dropout.py), so both see the machine in the same state.
+parameters) on the same gradients. `--compare-dropout` profiles each model with torch's dropout masks (`FastDropout.enabled = False`) and with lmac's
+(models/dropout.py), their training steps alternating, so both see the machine in the same state.
 """
 from __future__ import annotations
 
@@ -46,59 +46,76 @@ def batch(dims, B, T):
     return feats, mask, torch.rand(B, generator=g)
 
 
-def profile_model(name, dims, B, T, repeats):
-    torch.manual_seed(0)
-    model = create_model(name, dims)
-    opt = _optimizer(model, TrainConfig(), 1e-4)  # as `lmac train` makes it (fused AdamW)
-    feats, mask, y = batch(dims, B, T)
-    model.train()
+class Setup:
+    """One model, its optimizer as `lmac train` makes it (fused AdamW) and one batch; `fast` picks the dropout masks."""
 
-    def fwd():
-        return model.compute_loss(model(feats, mask), y, mask)["total"]
+    def __init__(self, name, dims, B, T, fast: bool):
+        torch.manual_seed(0)
+        self.fast = fast
+        self.model = create_model(name, dims).train()
+        self.opt = _optimizer(self.model, TrainConfig(weight_decay=1e-4), 1e-4)
+        self.feats, self.mask, self.y = batch(dims, B, T)
 
-    for _ in range(3):  # warm-up: allocator, oneDNN primitives
-        opt.zero_grad(set_to_none=True)
-        fwd().backward()
-        opt.step()
-    t_f, t_b, t_o = [], [], []
-    for _ in range(repeats):
-        opt.zero_grad(set_to_none=True)
+    def loss(self):
+        FastDropout.enabled = self.fast
+        return self.model.compute_loss(self.model(self.feats, self.mask), self.y, self.mask)["total"]
+
+    def timed_step(self):
+        self.opt.zero_grad(set_to_none=True)
         t0 = time.perf_counter()
-        loss = fwd()
+        loss = self.loss()
         t1 = time.perf_counter()
         loss.backward()
         t2 = time.perf_counter()
-        opt.step()
-        t3 = time.perf_counter()
-        t_f.append(t1 - t0), t_b.append(t2 - t1), t_o.append(t3 - t2)
-    looped = torch.optim.AdamW(model.parameters(), lr=1e-4, foreach=False, fused=False)  # torch's CPU default
+        self.opt.step()
+        return t1 - t0, t2 - t1, time.perf_counter() - t2
+
+
+def profile_model(name, dims, B, T, repeats, modes=(True,)):
+    """One row per dropout mode (True: lmac's masks, False: torch's). The modes' steps alternate, so a burst of
+    load on the machine hits both alike; medians over `repeats` steps each."""
+    setups = [Setup(name, dims, B, T, fast) for fast in modes]
+    for s in setups:
+        for _ in range(3):  # warm-up: allocator, oneDNN primitives
+            s.timed_step()
+    times = {s.fast: [] for s in setups}
+    for _ in range(repeats):
+        for s in setups:
+            times[s.fast].append(s.timed_step())
+    s0 = setups[0]
+    looped = torch.optim.AdamW(s0.model.parameters(), lr=1e-4, foreach=False, fused=False)  # torch's CPU default
     t_loop = []
     for _ in range(3 + repeats):
         t0 = time.perf_counter()
         looped.step()
         t_loop.append(time.perf_counter() - t0)
-    opt.zero_grad(set_to_none=True)
+    s0.opt.zero_grad(set_to_none=True)
     with FlopCounterMode(display=False) as fc:
-        fwd().backward()
+        s0.loss().backward()
     flops = fc.get_total_flops()
-    opt.zero_grad(set_to_none=True)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-        for _ in range(3):
-            fwd().backward()
-    self_us = {e.key: e.self_cpu_time_total for e in prof.key_averages()}
-    total = sum(self_us.values())
-    mm = sum(v for k, v in self_us.items() if k in MATMUL)
-    rng = sum(v for k, v in self_us.items() if k in RNG)
     med = statistics.median
-    fb_s = med(t_f) + med(t_b)
-    return {
-        "model": name, "forward_ms": 1e3 * med(t_f), "backward_ms": 1e3 * med(t_b), "optimizer_ms": 1e3 * med(t_o),
-        "optimizer_ms_torch_loop": 1e3 * med(t_loop[3:]),
-        "step_ms": 1e3 * (fb_s + med(t_o)), "gflop_per_step": flops / 1e9,
-        "share_matmul": mm / total, "share_dropout_rng": rng / total, "share_other": 1 - (mm + rng) / total,
-        "matmul_gflops_in_kernels": flops / (fb_s * mm / total) / 1e9 if mm else None,
-        "top_ops": sorted(((k, v / total) for k, v in self_us.items()), key=lambda kv: -kv[1])[:8],
-    }
+    rows = []
+    for s in setups:
+        s.opt.zero_grad(set_to_none=True)
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            for _ in range(3):
+                s.loss().backward()
+        self_us = {e.key: e.self_cpu_time_total for e in prof.key_averages()}
+        total = sum(self_us.values())
+        mm = sum(v for k, v in self_us.items() if k in MATMUL)
+        rng = sum(v for k, v in self_us.items() if k in RNG)
+        t_f, t_b, t_o = (med(x) for x in zip(*times[s.fast]))
+        rows.append({
+            "model": name, "dropout": "lmac" if s.fast else "torch",
+            "forward_ms": 1e3 * t_f, "backward_ms": 1e3 * t_b, "optimizer_ms": 1e3 * t_o,
+            "optimizer_ms_torch_loop": 1e3 * med(t_loop[3:]),
+            "step_ms": 1e3 * (t_f + t_b + t_o), "gflop_per_step": flops / 1e9,
+            "share_matmul": mm / total, "share_dropout_rng": rng / total, "share_other": 1 - (mm + rng) / total,
+            "matmul_gflops_in_kernels": flops / ((t_f + t_b) * mm / total) / 1e9 if mm else None,
+            "top_ops": sorted(((k, v / total) for k, v in self_us.items()), key=lambda kv: -kv[1])[:8],
+        })
+    FastDropout.enabled = True
+    return rows
 
 
 def main(argv=None) -> int:
@@ -120,16 +137,14 @@ def main(argv=None) -> int:
     print(f"{'model':22s} {'step ms':>8s} {'floor ms':>8s} {'fwd':>6s} {'bwd':>6s} {'adamw':>6s} {'(loop)':>6s} | "
           f"{'matmul':>6s} {'dropout rng':>11s} {'other':>6s} | GFLOP/s in matmul")
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-        for fast in ((False, True) if args.compare_dropout else (True,)):
-            FastDropout.enabled = fast
-            r = profile_model(name, dims, B, args.T, args.repeats)
-            r["dropout"] = "lmac" if fast else "torch"
+        for r in profile_model(name, dims, B, args.T, args.repeats, (False, True) if args.compare_dropout else (True,)):
             r["floor_ms"] = 1e3 * r["gflop_per_step"] / peak
             rows.append(r)
             label = name + ("" if not args.compare_dropout else f" ({r['dropout']})")
             print(f"{label:22s} {r['step_ms']:8.1f} {r['floor_ms']:8.1f} {r['forward_ms']:6.1f} {r['backward_ms']:6.1f} "
-                  f"{r['optimizer_ms']:6.1f} {r['optimizer_ms_torch_loop']:6.1f} | {r['share_matmul']:6.0%} {r['share_dropout_rng']:11.0%} "
-                  f"{r['share_other']:6.0%} | {r['matmul_gflops_in_kernels'] or 0:.0f}", flush=True)
+                  f"{r['optimizer_ms']:6.1f} {r['optimizer_ms_torch_loop']:6.1f} | {r['share_matmul']:6.0%} "
+                  f"{r['share_dropout_rng']:11.0%} {r['share_other']:6.0%} | {r['matmul_gflops_in_kernels'] or 0:.0f}",
+                  flush=True)
     FastDropout.enabled = True
     res = {"command": "python benchmarks/train_profile.py " + " ".join(argv if argv is not None else os.sys.argv[1:]),
            "torch": torch.__version__, "python": platform.python_version(), "cpu_count": os.cpu_count(),
