@@ -27,6 +27,8 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from lmac.config import TrainConfig
+from lmac.training.trainer import _optimizer
 from lmac.models import MODELS, count_parameters, create_model
 
 REAL_DIMS = {"rgb": 1024, "flow": 1024, "audio": 768}
@@ -153,7 +155,7 @@ def latency_ab_ms(model, dims, T, device, repeats, warmup, amp="none") -> dict |
 
 def train_throughput(model, dims, device, batch, T, steps, warmup, amp="none") -> float:
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    opt = _optimizer(model, TrainConfig(weight_decay=1e-4), 1e-4)  # as `lmac train` makes it (fused AdamW)
     feats, mask = make_batch(dims, batch, T, device)
     target = torch.rand(batch, device=device)
     n_timed, elapsed = 0, 0.0
