@@ -24,9 +24,8 @@ import statistics
 import time
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from demo_floor import matmul_gflops
+from demo_floor import matmul_gflops, step_flops
 from lmac.cli.demo import DEMO_MODELS
 from lmac.cli.synth import SMALL_DIMS, parse_dims
 from lmac.config import TrainConfig
@@ -89,10 +88,7 @@ def profile_model(name, dims, B, T, repeats, modes=(True,)):
         t0 = time.perf_counter()
         looped.step()
         t_loop.append(time.perf_counter() - t0)
-    s0.opt.zero_grad(set_to_none=True)
-    with FlopCounterMode(display=False) as fc:
-        s0.loss().backward()
-    flops = fc.get_total_flops()
+    flops = step_flops(s0.model, dims, B, T, train=True)  # padding is computed too: the mask does not change it
     med = statistics.median
     rows = []
     for s in setups:

@@ -211,6 +211,20 @@ class StageHead(nn.Module):
         return torch.sigmoid(s) if self.sigmoid else s
 
 
+def sum_present(layers: nn.ModuleDict, feats: dict, modalities: tuple, present: torch.Tensor | None):
+    """sum over the modalities a video has of layers[m](feats[m]): per-segment features (B, T, H) from every
+    modality present; a missing modality adds nothing, and so does one hidden for a video (`present` (B, M))."""
+    h = 0.0
+    for i, m in enumerate(modalities):
+        if m not in feats:
+            continue
+        hm = layers[m](feats[m])  # (B, T, H)
+        if present is not None:
+            hm = hm * present[:, i, None, None].to(hm.dtype)
+        h = h + hm
+    return h
+
+
 class SegmentSum(nn.Module):
     """The summing path [ours]: c = (1/sum_ref_len) sum over real segments t of MLP(x_t), x_t every present
     modality's features at segment t. Per modality LayerNorm + Linear, summed over the modalities a video has
@@ -229,14 +243,7 @@ class SegmentSum(nn.Module):
         self.ref_len = config.sum_ref_len
 
     def forward(self, feats: dict, mask: torch.Tensor, modalities: tuple, present: torch.Tensor | None) -> torch.Tensor:
-        h = 0.0
-        for i, m in enumerate(modalities):
-            if m not in feats:
-                continue
-            hm = self.proj[m](feats[m])  # (B, T, H)
-            if present is not None:
-                hm = hm * present[:, i, None, None].to(hm.dtype)
-            h = h + hm
+        h = sum_present(self.proj, feats, modalities, present)  # (B, T, H)
         c = self.out(self.drop(F.relu(h)))  # (B, T, S)
         c = (c * mask.unsqueeze(-1).to(c.dtype)).sum(1) / self.ref_len  # (B, S): padding adds nothing
         return c.squeeze(-1) if c.shape[-1] == 1 else c  # (B,) or (B, S)
@@ -260,7 +267,8 @@ class AgreementPath(nn.Module):
 
     def __init__(self, dims: dict[str, int], config: "LMACConfig"):
         super().__init__()
-        k, H = config.agree_dim, config.agree_hidden
+        self.k, H = config.agree_dim, config.agree_hidden
+        k = self.k
         self.pairs = list(itertools.combinations(dims, 2))
         if not self.pairs:
             raise ValueError("agree_head needs at least two modalities")
@@ -285,16 +293,13 @@ class AgreementPath(nn.Module):
                 return real.new_zeros(B)
             return real.new_ones(B) if present is None else present[:, modalities.index(m)].to(real.dtype)
 
-        h = 0.0
-        for m in modalities:
-            if m in feats:
-                h = h + self.gate_in[m](feats[m]) * has(m)[:, None, None]
+        h = sum_present(self.gate_in, feats, modalities, present)  # (B, T, H)
         gate = torch.sigmoid(self.gate_out(F.relu(h))).squeeze(-1) * real  # (B, T)
         diffs, align, n_pairs = [], real.new_zeros(()), 0
         for m, n in self.pairs:
             both = has(m) * has(n)  # (B,)
             if m not in feats or n not in feats:
-                diffs.append(real.new_zeros(B, T, self.out.in_features // len(self.pairs)))
+                diffs.append(real.new_zeros(B, T, self.k))
                 continue
             a, b = self.proj[f"{m}__{n}__0"](feats[m]), self.proj[f"{m}__{n}__1"](feats[n])  # (B, T, k)
             diffs.append((a - b).abs() * both[:, None, None])
