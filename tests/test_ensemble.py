@@ -85,7 +85,8 @@ def test_the_run_dropout_reaches_every_member_that_has_one():
 @pytest.mark.parametrize("kw,msg", [(dict(members="gdlt"), "two or more"), (dict(members="lmac,nope"), "unknown model"),
                                     (dict(members="lmac,lmac_ensemble"), "unknown model"),
                                     (dict(weights="1,2,3"), "weights must be 2"),
-                                    (dict(member_args={"concat": {}}), "not members")])
+                                    (dict(member_args={"concat": {}}), "not members"),
+                                    (dict(copies=0), "copies must be")])
 def test_bad_options_are_one_line_errors(kw, msg):
     with pytest.raises(ValueError, match=msg):
         create_model("lmac_ensemble", DIMS, **kw)
@@ -125,3 +126,22 @@ def test_a_summing_gdlt_member():
     model = create_model("lmac_ensemble", DIMS, members="lmac_aligned_md,gdlt_sum",
                          member_args={m: narrow(m) for m in ("lmac_aligned_md", "gdlt_sum")})
     assert list(model.members) == ["lmac_aligned_md", "gdlt_sum"] and model.members["gdlt_sum"].config.sum_head
+
+
+def test_copies_train_each_member_from_its_own_start_and_share_its_weight():
+    model = _model(weights="3,1", copies=2).eval()
+    assert list(model.members) == ["lmac_aligned_md", "lmac_aligned_md_copy2", "gdlt", "gdlt_copy2"]
+    feats, mask = _batch()
+    with torch.no_grad():
+        out = model(feats, mask)
+        s = {k: m(feats, mask)["score"] for k, m in model.members.items()}
+    assert not torch.allclose(s["gdlt"], s["gdlt_copy2"])  # each copy has its own initialisation
+    assert not torch.allclose(s["lmac_aligned_md"], s["lmac_aligned_md_copy2"])
+    expected = 0.375 * (s["lmac_aligned_md"] + s["lmac_aligned_md_copy2"]) + 0.125 * (s["gdlt"] + s["gdlt_copy2"])
+    torch.testing.assert_close(out["score"], expected)
+    torch.testing.assert_close((out["stage_weights"] * out["stage_scores"]).sum(-1), out["score"])
+    assert len(model.grad_clip_groups()) == 4
+    losses = model.compute_loss(out, torch.rand(3), mask)
+    assert {"m1_mse", "m3_triplet"} <= set(losses)
+    # one copy is the plain ensemble, key for key
+    assert set(_model(copies=1).state_dict()) == set(_model().state_dict())

@@ -17,6 +17,9 @@ Outputs: `score` is the weighted mean of the members that see any of their modal
 without RGB is scored by LMAC-Net alone, from its placeholder). The stage explanation is LMAC-Net's, with the
 other members' share spread over its stages: stage_scores[k] = w_lmac s_k + sum_j w_j score_j, so
 that sum_k stage_weights[k] stage_scores[k] is still the score (the stage weights sum to 1).
+
+`copies=N` trains each member N times from its own initialisation (seed ensembling), the copies sharing
+the member's weight equally; the first copy explains. It costs N times the training and scoring.
 """
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ class EnsembleConfig:
     dropout: float | None = None  # given to every member that has a `dropout` option (the task's recipe)
     member_args: dict = field(default_factory=dict)  # {member name: {option: value}}
     num_scores: int = 1  # given to every member (multi-score tasks)
+    copies: int = 1  # each member trained this many times from its own initialisation, their scores averaged
+
 
     def __post_init__(self):
         names = self.names()
@@ -47,6 +52,8 @@ class EnsembleConfig:
             w = [float(x) for x in self.weights.split(",")]
             if len(w) != len(names) or min(w) < 0 or sum(w) <= 0:
                 raise ValueError(f"weights must be {len(names)} non-negative numbers, got {self.weights!r}")
+        if not isinstance(self.copies, int) or self.copies < 1:
+            raise ValueError(f"copies must be a whole number >= 1, got {self.copies!r}")
         unknown = sorted(set(self.member_args) - set(names))
         if unknown:
             raise ValueError(f"member_args names {unknown}, which are not members ({', '.join(names)})")
@@ -58,6 +65,13 @@ class EnsembleConfig:
         names = self.names()
         return [float(x) for x in self.weights.split(",")] if self.weights else [1.0] * len(names)
 
+    def slots(self) -> list[tuple[str, str, float]]:
+        """(key, registry name, weight) of every trained model: a member's copies share its weight equally.
+        The first copy keeps the member's name (checkpoints with copies=1 are unchanged); the others are
+        `NAME_copy2`, `NAME_copy3`, ..."""
+        return [(name if c == 1 else f"{name}_copy{c}", name, w / self.copies)
+                for name, w in zip(self.names(), self.weight_list()) for c in range(1, self.copies + 1)]
+
 
 class Ensemble(nn.Module):
     def __init__(self, dims: dict[str, int], config: EnsembleConfig):
@@ -65,7 +79,8 @@ class Ensemble(nn.Module):
         self.config = config
         self.members = nn.ModuleDict()
         self.member_modalities = {}
-        for name in config.names():
+        self.member_model = {}  # key -> registry name (a member's copies share one)
+        for key, name, _ in config.slots():
             kwargs = dict(config.member_args.get(name, {}))
             fields_ = MODELS.info(name).get("config").__dataclass_fields__
             if config.dropout is not None and "dropout" in fields_ and "dropout" not in kwargs:
@@ -75,12 +90,13 @@ class Ensemble(nn.Module):
                     raise ValueError(f"member {name} predicts one score; num_scores={config.num_scores} needs members "
                                      f"that predict several")
                 kwargs["num_scores"] = config.num_scores
-            model = create_model(name, dims, **kwargs)
-            self.members[name] = model
-            self.member_modalities[name] = tuple(model.modalities)
+            model = create_model(name, dims, **kwargs)  # each copy draws its own initialisation
+            self.members[key] = model
+            self.member_modalities[key] = tuple(model.modalities)
+            self.member_model[key] = name
         self.modalities = tuple(m for m in dims if any(m in mods for mods in self.member_modalities.values()))
-        self.register_buffer("w", torch.tensor(config.weight_list()), persistent=False)
-        self.explainer = next((n for n in self.members if MODELS.info(n).get("interpretable")), None)
+        self.register_buffer("w", torch.tensor([w for _, _, w in config.slots()]), persistent=False)
+        self.explainer = next((k for k in self.members if MODELS.info(self.member_model[k]).get("interpretable")), None)
 
     @property
     def accepts_missing_modalities(self) -> bool:
