@@ -170,3 +170,19 @@ def test_a_model_trained_on_rg_parts_scores_their_signed_sum(tmp_path):
     pred = lmac.load(tmp_path / "run").predict_features(tmp_path / "w" / "features", video_id=r.video_id)
     assert pred.parts == pytest.approx({"difficulty": d, "execution": e, "penalty": p}, abs=1e-4)
     assert pred.score == pytest.approx(d + e - p, abs=1e-4) and "parts: difficulty" in pred.summary()
+
+
+def test_the_landing_oracle_rebuilds_the_worlds_jump_values(tmp_path):
+    """benchmarks/worlds_landing_oracle.py: its full rule is the generator's TES (rho 1), so the RGB oracle it
+    reports beside it reads the same jump values the world used."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "worlds_landing_oracle.py"
+    spec = importlib.util.spec_from_file_location("worlds_landing_oracle", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    generate_world(tmp_path / "seed1", _tiny("landing", seed=1, n_train=4, n_test=12))
+    r = mod.oracles(tmp_path / "seed1")
+    assert r["test_videos"] == 12
+    assert r["tes_full_oracle"] == pytest.approx(1.0, abs=0.05)
+    assert -1 <= r["tes_rgb_oracle"] <= 1 and r["tes_rgb_oracle"] < r["tes_full_oracle"] + 1e-9

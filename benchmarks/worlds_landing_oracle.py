@@ -1,0 +1,58 @@
+"""Is the held-out `landing` world learnable? Oracle rhos from the ground truth (no model), read after its one run.
+
+For each draw's test videos, the Spearman rho with TES of (a) a perfect reader of what RGB shows (the sum over
+jumps of value x (0.5 + q): the jump's type and execution) and (b) the full rule, which adds 0.6 x value for each
+landing on a strong beat (flow's landing burst against audio's beat); (c) the number of jumps alone. With PCS:
+(d) the correlation of the movement's energy (flow) with the music's intensity (audio) over the programme.
+The jump values are the world's own (rebuilt from world.json, as `lmac benchmark` generated them).
+
+    python benchmarks/worlds_landing_oracle.py HELDOUT/data/landing --seeds 1,2,3 [--split train] [--out FILE.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from lmac.data.worlds import WORLDS, WorldConfig, _world_seed
+
+
+def oracles(folder: Path, split: str = "test") -> dict:
+    cfg = json.loads((folder / "world.json").read_text())
+    cfg = WorldConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items() if k in WorldConfig.__dataclass_fields__})
+    value = WORLDS["landing"](cfg, np.random.default_rng([cfg.seed, _world_seed("landing")])).value
+    truth = json.loads((folder / "truth.json").read_text())
+    rows = [line.split() for line in (folder / f"{split}.txt").read_text().splitlines() if line.strip()]
+    tes, pcs = np.array([float(r[1]) for r in rows]), np.array([float(r[2]) for r in rows])
+    els = [truth[r[0]]["elements"] for r in rows]
+    rgb = [sum(value[e["type"]] * (0.5 + e["q"]) for e in es) for es in els]
+    full = [sum(value[e["type"]] * (0.5 + e["q"] + 0.6 * e["on_beat"]) for e in es) for es in els]
+    return {"tes_rgb_oracle": float(spearmanr(rgb, tes)[0]), "tes_full_oracle": float(spearmanr(full, tes)[0]),
+            "tes_jump_count_rho": float(spearmanr([len(es) for es in els], tes)[0]),
+            "pcs_energy_music_corr_rho": float(spearmanr([truth[r[0]]["corr"] for r in rows], pcs)[0]),
+            "tes_clipped_at_45": float(np.mean(tes >= 45.0)), f"{split}_videos": len(rows)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("landing_data", type=Path, help="HELDOUT/data/landing (holding seed{s}/)")
+    p.add_argument("--seeds", default="1,2,3")
+    p.add_argument("--split", default="test", choices=["train", "test"])
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+    out = {}
+    for s in args.seeds.split(","):
+        out[f"seed{s}"] = r = oracles(args.landing_data / f"seed{s}", args.split)
+        print(f"draw {s}: TES RGB oracle {r['tes_rgb_oracle']:.3f}, full rule {r['tes_full_oracle']:.3f}, jump count alone "
+              f"{r['tes_jump_count_rho']:.3f}, {r['tes_clipped_at_45']:.0%} of TES clipped at 45; PCS vs energy-music "
+              f"correlation {r['pcs_energy_music_corr_rho']:.3f} ({args.split})")
+    if args.out:
+        args.out.write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
