@@ -34,22 +34,28 @@ def oracles(folder: Path, split: str = "test") -> dict:
             f"{split}_videos": len(rows)}
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("energy_data", type=Path, help="DEV/data/energy (holding seed{s}/)")
+def oracle_main(doc: str, data_help: str, oracles_fn, describe, argv=None) -> int:
+    """The command line shared by the worlds' oracle scripts: one line per draw, and the JSON."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("data", type=Path, help=data_help)
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--split", default="test", choices=["train", "test"])
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     out = {}
     for s in args.seeds.split(","):
-        out[f"seed{s}"] = r = oracles(args.energy_data / f"seed{s}", args.split)
-        print(f"draw {s}: RGB oracle {r['rgb_oracle']:.3f}, RGB + cross-modal oracle {r['rgb_plus_crossmodal_oracle']:.3f}, "
-              f"cross-modal term {r['crossmodal_share_of_variance']:.0%} of the total's variance; "
-              f"element count alone {r['element_count_rho']:.3f}, RGB oracle in mean form {r['rgb_mean_form_oracle']:.3f} ({args.split})")
+        out[f"seed{s}"] = r = oracles_fn(args.data / f"seed{s}", args.split)
+        print(f"draw {s}: {describe(r)} ({args.split})")
     if args.out:
         args.out.write_text(json.dumps(out, indent=1) + "\n")
     return 0
+
+
+def main(argv=None) -> int:
+    return oracle_main(__doc__, "DEV/data/energy (holding seed{s}/)", oracles, lambda r: (
+        f"RGB oracle {r['rgb_oracle']:.3f}, RGB + cross-modal oracle {r['rgb_plus_crossmodal_oracle']:.3f}, "
+        f"cross-modal term {r['crossmodal_share_of_variance']:.0%} of the total's variance; "
+        f"element count alone {r['element_count_rho']:.3f}, RGB oracle in mean form {r['rgb_mean_form_oracle']:.3f}"), argv)
 
 
 if __name__ == "__main__":

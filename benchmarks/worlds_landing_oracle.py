@@ -10,7 +10,6 @@ The jump values are the world's own (rebuilt from world.json, as `lmac benchmark
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from lmac.data.worlds import WORLDS, WorldConfig, _world_seed
+from worlds_energy_oracle import oracle_main
 
 
 def oracles(folder: Path, split: str = "test") -> dict:
@@ -37,21 +37,10 @@ def oracles(folder: Path, split: str = "test") -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("landing_data", type=Path, help="HELDOUT/data/landing (holding seed{s}/)")
-    p.add_argument("--seeds", default="1,2,3")
-    p.add_argument("--split", default="test", choices=["train", "test"])
-    p.add_argument("--out", type=Path)
-    args = p.parse_args(argv)
-    out = {}
-    for s in args.seeds.split(","):
-        out[f"seed{s}"] = r = oracles(args.landing_data / f"seed{s}", args.split)
-        print(f"draw {s}: TES RGB oracle {r['tes_rgb_oracle']:.3f}, full rule {r['tes_full_oracle']:.3f}, jump count alone "
-              f"{r['tes_jump_count_rho']:.3f}, {r['tes_clipped_at_45']:.0%} of TES clipped at 45; PCS vs energy-music "
-              f"correlation {r['pcs_energy_music_corr_rho']:.3f} ({args.split})")
-    if args.out:
-        args.out.write_text(json.dumps(out, indent=1) + "\n")
-    return 0
+    return oracle_main(__doc__, "HELDOUT/data/landing (holding seed{s}/)", oracles, lambda r: (
+        f"TES RGB oracle {r['tes_rgb_oracle']:.3f}, full rule {r['tes_full_oracle']:.3f}, jump count alone "
+        f"{r['tes_jump_count_rho']:.3f}, {r['tes_clipped_at_45']:.0%} of TES clipped at 45; PCS vs energy-music "
+        f"correlation {r['pcs_energy_music_corr_rho']:.3f}"), argv)
 
 
 if __name__ == "__main__":

@@ -172,12 +172,13 @@ def test_a_model_trained_on_rg_parts_scores_their_signed_sum(tmp_path):
     assert pred.score == pytest.approx(d + e - p, abs=1e-4) and "parts: difficulty" in pred.summary()
 
 
-def test_the_landing_oracle_rebuilds_the_worlds_jump_values(tmp_path):
+def test_the_landing_oracle_rebuilds_the_worlds_jump_values(tmp_path, monkeypatch):
     """benchmarks/worlds_landing_oracle.py: its full rule is the generator's TES (rho 1), so the RGB oracle it
     reports beside it reads the same jump values the world used."""
     import importlib.util
     from pathlib import Path
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "worlds_landing_oracle.py"
+    monkeypatch.syspath_prepend(str(path.parent))  # it shares the command line of worlds_energy_oracle.py
     spec = importlib.util.spec_from_file_location("worlds_landing_oracle", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -186,3 +187,5 @@ def test_the_landing_oracle_rebuilds_the_worlds_jump_values(tmp_path):
     assert r["test_videos"] == 12
     assert r["tes_full_oracle"] == pytest.approx(1.0, abs=0.05)
     assert -1 <= r["tes_rgb_oracle"] <= 1 and r["tes_rgb_oracle"] < r["tes_full_oracle"] + 1e-9
+    assert mod.main([str(tmp_path), "--seeds", "1", "--out", str(tmp_path / "o.json")]) == 0
+    assert json.loads((tmp_path / "o.json").read_text())["seed1"] == pytest.approx(r)
