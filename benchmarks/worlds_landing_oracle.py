@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from lmac.data.worlds import WORLDS, WorldConfig, _world_seed
+from lmac.data.worlds import WorldConfig, build_world
 from worlds_energy_oracle import oracle_main
 
 
 def oracles(folder: Path, split: str = "test") -> dict:
     cfg = json.loads((folder / "world.json").read_text())
     cfg = WorldConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items() if k in WorldConfig.__dataclass_fields__})
-    value = WORLDS["landing"](cfg, np.random.default_rng([cfg.seed, _world_seed("landing")])).value
+    value = build_world(cfg).value
     truth = json.loads((folder / "truth.json").read_text())
     rows = [line.split() for line in (folder / f"{split}.txt").read_text().splitlines() if line.strip()]
     tes, pcs = np.array([float(r[1]) for r in rows]), np.array([float(r[2]) for r in rows])

@@ -528,6 +528,12 @@ def _world_seed(name: str) -> int:
     return sum((i + 1) * ord(c) for i, c in enumerate(name))  # stable across runs (str hash is salted)
 
 
+def build_world(cfg: WorldConfig) -> World:
+    """The draw's world with its fixed tables (element values, looks, backbones), as `generate_world` builds it:
+    the same for a given config, so analyses of a generated folder can rebuild what its truth.json leaves out."""
+    return WORLDS[cfg.world](cfg, np.random.default_rng([cfg.seed, _world_seed(cfg.world)]))
+
+
 def generate_world(out_dir, cfg: WorldConfig, progress: bool = False) -> dict:
     """Write one draw of a world: native features, RG- or Fis-V-format train.txt/test.txt, truth.json
     (latent ground truth) and world.json (the config, written last: the mark of a finished folder)."""
@@ -537,7 +543,7 @@ def generate_world(out_dir, cfg: WorldConfig, progress: bool = False) -> dict:
     if out_dir.is_dir() and any(out_dir.iterdir()):
         raise FileExistsError(f"{out_dir}: is not empty; choose a new folder or remove it first")
     wcls = WORLDS[cfg.world]
-    world = wcls(cfg, np.random.default_rng([cfg.seed, _world_seed(cfg.world)]))
+    world = build_world(cfg)
     feat_dir = out_dir / "features"
     feat_dir.mkdir(parents=True, exist_ok=True)
     write_native_manifest(feat_dir, cfg.dims, {"world": asdict(cfg)})

@@ -40,7 +40,6 @@ class EnsembleConfig:
     num_scores: int = 1  # given to every member (multi-score tasks)
     copies: int = 1  # each member trained this many times from its own initialisation, their scores averaged
 
-
     def __post_init__(self):
         names = self.names()
         if len(names) < 2 or len(set(names)) != len(names):
@@ -79,8 +78,8 @@ class Ensemble(nn.Module):
         self.config = config
         self.members = nn.ModuleDict()
         self.member_modalities = {}
-        self.member_model = {}  # key -> registry name (a member's copies share one)
-        for key, name, _ in config.slots():
+        slots = config.slots()
+        for key, name, _ in slots:
             kwargs = dict(config.member_args.get(name, {}))
             fields_ = MODELS.info(name).get("config").__dataclass_fields__
             if config.dropout is not None and "dropout" in fields_ and "dropout" not in kwargs:
@@ -93,10 +92,9 @@ class Ensemble(nn.Module):
             model = create_model(name, dims, **kwargs)  # each copy draws its own initialisation
             self.members[key] = model
             self.member_modalities[key] = tuple(model.modalities)
-            self.member_model[key] = name
         self.modalities = tuple(m for m in dims if any(m in mods for mods in self.member_modalities.values()))
-        self.register_buffer("w", torch.tensor([w for _, _, w in config.slots()]), persistent=False)
-        self.explainer = next((k for k in self.members if MODELS.info(self.member_model[k]).get("interpretable")), None)
+        self.register_buffer("w", torch.tensor([w for _, _, w in slots]), persistent=False)
+        self.explainer = next((key for key, name, _ in slots if MODELS.info(name).get("interpretable")), None)
 
     @property
     def accepts_missing_modalities(self) -> bool:

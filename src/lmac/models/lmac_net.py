@@ -267,8 +267,8 @@ class AgreementPath(nn.Module):
 
     def __init__(self, dims: dict[str, int], config: "LMACConfig"):
         super().__init__()
-        self.k, H = config.agree_dim, config.agree_hidden
-        k = self.k
+        k, H = config.agree_dim, config.agree_hidden
+        self.k = k  # the width of each pair's |a - b|
         self.pairs = list(itertools.combinations(dims, 2))
         if not self.pairs:
             raise ValueError("agree_head needs at least two modalities")
