@@ -66,6 +66,44 @@ def test_the_judging_rules_hold_on_the_ground_truth(tmp_path):
         assert r.scores["total"] == pytest.approx(round(max(want, 0) * 20) / 20, abs=1e-6)  # execution only
 
 
+def test_the_second_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`phrasing` and `spins` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    generate_world(tmp_path / "ph", _tiny("phrasing", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "ph/truth.json").read_text())
+    late = 0
+    for r in read_labels(tmp_path / "ph/train.txt"):
+        tr = truth[r.video_id]
+        unmarked = sum(1 for b in tr["boundaries"] if not any(abs(c - b) <= 1 for c in tr["changes"]))
+        assert unmarked == tr["unmarked"] and tr["late_end"] == (abs(tr["music_end"] - tr["move_end"]) > 1)
+        els = tr["elements"]
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 0.4 * unmarked - 0.3 * tr["late_end"]
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        assert all(e["end"] <= tr["T"] - tr["move_end"] for e in els)  # elements before the final pose
+        late += tr["late_end"]
+    assert 0 < late < 30  # both endings occur
+    generate_world(tmp_path / "sp", _tiny("spins", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "sp/truth.json").read_text())
+    halves = set()
+    for r in read_labels(tmp_path / "sp/train.txt"):
+        tr = truth[r.video_id]
+        want = 0.0
+        for e in tr["elements"]:
+            if e["kind"] == "spin":
+                want += e["value"] * (0.3 + 2.0 * e["h"] * e["c"])
+                assert 4 <= e["end"] - e["start"] <= 6
+            else:
+                assert e["second_half"] == (e["start"] >= tr["T"] / 2)
+                want += e["value"] * (0.5 + e["q"]) * (1.1 if e["second_half"] else 1.0)
+                halves.add(e["second_half"])
+        assert r.scores["tes"] == pytest.approx(min(want, 45), abs=0.006)
+        assert sum(e["kind"] == "spin" for e in tr["elements"]) == 3
+        marked = np.mean([any(abs(s - a) <= 1 for s in tr["spikes"]) for a in tr["accents"]])
+        assert tr["marked"] == pytest.approx(marked)
+        assert 20 + 7 * 0 - 4.5 < r.scores["pcs"] < 20 + 7 + 10 + 4.5  # trait + share marked + judges' noise
+    assert halves == {True, False}
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

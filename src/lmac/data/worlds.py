@@ -22,6 +22,13 @@ chosen on them. `lmac benchmark --suite worlds` refuses them unless `--held-out`
              energy that follows the music's intensity across the whole programme
   catch      RG clubs: a throw's value counts only if its catch (RGB) follows the throw (flow); artistry is
              the movement's tempo (flow) matching the music's tempo (audio)
+The first two were run once on 2026-12-04 and are spent. A second round, written on 2026-12-04 before any
+model was run on it and before any further default was chosen, waits for the next fixed default:
+  phrasing   RG: the movement (flow) should change character where the music (audio) changes phrase, and end
+             with the music
+  spins      skating: spins earn points for a held position (RGB) times a steady rotation (flow's spread over
+             the spin); jumps late in the programme earn a 10% bonus; PCS: music accents (audio) marked by
+             movement accents (flow)
 """
 from __future__ import annotations
 
@@ -500,9 +507,178 @@ class CatchWorld(World):
                            "move_period": move_period, "elements": elements}
 
 
+# ------------------------------------------------------------------------------------------------
+# The second round of held-out worlds (written 2026-12-04, after `landing` and `catch` were run and spent,
+# and before any model was run on these or any further default was chosen; see docs/worlds.md).
+
+
+class PhrasingWorld(World):
+    """RG law, held out (second round). The music is built of phrases (audio: each phrase has its own timbre);
+    a musical gymnast changes the character of her movement (flow: a movement-style vector) where the music
+    changes phrase. E loses 0.4 for each phrase boundary that no movement change marks within one segment,
+    and 0.3 when the movement does not end with the music (the FIG's artistic fault "lack of synchronisation
+    between the end of the movement and the end of the music"). Movement also changes where the music does
+    not (no fault), so counting changes in flow does not tell the score. D: the elements' values (RGB look);
+    E also loses technical deductions (RGB quality)."""
+
+    LAW = "rg"
+    CLASS = "Hoop"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 512, "flow": 768, "audio": 256}, t_range=(70, 90), n_elements=(5, 8),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.6)
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.6, 1.3, 10), 1)
+        self.look = rng.standard_normal((10, 12))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
+        skill = rng.standard_normal()
+        musical = 0.5 * skill + 0.9 * rng.standard_normal()
+        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
+        self.nuisance(z, rng, T)
+        # the ending: the movement stops (a held final pose) `move_end` segments before the video ends, the music
+        # `music_end` segments before; in time when they differ by at most one segment
+        move_end = int(rng.integers(1, 5))
+        in_time = rng.random() < _sigmoid(1.2 * musical + 0.8)
+        music_end = move_end if in_time else int(np.clip(move_end + rng.choice([-3, -2, 2, 3]), 0, 7))
+        music_T, move_T = T - music_end, T - move_end
+        # the music's phrases: 8-16 segments, each with its own timbre; silence after the music ends
+        bounds, s = [], 0
+        while True:
+            n = int(rng.integers(8, 17))
+            z["audio"][s:min(s + n, music_T), 10:18] = 2.0 * rng.standard_normal(8)
+            s += n
+            if s >= music_T - 2:
+                break
+            bounds.append(s)
+        z["audio"][:, 18:22] = 1.2 * rng.standard_normal((T, 4))  # beat texture, unscored
+        z["audio"][music_T:, 10:22] = 0.0
+        z["audio"][music_T:, 22] = 3.0  # silence
+        # the movement's changes of character: near each boundary (sd and misses shrink with musicality), and a
+        # few where the music does not change
+        sd = 2.2 * (1.0 - 0.6 * np.tanh(musical))
+        changes = []
+        for b in bounds:
+            if rng.random() < 0.15 + 0.35 * _sigmoid(-1.5 * musical):
+                continue  # the boundary passes without a change
+            changes.append(int(np.clip(b + round(rng.normal(0, sd)), 1, move_T - 1)))
+        changes += [int(c) for c in rng.integers(1, max(2, move_T - 1), int(rng.integers(1, 4)))]
+        changes = sorted(set(changes))
+        edges = [0] + changes + [move_T]
+        for a, b in zip(edges[:-1], edges[1:]):
+            z["flow"][a:b, 6:12] = 2.0 * rng.standard_normal(6)
+        z["flow"][:move_T, 12] = rng.uniform(0.5, 1.5, move_T)  # moving
+        z["rgb"][move_T:, 26] = 3.0  # the final pose
+        unmarked = sum(1 for b in bounds if not any(abs(c - b) <= 1 for c in changes))
+        late_end = abs(music_end - move_end) > 1
+        # elements: RGB look (value) and quality
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = 0.0, 0.0, []
+        for start, end, centre in _slots(rng, move_T, int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1)),
+                                          length=(2, 4)):
+            typ = int(rng.integers(0, len(self.value)))
+            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
+            difficulty += self.value[typ]
+            tech += 0.4 * (1 - q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 3.0 * (self.value[typ] - 0.95)
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q})
+        E = float(np.clip(10.0 - tech - 0.4 * unmarked - 0.3 * late_end, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 27, "flow": 13, "audio": 23})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "boundaries": bounds,
+                           "changes": changes, "unmarked": unmarked, "music_end": music_end,
+                           "move_end": move_end, "late_end": bool(late_end), "elements": elements}
+
+
+class SpinsWorld(World):
+    """Fis-V law, held out (second round). Jumps and spins. A jump earns base value x (0.5 + q), q its execution
+    (RGB), x 1.1 when it starts in the programme's second half (the ISU bonus for jumps late in the programme,
+    when the skater is tired). A free skate's layout: 7 jumps and 3 spins, in any order. A spin earns base value
+    x (0.3 + 2.0 h c): h how well the position is held (RGB)
+    and c its centring, which shows as a steady rotation rate (flow: the rate jitters from segment to segment
+    by (1 - c)), so a spin's points need the spread of flow over its segments together with RGB. PCS
+    (interpretation): the music has accents (audio hits); a skater marks an accent with a movement accent
+    (a flow spike) within one segment of it. PCS = 20 + 7 sigmoid(skill) + 10 x the share of accents marked,
+    plus the judges' noise; movement accents also fall where the music has none."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 1024, "flow": 512, "audio": 768}, t_range=(110, 130), n_elements=(10, 10),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "relu"}, feature_noise=0.5)
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.spin_value = np.round(rng.uniform(2.0, 4.0, 3), 1)
+        self.look = rng.standard_normal((10, 12))  # 7 jump looks, then 3 spin positions
+
+    def make(self, rng):
+        cfg = self.cfg
+        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
+        skill = rng.standard_normal()
+        musical = 0.5 * skill + 0.9 * rng.standard_normal()
+        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
+        self.nuisance(z, rng, T)
+        t = np.arange(T)
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        z["flow"][:, 6] = rng.normal(0, 0.4, T)  # rotation rate: none outside spins
+        tes, elements = 0.0, []
+        n_el = int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1))
+        is_spin = np.zeros(n_el, bool)
+        is_spin[rng.choice(n_el, 3, replace=False)] = True
+        for (start, end, centre), spin in zip(_slots(rng, T, n_el, length=(4, 6), margin=1), is_spin):
+            if spin:  # spins last 4-6 segments, jumps 2-3
+                typ = int(rng.integers(0, 3))
+                h = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+                c = float(_sigmoid(0.8 * skill + rng.normal(0, 0.9)))
+                pts = self.spin_value[typ] * (0.3 + 2.0 * h * c)
+                z["rgb"][start:end, 12:24] = 2.0 * self.look[7 + typ]
+                z["rgb"][start:end, 24] = 6.0 * (h - 0.5)
+                z["flow"][start:end, 6] = 3.0 + 3.0 * (1.0 - c) * rng.standard_normal(end - start)
+                elements.append({"start": start, "end": end, "kind": "spin", "type": typ,
+                                 "value": float(self.spin_value[typ]), "h": h, "c": c, "points": float(pts)})
+            else:
+                end = start + int(rng.integers(2, 4))
+                typ = int(rng.integers(0, 7))
+                q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+                late = start >= T / 2
+                pts = self.jump_value[typ] * (0.5 + q) * (1.1 if late else 1.0)
+                z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+                z["rgb"][start:end, 25] = 6.0 * (q - 0.5)
+                z["rgb"][start:end, 26] = 0.8 * (self.jump_value[typ] - 5.0)
+                z["flow"][start:end, 7] = 3.0  # take-off and flight
+                elements.append({"start": start, "end": end, "kind": "jump", "type": typ,
+                                 "value": float(self.jump_value[typ]), "q": q, "second_half": bool(late),
+                                 "points": float(pts)})
+            tes += pts
+        # the music's accents, and the skater's movement accents (flow spikes)
+        accents = sorted(int(a) for a in rng.choice(np.arange(2, T - 2), int(rng.integers(5, 10)), replace=False))
+        for a in accents:
+            z["audio"][:, 10] = np.maximum(z["audio"][:, 10], _bump(t, a, 4.0, 0.6))
+        z["audio"][:, 11:17] = 1.5 * np.repeat(rng.standard_normal((T // 12 + 1, 6)), 12, 0)[:T]  # sections
+        spikes = []
+        for a in accents:
+            if rng.random() < _sigmoid(1.5 * musical):
+                spikes.append(int(np.clip(a + rng.integers(-1, 2), 0, T - 1)))
+        spikes += [int(s) for s in rng.integers(0, T, int(rng.integers(2, 6)))]
+        for s in spikes:
+            z["flow"][s, 8] = 4.0
+        marked = float(np.mean([any(abs(s - a) <= 1 for s in spikes) for a in accents]))
+        pcs = 20.0 + 7.0 * _sigmoid(skill) + 10.0 * marked + rng.normal(0, 1.0)
+        self.fill_noise(z, rng, {"rgb": 27, "flow": 9, "audio": 17})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "accents": accents,
+                           "spikes": sorted(spikes), "marked": marked, "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
-    "landing": LandingWorld, "catch": CatchWorld,
+    "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
