@@ -1,4 +1,4 @@
-"""Independent synthetic worlds: `lmac benchmark --suite worlds`, and `lmac synth --world NAME`.
+"""Independent synthetic worlds: `lmac benchmark --suite worlds` (`--worlds NAME,...` picks some).
 
 One generator (`lmac synth`) is one yardstick, and a model can be shaped to it without anyone
 meaning to. So each world here is designed from a different judging rule, shows it through the
