@@ -145,6 +145,16 @@ class World:
         z["flow"][:, 0:6] = rng.standard_normal(6)
         z["audio"][:, 0:10] = rng.standard_normal(10)
 
+    def begin_musical(self, rng):
+        """How a routine starts in the worlds whose judges reward musicality: its length T, the skater's skill, a
+        musicality correlated with skill, and the latents with the nuisance written in."""
+        T = int(rng.integers(self.cfg.t_range[0], self.cfg.t_range[1] + 1))
+        skill = rng.standard_normal()
+        musical = 0.5 * skill + 0.9 * rng.standard_normal()
+        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
+        self.nuisance(z, rng, T)
+        return T, skill, musical, z
+
     def fill_noise(self, z, rng, used: dict):
         """Unstructured latent dims after the last used one of each modality."""
         for m, n in used.items():
@@ -414,11 +424,7 @@ class LandingWorld(World):
 
     def make(self, rng):
         cfg = self.cfg
-        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
-        skill = rng.standard_normal()
-        musical = 0.5 * skill + 0.9 * rng.standard_normal()
-        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
-        self.nuisance(z, rng, T)
+        T, skill, musical, z = self.begin_musical(rng)
         t = np.arange(T)
         phase = int(rng.integers(0, 4))
         strong = (t + phase) % 4 == 0
@@ -534,11 +540,7 @@ class PhrasingWorld(World):
 
     def make(self, rng):
         cfg = self.cfg
-        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
-        skill = rng.standard_normal()
-        musical = 0.5 * skill + 0.9 * rng.standard_normal()
-        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
-        self.nuisance(z, rng, T)
+        T, skill, musical, z = self.begin_musical(rng)
         # the ending: the movement stops (a held final pose) `move_end` segments before the video ends, the music
         # `music_end` segments before; in time when they differ by at most one segment
         move_end = int(rng.integers(1, 5))
@@ -619,11 +621,7 @@ class SpinsWorld(World):
 
     def make(self, rng):
         cfg = self.cfg
-        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
-        skill = rng.standard_normal()
-        musical = 0.5 * skill + 0.9 * rng.standard_normal()
-        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
-        self.nuisance(z, rng, T)
+        T, skill, musical, z = self.begin_musical(rng)
         t = np.arange(T)
         z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
         z["flow"][:, 6] = rng.normal(0, 0.4, T)  # rotation rate: none outside spins
