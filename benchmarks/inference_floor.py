@@ -25,7 +25,6 @@ import argparse
 import platform
 import statistics
 import time
-from collections import defaultdict
 
 import numpy as np
 import torch
@@ -33,6 +32,7 @@ import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
+from bench_model import matmul_peak_gflops
 from lmac.models import create_model
 from lmac.utils import atomic_write_json
 
@@ -48,11 +48,6 @@ def median_ms(fn, repeats: int, warmup: int = 5) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1e3
-
-
-def matmul_gflops(n: int = 1024, repeats: int = 10) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    return 2 * n ** 3 / (median_ms(lambda: a @ b, repeats, 3) / 1e3) / 1e9
 
 
 def stream_ms(nbytes: int, repeats: int) -> float:
@@ -90,31 +85,26 @@ def ffn_backends(d: int, d_ffn: int, k: int, n_mod: int, copies: int, repeats: i
     mb = sum(w.numel() for w in W) * 4 / 1e6
     out: dict = {"shape": [n_mod, k, d, d_ffn], "weight_mb": mb}
 
-    def record(name, fn, first):
-        ms = median_ms(fn, repeats)
-        err = (first() - ref).abs().max().item()
+    def record(name, product):
+        """product(c): the output for weight copy c; timed over every copy, checked on the first."""
+        ms = median_ms(lambda: [product(c) for c in range(copies)], repeats)
+        err = (torch.as_tensor(product(0)) - ref).abs().max().item()
         out[name] = {"ms": ms, "gb_per_s": mb / ms, "max_abs_diff_vs_baddbmm": err}
 
-    record("torch_baddbmm", lambda: [torch.baddbmm(b, x, w) for w in W], lambda: torch.baddbmm(b, x, W[0]))
-    record("torch_linear_per_modality", lambda: [[F.linear(xs[i], w[i], bs[i]) for i in range(n_mod)] for w in Wt],
-           lambda: torch.stack([F.linear(xs[i], Wt[0][i], bs[i]) for i in range(n_mod)])[:, :, :])
+    record("torch_baddbmm", lambda c: torch.baddbmm(b, x, W[c]))
+    record("torch_linear_per_modality", lambda c: torch.stack([F.linear(xs[i], Wt[c][i], bs[i]) for i in range(n_mod)]))
     if hasattr(torch.ops, "mkl") and hasattr(torch.ops.mkl, "_mkl_linear") and torch.backends.mkl.is_available():
         packed = [[torch.ops.mkl._mkl_reorder_linear_weight(w[i], k) for i in range(n_mod)] for w in Wt]
-        record("mkl_prepacked_linear",
-               lambda: [[torch.ops.mkl._mkl_linear(xs[i], p[i], w[i], bs[i], k) for i in range(n_mod)]
-                        for p, w in zip(packed, Wt)],
-               lambda: torch.stack([torch.ops.mkl._mkl_linear(xs[i], packed[0][i], Wt[0][i], bs[i], k)
-                                    for i in range(n_mod)]))
+        record("mkl_prepacked_linear", lambda c: torch.stack(
+            [torch.ops.mkl._mkl_linear(xs[i], packed[c][i], Wt[c][i], bs[i], k) for i in range(n_mod)]))
     if torch.backends.mkldnn.is_available():
         mk = [[w[i].to_mkldnn() for i in range(n_mod)] for w in Wt]
         bmk = [v.to_mkldnn() for v in bs]
         lin = torch._C._nn.mkldnn_linear
-        record("onednn_linear",
-               lambda: [[lin(xs[i].to_mkldnn(), w[i], bmk[i]).to_dense() for i in range(n_mod)] for w in mk],
-               lambda: torch.stack([lin(xs[i].to_mkldnn(), mk[0][i], bmk[i]).to_dense() for i in range(n_mod)]))
+        record("onednn_linear", lambda c: torch.stack(
+            [lin(xs[i].to_mkldnn(), mk[c][i], bmk[i]).to_dense() for i in range(n_mod)]))
     Wn, xn, bn = [w.numpy() for w in W], x.numpy(), b.numpy()
-    record("numpy_matmul", lambda: [np.matmul(xn, w) + bn for w in Wn],
-           lambda: torch.from_numpy(np.matmul(xn, Wn[0]) + bn))
+    record("numpy_matmul", lambda c: np.matmul(xn, Wn[c]) + bn)
     out["stream_ms"] = stream_ms(int(mb * 1e6), repeats)
     out["stream_gb_per_s"] = mb / out["stream_ms"]
     return out
@@ -142,9 +132,9 @@ def main(argv=None) -> int:
         model(feats, mask)  # grad mode on: FlopCounterMode's module tracker needs it (the per-modality path)
     flops = int(fc.get_total_flops())
     cache = model.__dict__.get("_stacked_cache")
-    weights = [t for t in _tensors(cache[2])] if cache else list(model.parameters())
+    weights = list(_tensors(cache[2])) if cache else list(model.parameters())
     weight_bytes = sum(t.numel() * t.element_size() for t in weights)
-    rate = matmul_gflops()
+    rate = matmul_peak_gflops(torch.device("cpu"))
     ops = matmul_profile(model, feats, mask, passes=max(5, args.repeats // 10))
     cfg = model.config
     res = {
