@@ -54,6 +54,9 @@ class TrainConfig:
     grad_clip: float | None = _opt(None, "clip the gradient norm (0 = off); default: the recipe's, 2")
     warmup_epochs: int | None = _opt(None, "linear warm-up before the cosine decay; default: the recipe's (3; pamfn 0)")
     dropout: float | None = _opt(None, "default: the task's recipe (0.1 RG, 0.2 Fis-V), for models with dropout")
+    input_dropout: float | None = _opt(None, "training only: each input feature value is zeroed with this probability "
+                                             "(and the rest scaled by 1/(1-p)), a ridge-like regulariser for small "
+                                             "training sets; default: the recipe's, 0 (off)")
     window: int | None = _opt(None, "training window in segments; default: the task's (70 RG, 130 Fis-V)")
     test_crop: int = _opt(0, "score validation/test videos on a centre crop of this many segments (the FS1000 "
                              "peers' 95); 0: the full length")
@@ -76,7 +79,7 @@ DEFAULT_MODEL = "lmac_ensemble"
 # the cosine decay [ours; the paper states none]. Without it, Adam's first full-size steps can drive
 # LMAC-Net's sigmoid stage head into saturation, where it stays (seen: Ball, seed 2, train MSE frozen
 # at 0.203 for 30 epochs; fine with 3 warm-up epochs). Weight decay and clipping at 2 are PAMFN's.
-RECIPE_DEFAULTS = {"optimizer": "adamw", "weight_decay": 1e-4, "grad_clip": 2.0, "warmup_epochs": 3}
+RECIPE_DEFAULTS = {"optimizer": "adamw", "weight_decay": 1e-4, "grad_clip": 2.0, "warmup_epochs": 3, "input_dropout": 0.0}
 OPTIMIZERS = ("adamw", "sgd")
 
 
