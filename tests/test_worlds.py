@@ -222,3 +222,28 @@ def test_the_landing_oracle_rebuilds_the_worlds_jump_values(tmp_path):
     assert -1 <= r["tes_rgb_oracle"] <= 1 and r["tes_rgb_oracle"] < r["tes_full_oracle"] + 1e-9
     assert mod.main([str(tmp_path), "--seeds", "1", "--out", str(tmp_path / "o.json")]) == 0
     assert json.loads((tmp_path / "o.json").read_text())["seed1"] == pytest.approx(r)
+
+
+def test_the_ridge_probe_reads_a_score_that_is_linear_in_the_pooled_features(tmp_path):
+    """benchmarks/worlds_ridge_probe.py uses lmac train's validation split and no test video; where the score is
+    a linear function of each video's mean RGB feature, its validation rho is near 1, and lower on the world's
+    own score."""
+    mod = load("worlds_ridge_probe")
+    folder = tmp_path / "energy" / "seed1"
+    generate_world(folder, _tiny("energy", seed=1, n_train=60, n_test=2, dims={"rgb": 8, "flow": 8, "audio": 8}))
+    own = mod.probe(tmp_path / "energy", "world_energy", 1)
+    assert own["train_videos"] == 48 and own["val_videos"] == 12 and own["penalty"] in mod.PENALTIES
+    assert mod.main([str(tmp_path / "energy"), "--seeds", "1", "--out", str(tmp_path / "o.json")]) == 0
+    assert json.loads((tmp_path / "o.json").read_text())["tasks"]["world_energy"]["1"]["val_rho"] == pytest.approx(
+        own["val_rho"])
+    lines = (folder / "train.txt").read_text().splitlines()
+    head, rows = lines[0], [line.split("\t") for line in lines[1:]]
+    cols = head.split("\t")
+    d, e, p, t = (cols.index(c) for c in ("Difficulty_Score", "Execution_Score", "Penalty", "Total_Score"))
+    for r in rows:
+        x = load_file(folder / "features" / f"{r[0]}.safetensors")["rgb"]
+        r[d], r[e], r[p] = f"{8 + 5 * float(x[:, 3].mean()):.4f}", "5.0", "0.0"
+        r[t] = f"{float(r[d]) + 5.0:.4f}"
+    (folder / "train.txt").write_text("\n".join([head] + ["\t".join(r) for r in rows]) + "\n")
+    linear = mod.probe(tmp_path / "energy", "world_energy", 1, ["rgb"])
+    assert linear["val_rho"] > 0.9 > own["val_rho"]
