@@ -42,7 +42,11 @@ def ridge_fit(X, y, lam: float):
     """Weights and intercept of a ridge regression on standardised X."""
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z = (X - mu) / sd
-    w = np.linalg.solve(Z.T @ Z + lam * np.eye(Z.shape[1]), Z.T @ (y - y.mean()))
+    yc = y - y.mean()
+    if Z.shape[1] > Z.shape[0]:  # more features than videos: the same solution from the videos' Gram matrix
+        w = Z.T @ np.linalg.solve(Z @ Z.T + lam * np.eye(Z.shape[0]), yc)
+    else:
+        w = np.linalg.solve(Z.T @ Z + lam * np.eye(Z.shape[1]), Z.T @ yc)
     return lambda Xn: ((Xn - mu) / sd) @ w + y.mean()
 
 

@@ -247,3 +247,16 @@ def test_the_ridge_probe_reads_a_score_that_is_linear_in_the_pooled_features(tmp
     (folder / "train.txt").write_text("\n".join([head] + ["\t".join(r) for r in rows]) + "\n")
     linear = mod.probe(tmp_path / "energy", "world_energy", 1, ["rgb"])
     assert linear["val_rho"] > 0.9 > own["val_rho"]
+
+
+def test_the_ridge_probes_two_forms_give_the_same_fit():
+    """Primal (features <= videos) and dual (more features than videos) ridge are the same estimator."""
+    mod = load("worlds_ridge_probe")
+    rng = np.random.default_rng(0)
+    wide, y = rng.normal(size=(30, 42)), rng.normal(size=30)  # 42 features > 30 videos: the dual form
+    Xn = rng.normal(size=(5, 42))
+    dual = mod.ridge_fit(wide, y, 10.0)(Xn)
+    mu, sd = wide.mean(0), wide.std(0) + 1e-9
+    Z = (wide - mu) / sd
+    w = np.linalg.solve(Z.T @ Z + 10.0 * np.eye(42), Z.T @ (y - y.mean()))
+    assert dual == pytest.approx(((Xn - mu) / sd) @ w + y.mean(), abs=1e-8)
