@@ -260,3 +260,28 @@ def test_the_ridge_probes_two_forms_give_the_same_fit():
     Z = (wide - mu) / sd
     w = np.linalg.solve(Z.T @ Z + 10.0 * np.eye(42), Z.T @ (y - y.mean()))
     assert dual == pytest.approx(((Xn - mu) / sd) @ w + y.mean(), abs=1e-8)
+
+
+def test_the_ridge_blend_screen_scores_each_run_on_its_own_validation_split(tmp_path):
+    """benchmarks/worlds_val_ridge_blend.py: the run's own validation rho is the one its metrics.csv recorded at the
+    last epoch (the same videos, the same checkpoint), the ridge member is fitted on that run's training videos, and
+    the blend is (2 x run + ridge) / 3."""
+    import csv
+
+    from lmac.config import TrainConfig
+    from lmac.evaluation.benchmark import job_dir
+    from lmac.training.trainer import train
+
+    mod = load("worlds_val_ridge_blend")
+    folder = tmp_path / "B" / "data" / "energy" / "seed1"
+    generate_world(folder, _tiny("energy", seed=1, n_train=40, n_test=4, dims={"rgb": 8, "flow": 8, "audio": 8}))
+    run = job_dir(tmp_path / "B", "world_energy", "gdlt", 1)
+    train(TrainConfig(task="world_energy", model="gdlt", features=str(folder / "features"), labels=str(folder),
+                      seed=1, epochs=2, progress=False, device="cpu"), run, log=lambda m: None)
+    assert mod.main([str(tmp_path / "B"), "--model", "gdlt", "--seeds", "1", "--out", str(tmp_path / "o.json")]) == 0
+    out = json.loads((tmp_path / "o.json").read_text())
+    (row,) = out["rows"]
+    last = list(csv.DictReader(open(run / "metrics.csv")))[-1]
+    assert row["run"] == pytest.approx(float(last["val_srcc"]), abs=1e-6)
+    assert row["ridge_inputs"] in (["rgb"], ["rgb", "flow", "audio"]) and -1 <= row["ridge"] <= 1
+    assert out["table"]["energy"]["blend"] == pytest.approx(row["blend"])

@@ -1,0 +1,78 @@
+"""Validation-only screen of the fourteenth candidate: the default plus a ridge member of equal weight.
+
+For every finished run of MODEL (the default, `lmac_ensemble`, two members) in the benchmark folders given, it
+scores the run's last checkpoint on its own validation split (as benchmarks/worlds_val_blend.py does), fits the
+ridge member on the same run's training videos (inputs and penalty by cross-validation on them:
+worlds_ridge_probe.fit_member), and reports per world the validation rho of the run alone, of the ridge alone
+and of the three-member average, (2 x run + ridge) / 3. No test video is read.
+
+    python benchmarks/worlds_val_ridge_blend.py REF REF13 REF14 --model lmac_ensemble --seeds 1,2,3 [--out FILE.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lmac.config import load_config
+from lmac.data.tasks import get_task
+from lmac.evaluation.benchmark import world_of
+from lmac.evaluation.metrics import fisher_z_mean, spearman
+from lmac.training.trainer import prepare_data
+from worlds_ridge_probe import fit_member
+from worlds_val_blend import val_predictions
+
+
+def blend_run(run: Path) -> dict:
+    cfg = load_config(run / "config.yaml")
+    task = get_task(cfg.task)
+    train, val, _ = prepare_data(cfg, task)
+    model = val_predictions(run)  # {video: (pred, true)}
+    mods, lam, predict = fit_member(train, cfg.window or task.window, cfg.seed)
+    ids = [s.video_id for s in val.samples]
+    ridge = dict(zip(ids, predict(val)))
+    true = np.array([model[v][1] for v in ids])
+    m, r = np.array([model[v][0] for v in ids]), np.array([ridge[v] for v in ids])
+    return {"task": cfg.task, "seed": cfg.seed, "ridge_inputs": mods, "ridge_penalty": lam,
+            "run": spearman(m, true), "ridge": spearman(r, true), "blend": spearman((2 * m + r) / 3, true)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("benches", nargs="+", type=Path)
+    p.add_argument("--model", default="lmac_ensemble")
+    p.add_argument("--seeds", default="1,2,3")
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+    seeds = {int(s) for s in args.seeds.split(",")}
+    rows = []
+    for bench in args.benches:
+        for run in sorted((bench / "runs").glob("*/")):
+            if not (run / "summary.json").is_file():
+                continue
+            s = json.loads((run / "summary.json").read_text())
+            if s["model"] == args.model and s["seed"] in seeds:
+                with torch.no_grad():
+                    rows.append(blend_run(run))
+                r = rows[-1]
+                print(f"{r['task']} draw {r['seed']}: run {r['run']:.3f}, ridge {r['ridge']:.3f} "
+                      f"({'+'.join(r['ridge_inputs'])}, penalty {r['ridge_penalty']:g}), blend {r['blend']:.3f}")
+    worlds = sorted({world_of(r["task"]) for r in rows})
+    table = {w: {k: fisher_z_mean([r[k] for r in rows if world_of(r["task"]) == w]) for k in ("run", "ridge", "blend")}
+             for w in worlds}
+    table["avg"] = {k: fisher_z_mean([r[k] for r in rows]) for k in ("run", "ridge", "blend")}
+    print(f"\nvalidation rho, last epoch, Fisher-z mean over draws ({len(rows)} task-draws)")
+    print(f"{'world':12s} {'run':>7s} {'ridge':>7s} {'blend':>7s}")
+    for w, v in table.items():
+        print(f"{w:12s} {v['run']:7.3f} {v['ridge']:7.3f} {v['blend']:7.3f}")
+    if args.out:
+        args.out.write_text(json.dumps({"model": args.model, "seeds": sorted(seeds), "rows": rows, "table": table},
+                                       indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
