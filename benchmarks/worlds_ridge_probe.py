@@ -23,69 +23,39 @@ import numpy as np
 from lmac.config import TrainConfig
 from lmac.data.tasks import TASKS, get_task
 from lmac.evaluation.metrics import fisher_z_mean, spearman
+from lmac.models.ridge import PENALTIES, choose_by_cv, pool_video, ridge_predict  # noqa: F401
+from lmac.models.ridge import ridge_fit as _fit
 from lmac.training.trainer import prepare_data
-
-PENALTIES = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5)
 
 
 def pooled(dataset, modalities, window: int) -> tuple[np.ndarray, np.ndarray]:
     """(videos, 2 x sum of dims) pooled features and (videos,) scores of a dataset, in its order."""
-    X, y = [], []
-    for s in dataset.samples:
-        X.append(np.concatenate([np.concatenate([s.feats[m].mean(0), s.feats[m].sum(0) / window])
-                                 for m in modalities]))
-        y.append(float(s.score))
-    return np.asarray(X, dtype=np.float64), np.asarray(y)
+    X = np.stack([pool_video(s.feats, modalities, window) for s in dataset.samples])
+    return X, np.array([float(s.score) for s in dataset.samples])
 
 
 def ridge_fit(X, y, lam: float):
-    """Weights and intercept of a ridge regression on standardised X."""
-    mu, sd = X.mean(0), X.std(0) + 1e-9
-    Z = (X - mu) / sd
-    yc = y - y.mean()
-    if Z.shape[1] > Z.shape[0]:  # more features than videos: the same solution from the videos' Gram matrix
-        w = Z.T @ np.linalg.solve(Z @ Z.T + lam * np.eye(Z.shape[0]), yc)
-    else:
-        w = np.linalg.solve(Z.T @ Z + lam * np.eye(Z.shape[1]), Z.T @ yc)
-    return lambda Xn: ((Xn - mu) / sd) @ w + y.mean()
+    """The predictor of a ridge regression on standardised X (lmac.models.ridge, which `pooled_ridge` fits)."""
+    fit = _fit(X, y, lam)
+    return lambda Xn: ridge_predict(fit, Xn)
 
 
-def choose_penalty(X, y, seed: int, folds: int = 5) -> float:
-    """The penalty with the best mean Spearman rho over cross-validation folds of the training videos."""
-    order = np.random.default_rng(seed).permutation(len(y))
-    parts = np.array_split(order, folds)
-    score = {}
-    for lam in PENALTIES:
-        rhos = []
-        for k in range(folds):
-            held = np.zeros(len(y), bool)
-            held[parts[k]] = True
-            rhos.append(spearman(ridge_fit(X[~held], y[~held], lam)(X[held]), y[held]))
-        score[lam] = float(np.mean(rhos))
-    return max(score, key=score.get)
+def choose_penalty(X, y, seed: int) -> float:
+    """The penalty with the best mean Spearman rho over 5 cross-validation folds of the training videos."""
+    return choose_by_cv({"x": X}, y, seed)[1]
 
 
 def fit_member(train, window: int, seed: int, options=("rgb", "all")):
     """The ridge member of the fourteenth candidate: its inputs (RGB, or every modality) and penalty chosen together
     by 5-fold cross-validation on the training videos. Returns (modalities, penalty, predictor of a dataset)."""
-    order = np.random.default_rng(seed).permutation(len(train.samples))
-    parts = np.array_split(order, 5)
-    best = None
+    cands = {}
     for opt in options:
-        mods = list(train.modalities) if opt == "all" else [opt]
-        X, y = pooled(train, mods, window)
-        for lam in PENALTIES:
-            rhos = []
-            for k in range(5):
-                held = np.zeros(len(y), bool)
-                held[parts[k]] = True
-                rhos.append(spearman(ridge_fit(X[~held], y[~held], lam)(X[held]), y[held]))
-            if best is None or np.mean(rhos) > best[0]:
-                best = (float(np.mean(rhos)), mods, lam)
-    _, mods, lam = best
-    X, y = pooled(train, mods, window)
-    f = ridge_fit(X, y, lam)
-    return mods, lam, lambda ds: f(pooled(ds, mods, window)[0])
+        mods = tuple(train.modalities) if opt == "all" else (opt,)
+        cands.setdefault(mods, pooled(train, mods, window)[0])
+    y = np.array([float(s.score) for s in train.samples])
+    mods, lam = choose_by_cv(cands, y, seed)
+    f = ridge_fit(cands[mods], y, lam)
+    return list(mods), lam, lambda ds: f(pooled(ds, mods, window)[0])
 
 
 def probe(world_dir: Path, task_name: str, seed: int, modalities=None) -> dict:

@@ -40,8 +40,9 @@ def create_model(name: str, dims: dict[str, int], **kwargs) -> torch.nn.Module:
     return model
 
 
-def list_models(pattern: str = "*") -> list[str]:
-    return MODELS.names(pattern)
+def list_models(pattern: str = "*", members: bool = False) -> list[str]:
+    """The models `lmac train --model` builds; with `members`, also those only an ensemble holds (pooled_ridge)."""
+    return [n for n in MODELS.names(pattern) if members or not MODELS.info(n).get("member_only")]
 
 
 def count_parameters(model: torch.nn.Module) -> int:

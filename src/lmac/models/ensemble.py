@@ -107,6 +107,8 @@ class Ensemble(nn.Module):
         tolerant = self.accepts_missing_modalities
 
         def can_score(n):
+            if hasattr(self.members[n], "can_score"):  # a fitted member knows what it reads (pooled_ridge)
+                return self.members[n].can_score(feats)
             have = [m in feats for m in self.member_modalities[n]]
             if all(have):
                 return True
@@ -148,7 +150,12 @@ class Ensemble(nn.Module):
 
     def grad_clip_groups(self) -> list[list]:
         """The trainer clips each member's gradient norm on its own, as it would clip it alone."""
-        return [list(m.parameters()) for m in self.members.values()]
+        return [ps for ps in (list(m.parameters()) for m in self.members.values()) if ps]
+
+    def fit(self, dataset, seed: int) -> dict:
+        """Fit the members that are fitted in closed form (pooled_ridge) on the training videos; the trainer
+        calls this once, before the first epoch. Returns what each chose."""
+        return {name: m.fit(dataset, seed) for name, m in self.members.items() if hasattr(m, "fit")}
 
     def lr_scales(self) -> dict[str, float]:
         out = {}

@@ -134,6 +134,9 @@ def prepare_data(cfg: TrainConfig, task: TaskSpec, log=None):
 def build_model(cfg: TrainConfig, dims: dict) -> torch.nn.Module:
     """The model of a resolved config: `dropout` (the flag, or the task's recipe) goes to models that have one;
     a multi-score task sets `num_scores`."""
+    if MODELS.info(cfg.model).get("member_only"):
+        raise ValueError(f"model {cfg.model} is fitted in closed form inside an ensemble, not trained alone: use "
+                         f"--model lmac_ensemble --set members=lmac_aligned_md,gdlt,{cfg.model}")
     kwargs = dict(cfg.model_args)
     if "dropout" not in kwargs and "dropout" in _model_fields(cfg.model):
         kwargs["dropout"] = cfg.dropout
@@ -537,6 +540,9 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     dims = train_ds.dims
     model = build_model(cfg, dims).to(device, dtype)
     meta = model_meta(cfg, task, model, dims, train_ds.feature_info)
+    # closed-form members (pooled_ridge): fitted once on the training videos; every rank fits the same, and a
+    # resumed run's state loads the same fit over it
+    fitted = model.fit(train_ds, cfg.seed) if hasattr(model, "fit") else {}
     opt = _optimizer(model, cfg, lr)
     net = model  # what the training forward runs: the model itself, or its DDP wrapper
     if info.enabled:
@@ -588,6 +594,9 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     n_params = count_parameters(model)
     log(f"{task.name} | {cfg.model} ({n_params / 1e6:.2f} M params) | dims {dims} | train {len(train_ds)} "
         f"val {len(val_ds) if val_ds else 0} test {len(test_ds)} | lr {lr:g} | {device}")
+    for name, chose in fitted.items():
+        log(f"{name}: fitted on the {len(train_ds)} training videos, inputs {'+'.join(chose['inputs'])}, "
+            f"penalty {chose['penalty']:g} (chosen by 5-fold cross-validation on them)")
     if info.enabled:
         log(f"distributed: {info.world} processes ({torch.distributed.get_backend()}), global batch {cfg.batch_size} "
             f"split over them; rank 0 writes {out_dir}")

@@ -1,0 +1,131 @@
+"""pooled_ridge: a ridge over pooled features fitted in closed form, as a member of lmac_ensemble."""
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+import lmac
+from benchmark_scripts import load
+from lmac.config import TrainConfig
+from lmac.data.dataset import collate_sequences
+from lmac.data.tasks import get_task
+from lmac.data.worlds import generate_world, world_config
+from lmac.models import MODELS, create_model, list_models
+from lmac.training.trainer import prepare_data, train
+from small_models import narrow
+
+RIDGE_MEMBERS = "lmac_aligned_md,gdlt,pooled_ridge"
+
+
+def _data(tiny_synth, task="rg_hoop", **kw):
+    cfg = TrainConfig(task=task, features=str(tiny_synth / "features"), labels=str(tiny_synth), seed=2,
+                      progress=False, **kw)
+    return prepare_data(cfg, get_task(task))
+
+
+def _score(model, ds):
+    batch = collate_sequences([ds[i] for i in range(len(ds))])
+    with torch.no_grad():
+        return model(batch["feats"], batch["mask"])
+
+
+def test_the_member_is_the_probes_ridge(tiny_synth):
+    """Fitted by the trainer's hook, it chooses the inputs and penalty that benchmarks/worlds_ridge_probe.py chooses
+    on the same training videos, and scores unseen videos as that probe does (in target units, not points)."""
+    train_ds, _, test_ds = _data(tiny_synth, val_fraction=0.25)
+    task = get_task("rg_hoop")
+    model = create_model("pooled_ridge", train_ds.dims)
+    assert not model.fitted and not model.can_score({m: None for m in train_ds.dims})
+    chose = model.fit(train_ds, seed=2)
+    mods, lam, predict = load("worlds_ridge_probe").fit_member(train_ds, train_ds.window, 2)
+    assert chose == {"inputs": mods, "penalty": lam} and model.fitted
+    got = task.to_score(_score(model, test_ds)["score"].double()).numpy()
+    assert got == pytest.approx(predict(test_ds), rel=1e-6, abs=1e-6)
+    # the fit is in its buffers: a state_dict carries it to a fresh member
+    fresh = create_model("pooled_ridge", train_ds.dims)
+    fresh.load_state_dict(model.state_dict())
+    assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
+
+
+def test_it_reads_rgb_alone_or_every_modality_and_sits_out_without_what_it_reads(tiny_synth):
+    train_ds, _, test_ds = _data(tiny_synth)
+    batch = collate_sequences([test_ds[i] for i in range(4)])
+    no_audio = {m: x for m, x in batch["feats"].items() if m != "audio"}
+    for inputs, reads in (("rgb", ["rgb"]), ("all", ["rgb", "flow", "audio"])):
+        model = create_model("pooled_ridge", train_ds.dims, inputs=inputs)
+        assert model.fit(train_ds, seed=0)["inputs"] == reads
+        assert model.can_score(no_audio) == (inputs == "rgb")
+    ens = create_model("lmac_ensemble", train_ds.dims, members=RIDGE_MEMBERS,
+                       member_args={m: narrow(m) for m in ("lmac_aligned_md", "gdlt")})
+    ens.members["pooled_ridge"].fit(train_ds, seed=0)
+    ens.eval()
+    with torch.no_grad():
+        assert set(ens(batch["feats"], batch["mask"])["member_scores"]) == {"lmac_aligned_md", "gdlt", "pooled_ridge"}
+        if ens.members["pooled_ridge"].used_modalities() != ["rgb"]:
+            assert "pooled_ridge" not in ens(no_audio, batch["mask"])["member_scores"]
+    with pytest.raises(ValueError, match="inputs"):
+        create_model("pooled_ridge", train_ds.dims, inputs="audio")
+
+
+def test_several_scores_at_once(tmp_path):
+    """A task trained on the judges' parts: one ridge per part, in the parts' target units."""
+    folder = tmp_path / "energy"
+    generate_world(folder, world_config("energy", seed=1, n_train=30, n_test=4, dims={"rgb": 8, "flow": 8, "audio": 8}))
+    train_ds, _, test_ds = _data(folder, task="world_energy_parts")
+    n = get_task("world_energy_parts").n_outputs
+    model = create_model("pooled_ridge", train_ds.dims, num_scores=n)
+    model.fit(train_ds, seed=1)
+    out = _score(model, test_ds)["score"]
+    assert out.shape == (len(test_ds), n) and torch.isfinite(out).all()
+
+
+def test_it_is_a_member_only():
+    assert "pooled_ridge" not in list_models() and "pooled_ridge" in list_models(members=True)
+    assert MODELS.info("pooled_ridge")["member_only"]
+    from lmac.training.trainer import build_model
+
+    with pytest.raises(ValueError, match="--model lmac_ensemble --set members=lmac_aligned_md,gdlt,pooled_ridge"):
+        build_model(TrainConfig(task="rg_hoop", model="pooled_ridge"), {"rgb": 8})
+
+
+def _run(tiny_synth, out, members=None):
+    args = {"member_args": {m: narrow(m) for m in ("lmac_aligned_md", "gdlt")}}
+    if members:
+        args["members"] = members
+    cfg = TrainConfig(task="rg_hoop", model="lmac_ensemble", model_args=args, features=str(tiny_synth / "features"),
+                      labels=str(tiny_synth), epochs=2, batch_size=8, window=16, progress=False, device="cpu", seed=4)
+    train(cfg, out, log=lambda m: None)
+    return {r["video_id"]: r for r in csv.DictReader(open(out / "predictions.csv"))}
+
+
+def test_the_ridge_member_changes_nothing_of_the_trained_members(tiny_synth, tmp_path):
+    """An ensemble with the ridge trains its other members exactly as the ensemble without it (the fit draws no
+    random numbers and has no loss), so its score is (2 x the two-member score + ridge) / 3; the run folder's
+    checkpoint carries the fit, and `lmac.load` reproduces predictions.csv."""
+    two = _run(tiny_synth, tmp_path / "two")
+    three = _run(tiny_synth, tmp_path / "three", RIDGE_MEMBERS)
+    assert "pooled_ridge: fitted on the" in (tmp_path / "three" / "train.log").read_text()
+    p2, p3 = lmac.load(tmp_path / "two", device="cpu"), lmac.load(tmp_path / "three", device="cpu")
+    s2, s3 = p2.model.state_dict(), p3.model.state_dict()
+    for k, v in s2.items():
+        assert torch.equal(v, s3[k]), k
+    ridge = p3.model.members["pooled_ridge"]
+    assert ridge.fitted
+    feats = tiny_synth / "features"
+    task = get_task("rg_hoop")
+    for vid, row in three.items():
+        assert p3.predict_features(feats, video_id=vid).score == pytest.approx(float(row["pred_last"]), rel=1e-5,
+                                                                             abs=1e-5)
+        x = {m: torch.from_numpy(np.asarray(a))[None] for m, a in lmac_features(feats, vid).items()}
+        mask = torch.ones(1, next(iter(x.values())).shape[1], dtype=torch.bool)
+        with torch.no_grad():
+            r = float(task.to_score(ridge(x, mask)["score"].double()))
+        want = (2 * float(two[vid]["pred_last"]) + r) / 3
+        assert float(row["pred_last"]) == pytest.approx(want, rel=1e-4, abs=1e-4), vid
+
+
+def lmac_features(folder, vid):
+    from lmac.data.features import open_feature_store
+
+    return open_feature_store(str(folder), "auto").load(vid)
