@@ -105,6 +105,49 @@ def test_the_second_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert halves == {True, False}
 
 
+def test_the_third_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`combos` and `pauses` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    generate_world(tmp_path / "co", _tiny("combos", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "co/truth.json").read_text())
+    seen = set()
+    for r in read_labels(tmp_path / "co/train.txt"):
+        tr = truth[r.video_id]
+        assert len(tr["passes"]) == 7 and sum(p["combo"] for p in tr["passes"]) == 3  # the free skate's layout
+        want, solos = 0.0, set()
+        for p in tr["passes"]:
+            pts = [j["value"] * (0.8 + 0.4 * j["q"]) for j in p["jumps"]]
+            if p["combo"]:
+                assert len(pts) == 2 and p["jumps"][1]["start"] == p["jumps"][0]["start"] + 2 + p["gap"]
+                want += sum(pts) * (1.0 if p["gap"] == 0 else 0.8)  # a sequence when steps come between
+                seen.add(("sequence", p["gap"] > 0))
+            else:
+                typ = p["jumps"][0]["type"]
+                assert p["repeated"] == (typ in solos)
+                want += pts[0] * (0.7 if p["repeated"] else 1.0)  # a repeated solo jump
+                solos.add(typ)
+                seen.add(("repeat", p["repeated"]))
+            assert p["points"] == pytest.approx(sum(pts) * (1.0 if p["combo"] and p["gap"] == 0 else 0.8)
+                                                if p["combo"] else pts[0] * (0.7 if p["repeated"] else 1.0))
+        assert r.scores["tes"] == pytest.approx(min(want, 45), abs=0.006)
+        assert 20 - 4.5 < r.scores["pcs"] < 20 + 7 + 8 + 4.5
+    assert seen == {("sequence", True), ("sequence", False), ("repeat", True), ("repeat", False)}
+    generate_world(tmp_path / "pa", _tiny("pauses", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "pa/truth.json").read_text())
+    kinds = set()
+    for r in read_labels(tmp_path / "pa/train.txt"):
+        tr = truth[r.video_id]
+        for a, b, purpose in tr["stops"]:
+            on_rest = any(a < rb + 1 and b > ra - 1 for ra, rb in tr["rests"])
+            assert purpose == on_rest and 2 <= b - a <= 3  # a stop is purposeful exactly when it is on a rest
+            kinds.add(purpose)
+        assert tr["faults"] == sum(not purpose for _, _, purpose in tr["stops"])
+        els = tr["elements"]
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 0.3 * tr["faults"]
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+    assert kinds == {True, False}
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

@@ -29,6 +29,11 @@ model was run on it and before any further default was chosen, waits for the nex
   spins      skating: spins earn points for a held position (RGB) times a steady rotation (flow's spread over
              the spin); jumps late in the programme earn a 10% bonus; PCS: music accents (audio) marked by
              movement accents (flow)
+Those two were run once on 2026-12-04 and are spent. A third round, written on 2026-12-04 before any model was
+run on it, waits for the next fixed default:
+  combos     skating: a jump combination counts in full only when the second jump leaves straight from the first
+             one's landing (flow), and a repeated solo jump (RGB looks compared across the programme) earns 70%
+  pauses     RG: a stop of the movement (flow) is a fault unless it falls on a rest of the music (audio)
 """
 from __future__ import annotations
 
@@ -674,9 +679,194 @@ class SpinsWorld(World):
                            "spikes": sorted(spikes), "marked": marked, "elements": elements}
 
 
+# ------------------------------------------------------------------------------------------------
+# The third round of held-out worlds (written 2026-12-04, after the second round was run and spent, and before
+# any model was run on these; see docs/worlds.md). Designed from two further judging rules: the ISU's rules on
+# jump combinations and repeated jumps, and the FIG's artistic fault of stops without purpose.
+
+
+class CombosWorld(World):
+    """Fis-V law, held out (third round). A free skate's 7 jumping passes: 4 solo jumps and 3 two-jump combinations
+    (the ISU's limits; the order varies). A jump
+    earns base value x (0.8 + 0.4 q), q its execution (RGB). A combination counts in full only when the second jump
+    takes off straight out of the first one's landing (flow: the second flight burst follows the first with no
+    glide between); with steps between it is a jump sequence, worth 0.8 of its jumps. A solo jump of a type already
+    done as a solo earns 0.7 of its points (the ISU's rule on repeated jumps): telling which jumps repeat needs the
+    jumps' looks (RGB) compared across the whole programme. PCS: skating skills (the glide's speed and steadiness,
+    flow, all along) and transitions (the variety of the linking moves between passes, RGB), plus the judges' noise.
+    Audio is music with no bearing on the score."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 768, "flow": 256, "audio": 512}, t_range=(115, 135), n_elements=(7, 7),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+
+    def setup(self, rng):
+        self.value = np.round(np.sort(rng.uniform(2.0, 3.0, 6)), 1)  # six jump types (senior triples, scaled)
+        self.look = rng.standard_normal((6, 12))
+        self.moves = rng.standard_normal((8, 8))  # linking moves between passes
+
+    def make(self, rng):
+        cfg = self.cfg
+        T = int(rng.integers(cfg.t_range[0], cfg.t_range[1] + 1))
+        skill = rng.standard_normal()
+        skating = 0.6 * skill + 0.8 * rng.standard_normal()
+        z = {m: np.zeros((T, self.LATENT[m])) for m in self.LATENT}
+        self.nuisance(z, rng, T)
+        t = np.arange(T)
+        z["flow"][:, 9] = 0.8 * skating + rng.normal(0, 1.0, T)  # the glide: speed and steadiness, all along
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        n_pass = int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1))
+        p = np.exp(0.3 * skill * (self.value - self.value.mean()) / self.value.std())
+        p /= p.sum()
+        tes, passes, solos = 0.0, [], set()
+        slots = _slots(rng, T, n_pass, length=(5, 7), margin=1)
+        is_combo = np.zeros(n_pass, bool)
+        is_combo[rng.choice(n_pass, 3, replace=False)] = True  # the free skate's three combinations or sequences
+        for (start, end, centre), combo in zip(slots, is_combo.tolist()):
+            jumps, pts = [], []
+            if combo:
+                first, second = (int(x) for x in rng.choice(6, 2, p=p))
+                gap = 0 if rng.random() < _sigmoid(1.2 * skill - 0.5) else int(rng.integers(2, 4))
+                times = [start, start + 2 + gap]
+                kinds = [first, second]
+            else:
+                typ = int(rng.choice(6, p=p))
+                if typ in solos and rng.random() < _sigmoid(skill - 1.0):  # planned layouts avoid repeats
+                    fresh = [k for k in range(6) if k not in solos]
+                    if fresh:
+                        typ = int(fresh[np.argmax(p[fresh])])
+                gap, times, kinds = None, [start], [typ]
+            for typ, at in zip(kinds, times):
+                q = float(_sigmoid(0.5 * skill + rng.normal(0, 0.8)))
+                sl = slice(at, min(at + 2, T))
+                z["rgb"][sl, 12:24] = 2.0 * self.look[typ]
+                z["rgb"][sl, 24] = 6.0 * (q - 0.5)
+                z["flow"][sl, 6] = 3.0  # flight
+                jumps.append({"type": typ, "start": at, "value": float(self.value[typ]), "q": q})
+                pts.append(self.value[typ] * (0.8 + 0.4 * q))
+            if combo:
+                if gap:
+                    z["flow"][start + 2:start + 2 + gap, 7] = 2.0  # steps between the jumps
+                total = sum(pts) * (1.0 if gap == 0 else 0.8)
+                repeated = False
+            else:
+                repeated = kinds[0] in solos
+                total = pts[0] * (0.7 if repeated else 1.0)
+                solos.add(kinds[0])
+            tes += total
+            passes.append({"start": start, "combo": combo, "gap": gap, "repeated": repeated, "jumps": jumps,
+                           "points": float(total)})
+        # transitions: between passes the skater links with moves from her repertoire; judges reward variety
+        repertoire = int(np.clip(round(3 + 2.0 * skill + rng.normal(0, 1.0)), 1, 8))
+        kinds = rng.permutation(8)[:repertoire]
+        used = []
+        bounds = [0] + [s for s, _, _ in slots] + [T]
+        ends = [0] + [min(T, s + 7) for s, _, _ in slots]
+        for a, b in zip(ends, bounds[1:]):
+            for c in range(a + 1, b - 1, 4):
+                k = int(rng.choice(kinds))
+                used.append(k)
+                z["rgb"][c:c + 2, 25:33] = 2.0 * self.moves[k]
+        variety = len(set(used)) / 8.0
+        # the music: sections and a crescendo, unrelated to the score
+        sec = 0
+        while sec < T:
+            n = int(rng.integers(8, 20))
+            z["audio"][sec:sec + n, 10:16] = 2.0 * rng.standard_normal(6)
+            sec += n
+        z["audio"][:, 16] = _bump(t, rng.uniform(0, T), 3.0, 6.0)
+        pcs = 20.0 + 7.0 * _sigmoid(skating) + 8.0 * variety + rng.normal(0, 1.0)
+        self.fill_noise(z, rng, {"rgb": 33, "flow": 10, "audio": 17})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        return z, labels, {"T": T, "skill": float(skill), "skating": float(skating), "variety": float(variety),
+                           "passes": passes}
+
+
+class PausesWorld(World):
+    """RG law, held out (third round). The music has 2-4 rests (fermatas: 2-3 segments of silence, audio). The FIG
+    deducts for stops without purpose: E loses 0.3 for each stop of the movement (flow: motion falls to nothing for
+    2-3 segments) that does not fall on a rest of the music. A stop on a rest is the choreography's (no
+    deduction), so neither the stops (flow) nor the rests (audio) tell the fault alone. D: the elements' values
+    (RGB look); E also loses technical deductions (RGB quality)."""
+
+    LAW = "rg"
+    CLASS = "Clubs"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 256, "flow": 1024, "audio": 768}, t_range=(64, 84), n_elements=(6, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.8, 1.2, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T, skill, musical, z = self.begin_musical(rng)
+        z["audio"][:, 10:18] = 1.5 * np.repeat(rng.standard_normal((T // 10 + 1, 8)), 10, 0)[:T]  # the music
+        z["audio"][:, 18] = 2.0 * (np.arange(T) % 2 == 0)  # its beat
+        # the rests: 2-4, away from the ends and from each other
+        n_rest = int(rng.integers(2, 5))
+        centres = np.sort(rng.choice(np.arange(6, T - 6), n_rest, replace=False))
+        rests = []
+        for c in centres:
+            if rests and c - rests[-1][1] < 4:
+                continue
+            L = int(rng.integers(2, 4))
+            rests.append((int(c), int(min(c + L, T - 4))))
+        for a, b in rests:
+            z["audio"][a:b, 10:19] = 0.0
+            z["audio"][a:b, 19] = 3.0  # silence
+        z["flow"][:, 6] = rng.uniform(1.0, 2.0, T)  # moving
+        z["flow"][:, 7:11] = 1.2 * rng.standard_normal((T, 4))  # movement texture, unscored
+        # stops: on rests (the choreography's: held poses where the music holds) and without purpose
+        stops = []
+        for a, b in rests:
+            if rng.random() < _sigmoid(1.5 * musical + 0.5):
+                stops.append((a, b, True))
+        n_bad = int(rng.poisson(2.2 * _sigmoid(-1.2 * musical)))
+        on_rest = np.zeros(T, bool)
+        for a, b in rests:
+            on_rest[max(0, a - 1):b + 1] = True
+        for _ in range(n_bad):
+            L = int(rng.integers(2, 4))
+            free = [s for s in range(2, T - L - 2) if not on_rest[s:s + L].any()
+                    and all(s + L <= a - 1 or s >= b + 1 for a, b, _ in stops)]
+            if not free:
+                break
+            s = int(rng.choice(free))
+            stops.append((s, s + L, False))
+        for a, b, _ in stops:
+            z["flow"][a:b, 6] = 0.0
+            z["flow"][a:b, 7:11] = 0.0
+        faults = sum(1 for _, _, purpose in stops if not purpose)
+        # elements (a held balance may fall in a stop)
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = 0.0, 0.0, []
+        for start, end, centre in _slots(rng, T, int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1)),
+                                          length=(2, 3)):
+            typ = int(rng.integers(0, len(self.value)))
+            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
+            difficulty += self.value[typ]
+            tech += 0.4 * (1 - q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 3.0 * (self.value[typ] - 1.0)
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q})
+        E = float(np.clip(10.0 - tech - 0.3 * faults, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 20})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "rests": rests,
+                           "stops": [[a, b, purpose] for a, b, purpose in stops], "faults": faults,
+                           "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
+    "combos": CombosWorld, "pauses": PausesWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
