@@ -12,9 +12,11 @@ def narrow(model: str) -> dict:
     if model == "lmac_ensemble":
         from lmac.models.ensemble import EnsembleConfig
 
-        return {"member_args": {m: narrow(m) for m in EnsembleConfig().names()}}
+        return {"member_args": {m: narrow(m) for m in EnsembleConfig().names() if narrow(m)}}
     if model == "pamfn_branch":
         return {k: v for k, v in NARROW["pamfn"].items() if k != "K"}
+    if model == "pooled_ridge":  # no widths: a closed-form fit
+        return {}
     return dict(NARROW["lmac" if model.startswith("lmac") else model.split("_")[0]])
 
 
@@ -35,7 +37,8 @@ def without_dropout(name: str) -> dict:
     if name == "lmac_ensemble":
         from lmac.models.ensemble import EnsembleConfig
 
-        return {"dropout": 0.0, "member_args": {m: without_dropout(m) for m in EnsembleConfig().names()}}
+        return {"dropout": 0.0, "member_args": {m: without_dropout(m) for m in EnsembleConfig().names()
+                                                if without_dropout(m)}}
     names = {f.name for f in fields(MODELS.info(name)["config"])}
     return {k: 0.0 for k in ("dropout", "feature_dropout", "fc_dropout", "branch_dropout", "modality_dropout")
             if k in names}

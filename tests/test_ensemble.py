@@ -1,4 +1,5 @@
-"""lmac_ensemble: LMAC-Net (modality dropout) and RGB-only GDLT side by side, scores averaged."""
+"""lmac_ensemble: LMAC-Net (modality dropout) and RGB-only GDLT side by side, scores averaged (and, by default, a
+ridge over pooled features fitted in closed form: tests/test_ridge.py). The mechanism is tested on two members."""
 import pytest
 import torch
 
@@ -8,9 +9,14 @@ from small_models import merge_options, narrow, without_dropout
 DIMS = {"rgb": 16, "flow": 12, "audio": 8}
 
 
+TWO = "lmac_aligned_md,gdlt"
+
+
 def _model(**kw):
     torch.manual_seed(0)
-    return create_model("lmac_ensemble", DIMS, **merge_options(narrow("lmac_ensemble"), kw))
+    members = kw.pop("members", TWO)
+    base = {"members": members, "member_args": {m: narrow(m) for m in members.split(",") if narrow(m)}}
+    return create_model("lmac_ensemble", DIMS, **merge_options(base, kw))
 
 
 def _batch(B=3, lengths=(10, 7, 4)):
@@ -84,7 +90,7 @@ def test_the_run_dropout_reaches_every_member_that_has_one():
 
 @pytest.mark.parametrize("kw,msg", [(dict(members="gdlt"), "two or more"), (dict(members="lmac,nope"), "unknown model"),
                                     (dict(members="lmac,lmac_ensemble"), "unknown model"),
-                                    (dict(weights="1,2,3"), "weights must be 2"),
+                                    (dict(weights="1,2"), "weights must be 3"),
                                     (dict(member_args={"concat": {}}), "not members"),
                                     (dict(copies=0), "copies must be")])
 def test_bad_options_are_one_line_errors(kw, msg):
@@ -120,6 +126,20 @@ def test_the_default_model_trains_and_lmac_predict_explains_its_score(tiny_synth
     d = pred.to_dict()
     check_prediction(d)
     assert len(d["stages"]) == 5 and sum(st["weight"] * st["score"] for st in d["stages"]) == pytest.approx(d["score"])
+
+
+def test_the_default_has_the_ridge_member_which_sits_out_until_fitted_and_is_not_copied():
+    model = create_model("lmac_ensemble", DIMS, **narrow("lmac_ensemble")).eval()
+    assert list(model.members) == ["lmac_aligned_md", "gdlt", "pooled_ridge"]
+    feats, mask = _batch()
+    with torch.no_grad():
+        out = model(feats, mask)
+        two = 0.5 * (model.members["lmac_aligned_md"](feats, mask)["score"] + model.members["gdlt"](feats, mask)["score"])
+    assert list(out["member_scores"]) == ["lmac_aligned_md", "gdlt"]  # not fitted yet: it sits out
+    torch.testing.assert_close(out["score"], two)
+    copied = create_model("lmac_ensemble", DIMS, copies=2, **narrow("lmac_ensemble"))
+    assert list(copied.members) == ["lmac_aligned_md", "lmac_aligned_md_copy2", "gdlt", "gdlt_copy2", "pooled_ridge"]
+    assert (copied.w / copied.w.sum()).tolist() == pytest.approx([1 / 6, 1 / 6, 1 / 6, 1 / 6, 1 / 3])  # a closed-form fit has one copy
 
 
 def test_a_summing_gdlt_member():

@@ -89,10 +89,8 @@ def test_it_is_a_member_only():
         build_model(TrainConfig(task="rg_hoop", model="pooled_ridge"), {"rgb": 8})
 
 
-def _run(tiny_synth, out, members=None):
-    args = {"member_args": {m: narrow(m) for m in ("lmac_aligned_md", "gdlt")}}
-    if members:
-        args["members"] = members
+def _run(tiny_synth, out, members):
+    args = {"members": members, "member_args": {m: narrow(m) for m in ("lmac_aligned_md", "gdlt")}}
     cfg = TrainConfig(task="rg_hoop", model="lmac_ensemble", model_args=args, features=str(tiny_synth / "features"),
                       labels=str(tiny_synth), epochs=2, batch_size=8, window=16, progress=False, device="cpu", seed=4)
     train(cfg, out, log=lambda m: None)
@@ -103,7 +101,7 @@ def test_the_ridge_member_changes_nothing_of_the_trained_members(tiny_synth, tmp
     """An ensemble with the ridge trains its other members exactly as the ensemble without it (the fit draws no
     random numbers and has no loss), so its score is (2 x the two-member score + ridge) / 3; the run folder's
     checkpoint carries the fit, and `lmac.load` reproduces predictions.csv."""
-    two = _run(tiny_synth, tmp_path / "two")
+    two = _run(tiny_synth, tmp_path / "two", "lmac_aligned_md,gdlt")
     three = _run(tiny_synth, tmp_path / "three", RIDGE_MEMBERS)
     assert "pooled_ridge: fitted on the" in (tmp_path / "three" / "train.log").read_text()
     p2, p3 = lmac.load(tmp_path / "two", device="cpu"), lmac.load(tmp_path / "three", device="cpu")
