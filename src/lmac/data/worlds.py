@@ -160,6 +160,23 @@ class World:
         self.nuisance(z, rng, T)
         return T, skill, musical, z
 
+    def valued_elements(self, rng, z, T: int, skill: float, length: tuple, centre: float):
+        """RG-law elements in the first T segments (phrasing, pauses): each shows its value (a look, and a value
+        cue around `centre`) and its quality q in RGB. Returns (D: the values' sum, technical deductions
+        0.4 (1 - q) summed, the elements)."""
+        difficulty, tech, elements = 0.0, 0.0, []
+        n = int(rng.integers(self.cfg.n_elements[0], self.cfg.n_elements[1] + 1))
+        for start, end, _ in _slots(rng, T, n, length=length):
+            typ = int(rng.integers(0, len(self.value)))
+            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
+            difficulty += self.value[typ]
+            tech += 0.4 * (1 - q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 3.0 * (self.value[typ] - centre)
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q})
+        return difficulty, tech, elements
+
     def fill_noise(self, z, rng, used: dict):
         """Unstructured latent dims after the last used one of each modality."""
         for m, n in used.items():
@@ -583,17 +600,7 @@ class PhrasingWorld(World):
         late_end = abs(music_end - move_end) > 1
         # elements: RGB look (value) and quality
         z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
-        difficulty, tech, elements = 0.0, 0.0, []
-        for start, end, centre in _slots(rng, move_T, int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1)),
-                                          length=(2, 4)):
-            typ = int(rng.integers(0, len(self.value)))
-            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
-            difficulty += self.value[typ]
-            tech += 0.4 * (1 - q)
-            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
-            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
-            z["rgb"][start:end, 25] = 3.0 * (self.value[typ] - 0.95)
-            elements.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q})
+        difficulty, tech, elements = self.valued_elements(rng, z, move_T, skill, (2, 4), 0.95)
         E = float(np.clip(10.0 - tech - 0.4 * unmarked - 0.3 * late_end, 0, 10))
         self.fill_noise(z, rng, {"rgb": 27, "flow": 13, "audio": 23})
         labels = _rg_labels(difficulty, E, 0.0, T)
@@ -844,17 +851,7 @@ class PausesWorld(World):
         faults = sum(1 for _, _, purpose in stops if not purpose)
         # elements (a held balance may fall in a stop)
         z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
-        difficulty, tech, elements = 0.0, 0.0, []
-        for start, end, centre in _slots(rng, T, int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1)),
-                                          length=(2, 3)):
-            typ = int(rng.integers(0, len(self.value)))
-            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
-            difficulty += self.value[typ]
-            tech += 0.4 * (1 - q)
-            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
-            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
-            z["rgb"][start:end, 25] = 3.0 * (self.value[typ] - 1.0)
-            elements.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q})
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 3), 1.0)
         E = float(np.clip(10.0 - tech - 0.3 * faults, 0, 10))
         self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 20})
         labels = _rg_labels(difficulty, E, 0.0, T)
