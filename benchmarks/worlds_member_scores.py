@@ -1,32 +1,58 @@
 """Each member's own test rho inside the default's runs (last checkpoint), beside the ensemble's: which member
-carries a result. Reads the test split only after the runs are final; chooses nothing.
+carries a result. Read after the runs are final; it chooses nothing.
 
-    python benchmarks/worlds_member_scores.py BENCH
+    python benchmarks/worlds_member_scores.py BENCH [--model lmac_ensemble]
 """
-import json, glob, sys, numpy as np, torch
+from __future__ import annotations
+
+import argparse
 from pathlib import Path
+
+import torch
+
 from lmac.config import load_config
-from lmac.data.tasks import get_task
 from lmac.data.dataset import collate_sequences
-from lmac.training.trainer import prepare_data, load_run_model
-from lmac.evaluation.metrics import spearman, fisher_z_mean
-torch.set_num_threads(1)
-rows = {}
-for run in sorted(glob.glob(sys.argv[1] + "/runs/*-lmac_ensemble-s*/")):
-    run = Path(run); cfg = load_config(run / "config.yaml"); task = get_task(cfg.task)
-    _, _, test = prepare_data(cfg, task)
-    model, _ = load_run_model(run, "last"); model.eval()
-    scores = {}; true = []
-    with torch.no_grad():
-        for i in range(0, len(test), 25):
-            b = collate_sequences([test[j] for j in range(i, min(i + 25, len(test)))])
-            out = model(b["feats"], b["mask"])
-            for k, v in out["member_scores"].items(): scores.setdefault(k, []).append(v)
-            scores.setdefault("ensemble", []).append(out["score"]); true.append(b["score"])
+from lmac.data.tasks import get_task
+from lmac.evaluation.benchmark import world_of
+from lmac.evaluation.metrics import fisher_z_mean, spearman
+from lmac.training.trainer import load_run_model, prepare_data
+
+
+@torch.no_grad()
+def member_rhos(run: Path, batch: int = 25) -> dict:
+    """{member: test rho, ..., "ensemble": test rho} of one run's last checkpoint."""
+    cfg = load_config(run / "config.yaml")
+    _, _, test = prepare_data(cfg, get_task(cfg.task))
+    model, _ = load_run_model(run, "last")
+    model.eval()
+    scores, true = {}, []
+    for i in range(0, len(test), batch):
+        b = collate_sequences([test[j] for j in range(i, min(i + batch, len(test)))])
+        out = model(b["feats"], b["mask"])
+        for k, v in {**out["member_scores"], "ensemble": out["score"]}.items():
+            scores.setdefault(k, []).append(v)
+        true.append(b["score"])
     t = torch.cat(true).numpy()
-    r = {k: spearman(torch.cat(v).numpy(), t) for k, v in scores.items()}
-    print(run.name, {k: round(v, 3) for k, v in r.items()}, flush=True)
-    rows[run.name] = r
-for w in ("combos", "pauses"):
-    sel = [v for k, v in rows.items() if w in k]
-    print(w, {m: round(fisher_z_mean([v[m] for v in sel]), 3) for m in sel[0]})
+    return {k: spearman(torch.cat(v).numpy(), t) for k, v in scores.items()}
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("bench", type=Path)
+    p.add_argument("--model", default="lmac_ensemble")
+    args = p.parse_args(argv)
+    rows = {}
+    for run in sorted((args.bench / "runs").glob(f"*-{args.model}-s*/")):
+        if (run / "summary.json").is_file():
+            rows[run.name] = member_rhos(run)
+            print(run.name, {k: round(v, 3) for k, v in rows[run.name].items()})
+    table = {}
+    for w in sorted({world_of(name.split(f"-{args.model}-")[0]) for name in rows}):
+        sel = [v for name, v in rows.items() if world_of(name.split(f"-{args.model}-")[0]) == w]
+        table[w] = {m: fisher_z_mean([v[m] for v in sel]) for m in sel[0]}
+        print(w, {m: round(x, 3) for m, x in table[w].items()})
+    return {"runs": rows, "worlds": table}
+
+
+if __name__ == "__main__":
+    main()

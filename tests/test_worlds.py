@@ -328,3 +328,23 @@ def test_the_ridge_blend_screen_scores_each_run_on_its_own_validation_split(tmp_
     assert row["run"] == pytest.approx(float(last["val_srcc"]), abs=1e-6)
     assert row["ridge_inputs"] in (["rgb"], ["rgb", "flow", "audio"]) and -1 <= row["ridge"] <= 1
     assert out["table"]["energy"]["blend"] == pytest.approx(row["blend"])
+
+
+def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_path):
+    """benchmarks/worlds_member_scores.py: the ensemble's rho it computes is the run's own last-epoch test rho."""
+    from lmac.config import TrainConfig
+    from lmac.evaluation.benchmark import job_dir
+    from lmac.training.trainer import train
+    from small_models import narrow
+
+    mod = load("worlds_member_scores")
+    folder = tmp_path / "B" / "data" / "energy" / "seed1"
+    generate_world(folder, _tiny("energy", seed=1, n_train=30, n_test=12, dims={"rgb": 8, "flow": 8, "audio": 8}))
+    run = job_dir(tmp_path / "B", "world_energy", "lmac_ensemble", 1)
+    s = train(TrainConfig(task="world_energy", model_args=narrow("lmac_ensemble"), features=str(folder / "features"),
+                          labels=str(folder), seed=1, epochs=1, progress=False, device="cpu"), run, log=lambda m: None)
+    out = mod.main([str(tmp_path / "B")])
+    (row,) = out["runs"].values()
+    assert set(row) == {"lmac_aligned_md", "gdlt", "pooled_ridge", "ensemble"}
+    assert row["ensemble"] == pytest.approx(s["test_srcc_last"], abs=1e-6)
+    assert out["worlds"]["energy"]["pooled_ridge"] == pytest.approx(row["pooled_ridge"])
