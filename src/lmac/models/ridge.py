@@ -126,12 +126,11 @@ class PooledRidge(nn.Module):
                                  np.float64) for s in dataset.samples])
         if self.config.num_scores == 1:
             y = y.reshape(len(y))
-        options = {}
-        for o in (x.strip() for x in self.config.inputs.split(",")):
-            mods = list(self.modalities) if o == "all" else ["rgb"] if "rgb" in self.modalities else []
-            if mods and tuple(mods) not in options.values():
-                options[tuple(mods)] = tuple(mods)
-        X = {mods: np.stack([pool_video(s.feats, mods, window) for s in dataset.samples]) for mods in options}
+        X = {}  # {input modalities: pooled training features}, in the config's order (it breaks CV ties)
+        for o in (x.strip() for x in self.config.inputs.split(",") if x.strip()):
+            mods = tuple(self.modalities) if o == "all" else ("rgb",) if "rgb" in self.modalities else ()
+            if mods and mods not in X:
+                X[mods] = np.stack([pool_video(s.feats, mods, window) for s in dataset.samples])
         mods, lam = choose_by_cv(X, y, seed)
         mu, sd, w, b = ridge_fit(X[mods], y, lam)
         # scatter into the full layout: [mod0 mean, mod0 sum, mod1 mean, ...]; unread modalities weigh 0
