@@ -1,12 +1,13 @@
-"""Validation-only screen of the fourteenth candidate: the default plus a ridge member of equal weight.
+"""Validation-only screen of a ridge member beside a two-member default (the fourteenth and fifteenth candidates).
 
-For every finished run of MODEL (the default, `lmac_ensemble`, two members) in the benchmark folders given, it
-scores the run's last checkpoint on its own validation split (as benchmarks/worlds_val_blend.py does), fits the
-ridge member on the same run's training videos (inputs and penalty by cross-validation on them:
-worlds_ridge_probe.fit_member), and reports per world the validation rho of the run alone, of the ridge alone
-and of the three-member average, (2 x run + ridge) / 3. No test video is read.
+For every finished run of MODEL (`lmac_ensemble` with two members, `lmac_aligned_md,gdlt`) in the benchmark folders
+given, it scores the run's last checkpoint on its own validation split (as benchmarks/worlds_val_blend.py does),
+fits the `pooled_ridge` member (src/lmac/models/ridge.py, with `--inputs` and `--pair-ranks` as its options) on the
+same run's training videos, as the trainer's hook fits it, and reports per world the validation rho of the run
+alone, of the ridge alone and of the three-member average, (2 x run + ridge) / 3: what `lmac_ensemble` with the
+ridge as a third member scores, because its trained members train exactly as without it. No test video is read.
 
-    python benchmarks/worlds_val_ridge_blend.py REF REF13 REF14 --model lmac_ensemble --seeds 1,2,3 [--out FILE.json]
+    python benchmarks/worlds_val_ridge_blend.py REF --model lmac_ensemble --seeds 1,2,3 [--inputs rgb,all,pairs] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -21,22 +22,26 @@ from lmac.config import load_config
 from lmac.data.tasks import get_task
 from lmac.evaluation.benchmark import world_of
 from lmac.evaluation.metrics import fisher_z_mean, spearman
+from lmac.models import create_model
+from lmac.data.dataset import collate_sequences
 from lmac.training.trainer import prepare_data
-from worlds_ridge_probe import fit_member
 from worlds_val_blend import val_predictions
 
 
-def blend_run(run: Path) -> dict:
+def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8") -> dict:
     cfg = load_config(run / "config.yaml")
     task = get_task(cfg.task)
     train, val, _ = prepare_data(cfg, task)
     model = val_predictions(run)  # {video: (pred, true)}
-    mods, lam, predict = fit_member(train, cfg.window or task.window, cfg.seed)
+    ridge_member = create_model("pooled_ridge", train.dims, inputs=inputs, pair_ranks=pair_ranks)
+    chose = ridge_member.fit(train, cfg.seed)
+    batch = collate_sequences([val[i] for i in range(len(val))])  # in val.samples' order
     ids = [s.video_id for s in val.samples]
-    ridge = dict(zip(ids, predict(val)))
+    ridge = dict(zip(ids, task.to_score(ridge_member(batch["feats"], batch["mask"])["score"].double()).numpy()))
     true = np.array([model[v][1] for v in ids])
     m, r = np.array([model[v][0] for v in ids]), np.array([ridge[v] for v in ids])
-    return {"task": cfg.task, "seed": cfg.seed, "ridge_inputs": mods, "ridge_penalty": lam,
+    return {"task": cfg.task, "seed": cfg.seed, "ridge_inputs": chose["inputs"], "ridge_pairs": chose["pairs"],
+            "ridge_penalty": chose["penalty"],
             "run": spearman(m, true), "ridge": spearman(r, true), "blend": spearman((2 * m + r) / 3, true)}
 
 
@@ -45,6 +50,8 @@ def main(argv=None) -> int:
     p.add_argument("benches", nargs="+", type=Path)
     p.add_argument("--model", default="lmac_ensemble")
     p.add_argument("--seeds", default="1,2,3")
+    p.add_argument("--inputs", default="rgb,all", help="the ridge member's `inputs` option")
+    p.add_argument("--pair-ranks", default="2,4,8", help="the ridge member's `pair_ranks` option")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     seeds = {int(s) for s in args.seeds.split(",")}
@@ -56,10 +63,10 @@ def main(argv=None) -> int:
             s = json.loads((run / "summary.json").read_text())
             if s["model"] == args.model and s["seed"] in seeds:
                 with torch.no_grad():
-                    rows.append(blend_run(run))
+                    rows.append(blend_run(run, args.inputs, args.pair_ranks))
                 r = rows[-1]
                 print(f"{r['task']} draw {r['seed']}: run {r['run']:.3f}, ridge {r['ridge']:.3f} "
-                      f"({'+'.join(r['ridge_inputs'])}, penalty {r['ridge_penalty']:g}), blend {r['blend']:.3f}")
+                      f"({'+'.join(r['ridge_inputs'])}, pairs k={r['ridge_pairs']}, penalty {r['ridge_penalty']:g}), blend {r['blend']:.3f}")
     worlds = sorted({world_of(r["task"]) for r in rows})
     table = {w: {k: fisher_z_mean([r[k] for r in rows if world_of(r["task"]) == w]) for k in ("run", "ridge", "blend")}
              for w in worlds}
@@ -69,7 +76,7 @@ def main(argv=None) -> int:
     for w, v in table.items():
         print(f"{w:12s} {v['run']:7.3f} {v['ridge']:7.3f} {v['blend']:7.3f}")
     if args.out:
-        args.out.write_text(json.dumps({"model": args.model, "seeds": sorted(seeds), "rows": rows, "table": table},
+        args.out.write_text(json.dumps({"model": args.model, "inputs": args.inputs, "pair_ranks": args.pair_ranks, "seeds": sorted(seeds), "rows": rows, "table": table},
                                        indent=1) + "\n")
     return 0
 

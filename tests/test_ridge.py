@@ -39,7 +39,7 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     assert not model.fitted and not model.can_score({m: None for m in train_ds.dims})
     chose = model.fit(train_ds, seed=2)
     mods, lam, predict = load("worlds_ridge_probe").fit_member(train_ds, train_ds.window, 2)
-    assert chose == {"inputs": mods, "penalty": lam} and model.fitted
+    assert chose == {"inputs": mods, "pairs": 0, "penalty": lam} and model.fitted
     got = task.to_score(_score(model, test_ds)["score"].double()).numpy()
     assert got == pytest.approx(predict(test_ds), rel=1e-6, abs=1e-6)
     # the fit is in its buffers: a state_dict carries it to a fresh member

@@ -9,13 +9,21 @@ no epochs and no learning rate, so it is the most sample-efficient reader of the
 
 How: each modality is pooled to [mean over the real segments, sum over them / the task's window] (the sum carries
 how many elements there are). The pooled features are standardised, and the ridge penalty (PENALTIES) and the
-inputs (RGB alone, or every modality) are chosen together by 5-fold cross-validation on the training videos only
-(folds seeded by the run's seed); then it is refitted on all of them. `fit` is called once by the trainer before
+inputs (RGB alone, or every modality, or every modality and their aligned pairs) are chosen together by 5-fold
+cross-validation on the training videos only (folds seeded by the run's seed); then it is refitted on all of them.
+
+Aligned pairs (`inputs` option `pairs`, the fifteenth worlds candidate): what one modality shows *at the moment*
+another shows something, the linear model's way to read alignment. Each modality's segments are standardised and
+projected on their first k principal components (fitted on the training videos' segments, no labels), and for
+each pair of modalities the mean over a video's real segments of the outer product of the two projections at the
+same segment is one k x k block of features: sum_t p_a(t) W p_b(t)^T is then what the ridge can weigh, a
+bilinear score of the two streams in step. k is chosen by the same cross-validation among `pair_ranks`. `fit` is called once by the trainer before
 the first epoch; the fit lives in buffers, so checkpoints, resumes and `lmac predict` carry it. Until it is fitted,
 or when a modality it reads is missing, the member sits out of the ensemble.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +40,25 @@ def pool_video(feats: dict, modalities, window: int) -> np.ndarray:
     """One video's pooled features: per modality, the mean over its segments and their sum / window."""
     return np.concatenate([np.concatenate([np.asarray(feats[m], np.float64).mean(0),
                                            np.asarray(feats[m], np.float64).sum(0) / window]) for m in modalities])
+
+
+def pca_projection(segments: np.ndarray, k: int):
+    """(mean, scale, U) such that ((x - mean) / scale) @ U are a segment's first k principal components, each of
+    unit variance over `segments` (segments, dim); fewer columns when there are fewer dims."""
+    mu, sd = segments.mean(0), segments.std(0) + 1e-9
+    Z = (segments - mu) / sd
+    evals, evecs = np.linalg.eigh(Z.T @ Z / len(Z))
+    order = np.argsort(evals)[::-1][:k]
+    evecs = evecs[:, order] * np.sign(evecs[np.abs(evecs[:, order]).argmax(0), order])  # a fixed sign per component
+    return mu, sd, evecs / np.sqrt(np.maximum(evals[order], 1e-12))
+
+
+def pair_pool(feats: dict, projections: dict, k: int) -> np.ndarray:
+    """One video's aligned-pair features: for each pair of modalities (in the projections' order), the mean over its
+    segments of outer(p_a(t), p_b(t)) of their first k projected components, flattened (k*k per pair)."""
+    p = {m: ((np.asarray(feats[m], np.float64) - mu) / sd) @ U[:, :k] for m, (mu, sd, U) in projections.items()}
+    return np.concatenate([(p[a][:, :, None] * p[b][:, None, :]).mean(0).ravel()
+                           for a, b in itertools.combinations(list(p), 2)])
 
 
 def ridge_fit(X: np.ndarray, y: np.ndarray, lam: float):
@@ -77,7 +104,25 @@ def choose_by_cv(candidates: dict, y: np.ndarray, seed: int, folds: int = 5):
 @dataclass
 class PooledRidgeConfig:
     num_scores: int = 1
-    inputs: str = "rgb,all"  # the input options cross-validation chooses among: "rgb" (RGB alone), "all"
+    # the input options cross-validation chooses among: "rgb" (RGB alone), "all" (every modality), "pairs" (every
+    # modality and their aligned pairs)
+    inputs: str = "rgb,all"
+    pair_ranks: str = "2,4,8"  # principal components per modality that cross-validation chooses among for "pairs"
+
+    def options(self) -> list[str]:
+        opts = [o.strip() for o in self.inputs.split(",") if o.strip()]
+        if not opts or any(o not in ("rgb", "all", "pairs") for o in opts):
+            raise ValueError(f"pooled_ridge inputs must name some of 'rgb', 'all', 'pairs', got {self.inputs!r}")
+        return opts
+
+    def ranks(self) -> list[int]:
+        try:
+            ks = [int(k) for k in str(self.pair_ranks).split(",") if k.strip()]
+        except ValueError:
+            ks = []
+        if not ks or min(ks) < 1:
+            raise ValueError(f"pooled_ridge pair_ranks must be whole numbers >= 1, got {self.pair_ranks!r}")
+        return ks
 
 
 @MODELS.register("pooled_ridge", modalities=None, config=PooledRidgeConfig, member_only=True,
@@ -94,10 +139,10 @@ class PooledRidge(nn.Module):
         self.config = config
         self.modalities = tuple(dims)
         self.dims = dict(dims)
-        options = [o.strip() for o in config.inputs.split(",") if o.strip()]
-        if not options or any(o not in ("rgb", "all") for o in options):
-            raise ValueError(f"pooled_ridge inputs must name 'rgb' and/or 'all', got {config.inputs!r}")
-        P, S = 2 * sum(dims.values()), config.num_scores
+        config.options()
+        self.kmax = max(config.ranks()) if "pairs" in config.options() else 0
+        self.pairs = list(itertools.combinations(self.modalities, 2))
+        P, S = 2 * sum(dims.values()) + len(self.pairs) * self.kmax ** 2, config.num_scores
         # the fit; float64 so that it is the closed-form solution to rounding (the trainer may cast it)
         self.register_buffer("mean", torch.zeros(P, dtype=torch.float64))
         self.register_buffer("scale", torch.ones(P, dtype=torch.float64))
@@ -106,6 +151,11 @@ class PooledRidge(nn.Module):
         self.register_buffer("used", torch.zeros(len(dims), dtype=torch.bool))  # the modalities it reads
         self.register_buffer("window", torch.ones((), dtype=torch.float64))
         self.register_buffer("penalty", torch.zeros((), dtype=torch.float64))  # 0 = not fitted
+        self.register_buffer("rank", torch.zeros((), dtype=torch.long))  # k of the aligned pairs read; 0 = none
+        for m in (self.modalities if self.kmax else ()):  # each modality's segment projection, for the pairs
+            self.register_buffer(f"proj_mean_{m}", torch.zeros(dims[m], dtype=torch.float64))
+            self.register_buffer(f"proj_scale_{m}", torch.ones(dims[m], dtype=torch.float64))
+            self.register_buffer(f"proj_{m}", torch.zeros(dims[m], self.kmax, dtype=torch.float64))
 
     @property
     def fitted(self) -> bool:
@@ -120,20 +170,31 @@ class PooledRidge(nn.Module):
     @torch.no_grad()
     def fit(self, dataset, seed: int) -> dict:
         """Fit on every video of a training dataset (whole videos, as evaluation reads them). Returns what was
-        chosen: {"inputs": [modalities], "penalty": float}."""
+        chosen: {"inputs": [modalities], "pairs": k (0 = none), "penalty": float}."""
         window = int(dataset.window)
         y = np.array([np.asarray(dataset.task.to_target(np.asarray(s.score)) if s.parts is None else s.parts,
                                  np.float64) for s in dataset.samples])
         if self.config.num_scores == 1:
             y = y.reshape(len(y))
-        X = {}  # {input modalities: pooled training features}, in the config's order (it breaks CV ties)
-        for o in (x.strip() for x in self.config.inputs.split(",") if x.strip()):
-            mods = tuple(self.modalities) if o == "all" else ("rgb",) if "rgb" in self.modalities else ()
-            if mods and mods not in X:
-                X[mods] = np.stack([pool_video(s.feats, mods, window) for s in dataset.samples])
-        mods, lam = choose_by_cv(X, y, seed)
-        mu, sd, w, b = ridge_fit(X[mods], y, lam)
-        # scatter into the full layout: [mod0 mean, mod0 sum, mod1 mean, ...]; unread modalities weigh 0
+        pooled = {}
+        for o in self.config.options():
+            mods = tuple(self.modalities) if o != "rgb" else ("rgb",) if "rgb" in self.modalities else ()
+            if mods and mods not in pooled:
+                pooled[mods] = np.stack([pool_video(s.feats, mods, window) for s in dataset.samples])
+        X = {(mods, 0): x for mods, x in pooled.items()}  # {(modalities, pair rank): training features}, in
+        projections = {}                                   # the config's order (it breaks CV ties)
+        if "pairs" in self.config.options() and self.pairs:
+            for m in self.modalities:
+                projections[m] = pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64)
+                                                                for s in dataset.samples]), self.kmax)
+            for k in self.config.ranks():
+                k = min(k, *(U.shape[1] for _, _, U in projections.values()))
+                X.setdefault((tuple(self.modalities), k), np.concatenate(
+                    [pooled[tuple(self.modalities)],
+                     np.stack([pair_pool(s.feats, projections, k) for s in dataset.samples])], 1))
+        (mods, k), lam = choose_by_cv(X, y, seed)
+        mu, sd, w, b = ridge_fit(X[(mods, k)], y, lam)
+        # scatter into the full layout: [mod0 mean, mod0 sum, mod1 mean, ..., pairs k*k each]; unread ones weigh 0
         mean, scale = np.zeros(self.mean.shape), np.ones(self.scale.shape)
         weight = np.zeros(tuple(self.weight.shape))
         pos, off = 0, {}
@@ -147,13 +208,22 @@ class PooledRidge(nn.Module):
             mean[sl], scale[sl] = mu[at:at + n], sd[at:at + n]
             weight[sl] = w[at:at + n].reshape(n, -1)
             at += n
+        if k:  # the pair block: the first len(pairs) * k * k entries after the pooled ones
+            n = len(self.pairs) * k * k
+            sl = slice(pos, pos + n)
+            mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
+        for m, (pm, ps, U) in projections.items():
+            getattr(self, f"proj_mean_{m}").copy_(torch.as_tensor(pm, device=dev))
+            getattr(self, f"proj_scale_{m}").copy_(torch.as_tensor(ps, device=dev))
+            getattr(self, f"proj_{m}").zero_()[:, :U.shape[1]] = torch.as_tensor(U, device=dev)
         self.used.copy_(torch.tensor([m in mods for m in self.modalities], device=dev))
         self.window.fill_(window)
         self.penalty.fill_(lam)
-        return {"inputs": list(mods), "penalty": float(lam)}
+        self.rank.fill_(k)
+        return {"inputs": list(mods), "pairs": int(k), "penalty": float(lam)}
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         m = mask.to(torch.float64).unsqueeze(-1)  # (B, T, 1)
@@ -165,9 +235,17 @@ class PooledRidge(nn.Module):
                 pooled += [s / n, s / self.window.to(torch.float64)]
             else:  # not read (its weights are 0) or the member sits out: zeros keep the layout
                 pooled.append(m.new_zeros(m.shape[0], 2 * self.dims[mod]))
+        k = int(self.rank)
+        if k:  # aligned pairs: the mean over real segments of outer(p_a(t), p_b(t))
+            p = {mod: ((feats[mod].to(torch.float64) - getattr(self, f"proj_mean_{mod}").to(torch.float64))
+                       / getattr(self, f"proj_scale_{mod}").to(torch.float64))
+                 @ getattr(self, f"proj_{mod}").to(torch.float64)[:, :k] for mod in self.modalities}
+            pooled += [torch.einsum("btj,btl->bjl", p[a] * m, p[b]).reshape(m.shape[0], k * k) / n
+                       for a, b in self.pairs]
         X = torch.cat(pooled, 1)
-        y = ((X - self.mean.to(torch.float64)) / self.scale.to(torch.float64)) @ self.weight.to(torch.float64) \
-            + self.bias.to(torch.float64)
+        P = X.shape[1]
+        y = ((X - self.mean[:P].to(torch.float64)) / self.scale[:P].to(torch.float64)) \
+            @ self.weight[:P].to(torch.float64) + self.bias.to(torch.float64)
         ref = next(iter(feats.values())) if feats else mask
         dtype = ref.dtype if ref.dtype.is_floating_point else torch.float32
         return {"score": (y[:, 0] if self.config.num_scores == 1 else y).to(dtype)}
