@@ -127,3 +127,67 @@ def lmac_features(folder, vid):
     from lmac.data.features import open_feature_store
 
     return open_feature_store(str(folder), "auto").load(vid)
+
+
+def _product_world(tmp_path, seed=0):
+    """A world whose score is what RGB and audio show *together*: 10 + 2 sqrt(T) mean_t rgb_0(t) audio_0(t), on
+    features of independent noise. Nothing of it is in any modality's mean or sum."""
+    folder = tmp_path / "energy"
+    generate_world(folder, world_config("energy", seed=1, n_train=100, n_test=40,
+                                        dims={"rgb": 6, "flow": 6, "audio": 6}))
+    train_ds, _, test_ds = _data(folder, task="world_energy", val_fraction=0.0)
+    rng = np.random.default_rng(seed)
+    for ds in (train_ds, test_ds):
+        for s in ds.samples:
+            T = len(s.feats["rgb"])
+            s.feats = {m: torch.from_numpy(rng.standard_normal((T, 6)).astype(np.float32)) for m in s.feats}
+            s.score = 10 + 2 * np.sqrt(T) * float((s.feats["rgb"][:, 0] * s.feats["audio"][:, 0]).double().mean())
+    return train_ds, test_ds
+
+
+def _rho(model, ds):
+    from lmac.evaluation.metrics import spearman
+
+    return spearman(_score(model, ds)["score"].double().numpy(), np.array([s.score for s in ds.samples]))
+
+
+def test_aligned_pairs_read_what_happens_together_and_only_in_step(tmp_path):
+    """With `pairs` among its inputs, cross-validation picks the aligned pairs on a score that only they show, and
+    the member ranks unseen videos by it; without them it cannot. Rolling one stream against the other (the
+    benchmarks' --desync control) takes it away again. The fit (projections included) is in its buffers."""
+    train_ds, test_ds = _product_world(tmp_path)
+    pairs = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,pairs", pair_ranks="2,6")
+    chose = pairs.fit(train_ds, seed=0)
+    assert chose["inputs"] == ["rgb", "flow", "audio"] and chose["pairs"] == 6
+    assert _rho(pairs, test_ds) > 0.7
+    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")
+    assert plain.fit(train_ds, seed=0)["pairs"] == 0 and int(plain.rank) == 0
+    assert abs(_rho(plain, test_ds)) < 0.4
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,pairs", pair_ranks="2,6")
+    fresh.load_state_dict(pairs.state_dict())
+    assert torch.equal(_score(fresh, test_ds)["score"], _score(pairs, test_ds)["score"])
+    desync = load("worlds_val_ridge_blend").desync
+    desync(test_ds)
+    assert abs(_rho(pairs, test_ds)) < 0.4
+
+
+def test_pair_features_are_the_numpy_ones_in_the_members_layout(tmp_path):
+    """The member's torch forward reads the same pair blocks as `pair_pool` (which the fit used), padded videos
+    included, and a rank above a modality's dims is clipped to them."""
+    from lmac.models.ridge import pair_pool, pool_video, ridge_predict
+
+    train_ds, test_ds = _product_world(tmp_path)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="pairs", pair_ranks="9")
+    assert model.fit(train_ds, seed=3)["pairs"] == 6
+    proj = {m: tuple(getattr(model, f"{n}_{m}").numpy() for n in ("proj_mean", "proj_scale", "proj"))
+            for m in model.modalities}
+    X = np.stack([np.concatenate([pool_video(s.feats, model.modalities, train_ds.window), pair_pool(s.feats, proj, 6)])
+                  for s in test_ds.samples])
+    P = X.shape[1]
+    fit = (model.mean[:P].numpy(), model.scale[:P].numpy(), model.weight[:P].numpy(), model.bias.numpy())
+    want = ridge_predict(fit, X)[:, 0]
+    got = _score(model, test_ds)["score"].double().numpy()  # one padded batch of different lengths
+    assert len({len(s.feats["rgb"]) for s in test_ds.samples}) > 1
+    assert got == pytest.approx(want, rel=1e-5, abs=1e-5)
+    with pytest.raises(ValueError, match="pair_ranks"):
+        create_model("pooled_ridge", train_ds.dims, inputs="pairs", pair_ranks="0")
