@@ -148,6 +148,39 @@ def test_the_third_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert kinds == {True, False}
 
 
+def test_the_fourth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`drops` and `character` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    generate_world(tmp_path / "dr", _tiny("drops", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "dr/truth.json").read_text())
+    kinds = set()
+    for r in read_labels(tmp_path / "dr/train.txt"):
+        tr = truth[r.video_id]
+        kinds |= {kind for _, kind in tr["events"]}
+        assert tr["drops"] == sum(kind == "drop" for _, kind in tr["events"])
+        busy = {t for e in tr["elements"] for t in range(e["start"], e["end"])}
+        assert not busy & {t for t, _ in tr["events"]}  # a drop, bounce or balance is never inside an element
+        els = tr["elements"]
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 0.7 * tr["drops"]
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+    assert kinds == {"drop", "bounce", "balance"}
+    generate_world(tmp_path / "ch", _tiny("character", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "ch/truth.json").read_text())
+    fits = []
+    for r in read_labels(tmp_path / "ch/train.txt"):
+        tr = truth[r.video_id]
+        secs = tr["sections"]
+        assert secs[0][0] == 0 and secs[-1][1] == tr["T"] and 3 <= len(secs) <= 5
+        fit = sum(b - a for a, b, char, style in secs if char == style) / tr["T"]
+        assert tr["fit"] == pytest.approx(fit)
+        fits.append(fit)
+        assert 20 - 4.5 < r.scores["pcs"] < 20 + 6 + 6 + 4.5  # skating + the fit + judges' noise
+        want = sum(j["value"] * (0.3 if j["fell"] else 0.5 + j["q"]) for j in tr["jumps"])
+        assert len(tr["jumps"]) == 7 and r.scores["tes"] == pytest.approx(min(want, 45), abs=0.006)
+        assert r.scores["falls"] == sum(j["fell"] for j in tr["jumps"])
+    assert min(fits) < 0.5 < max(fits)
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

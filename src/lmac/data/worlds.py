@@ -34,6 +34,11 @@ run on it, waits for the next fixed default:
   combos     skating: a jump combination counts in full only when the second jump leaves straight from the first
              one's landing (flow), and a repeated solo jump (RGB looks compared across the programme) earns 70%
   pauses     RG: a stop of the movement (flow) is a fault unless it falls on a rest of the music (audio)
+Those two were run once on 2026-12-04 and are spent. A fourth round, written on 2026-12-04 before any model was
+run on it, waits for the next fixed default:
+  drops      RG: E loses 0.7 for each drop of the ball: empty hands (RGB) at a bounce (flow, audio); legal bounces
+             and balances look alike in each stream alone
+  character  skating: PCS rewards a movement style (RGB) that fits the music's character (audio), section by section
 """
 from __future__ import annotations
 
@@ -860,10 +865,142 @@ class PausesWorld(World):
                            "elements": elements}
 
 
+# ------------------------------------------------------------------------------------------------
+# The fourth round of held-out worlds (written 2026-12-04, after the third round was run and spent, before any model
+# was run on these and before the fifteenth candidate's test rhos were read; see docs/worlds.md). Designed from two
+# further judging rules: the FIG's deduction for losing the apparatus, and the ISU's interpretation of the music.
+
+
+class DropsWorld(World):
+    """RG law, held out (fourth round). Ball. The FIG deducts 0.7 from E for each loss of the apparatus. A drop
+    shows at one moment in three streams, each weakly and each with look-alikes: the gymnast's hands are empty
+    (RGB; also during legal moves with the ball balanced on the body), the ball bounces (flow: its motion breaks;
+    also in legal bounces, a ball element), and the ball hits the floor (audio: a thud; also in legal bounces, and
+    the music's percussion looks alike). A legal bounce is played with the hands (RGB: a controlling hand), a drop
+    is not. So the fault is where empty hands (RGB) coincide with a bounce (flow, audio): no stream tells it
+    alone. D: the elements' values (RGB look); E also loses technical deductions (RGB quality)."""
+
+    LAW = "rg"
+    CLASS = "Ball"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 512, "flow": 512, "audio": 256}, t_range=(62, 82), n_elements=(5, 7),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.8, 1.2, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        z["audio"][:, 10:18] = 1.5 * np.repeat(rng.standard_normal((T // 8 + 1, 8)), 8, 0)[:T]  # the music
+        z["audio"][:, 18] = rng.binomial(1, 0.12, T) * 2.0  # percussion: thud look-alikes
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        z["flow"][:, 6] = rng.uniform(1.0, 2.0, T)  # the ball moving with the body
+        z["flow"][:, 7:10] = 1.0 * rng.standard_normal((T, 3))  # movement texture, unscored
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 3), 1.0)
+        busy = np.zeros(T, bool)
+        for e in elements:
+            busy[e["start"]:e["end"]] = True
+        events = []  # (segment, kind): "drop", "bounce" (legal, hands on the ball), "balance" (legal, hands free)
+        n_drop = int(rng.poisson(2.0 * _sigmoid(-1.3 * skill - 0.3)))
+        n_bounce = int(rng.integers(2, 5))
+        n_balance = int(rng.integers(2, 5))
+        for kind, n in (("drop", n_drop), ("bounce", n_bounce), ("balance", n_balance)):
+            for _ in range(n):
+                free = [t for t in range(2, T - 2) if not busy[t - 1:t + 2].any()]
+                if not free:
+                    break
+                t = int(rng.choice(free))
+                busy[t] = True
+                events.append((t, kind))
+        for t, kind in events:
+            if kind in ("drop", "balance"):
+                z["rgb"][t, 26] = 1.5  # empty hands
+            else:
+                z["rgb"][t, 27] = 1.5  # a hand playing the ball
+            if kind in ("drop", "bounce"):
+                z["flow"][t, 6] = 0.0  # the ball's motion breaks
+                z["flow"][t, 10] = 1.5  # and it rebounds
+                z["audio"][t, 19] = 2.0  # the thud
+        drops = sum(1 for _, kind in events if kind == "drop")
+        E = float(np.clip(10.0 - tech - 0.7 * drops, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 28, "flow": 11, "audio": 20})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "events": [[t, kind] for t, kind in sorted(events)],
+                           "drops": drops, "elements": elements}
+
+
+class CharacterWorld(World):
+    """Fis-V law, held out (fourth round). The music has 3-5 sections, each of one of three characters (lyrical,
+    dramatic, playful: audio, a section-long texture). The skater moves in one of three styles in each section
+    (RGB: the lines of arms and body). PCS rewards the interpretation of the music: the share of the programme whose
+    style fits the music's character there, plus skating skills (flow, all along) and the judges' noise. A style
+    or a character alone says nothing; only the two together. TES: 7 jumps, base value x (0.5 + q), q in RGB, a
+    fall (RGB and flow) scoring 0.3 of the base value."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 1024, "flow": 384, "audio": 768}, t_range=(118, 140), n_elements=(7, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "relu"}, feature_noise=0.6)
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(1.5, 4.5, 6), 1)
+        self.look = rng.standard_normal((6, 12))
+        self.style = rng.standard_normal((3, 6))
+        self.character = rng.standard_normal((3, 6))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T, skill, musical, z = self.begin_musical(rng)
+        skating = 0.6 * skill + 0.8 * rng.standard_normal()
+        z["flow"][:, 9] = 0.8 * skating + rng.normal(0, 1.0, T)
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        z["audio"][:, 16:20] = 1.2 * rng.standard_normal((T, 4))  # the beat's texture, unscored
+        # the music's sections and the skater's style in each
+        n_sec = int(rng.integers(3, 6))
+        bounds = np.sort(rng.choice(np.arange(15, T - 15), n_sec - 1, replace=False)) if n_sec > 1 else []
+        edges = [0, *[int(b) for b in bounds], T]
+        sections, fit = [], 0.0
+        for a, b in zip(edges[:-1], edges[1:]):
+            char = int(rng.integers(0, 3))
+            style = char if rng.random() < _sigmoid(1.5 * musical + 0.3) else int(rng.choice([k for k in range(3)
+                                                                                             if k != char]))
+            z["audio"][a:b, 10:16] = 1.5 * self.character[char]
+            z["rgb"][a:b, 25:31] = 1.2 * self.style[style]
+            fit += (b - a) * (style == char)
+            sections.append([a, b, char, style])
+        fit /= T
+        tes, jumps = 0.0, []
+        for start, end, _ in _slots(rng, T, int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1)),
+                                    length=(2, 3), margin=1):
+            typ = int(rng.integers(0, 6))
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+            fell = bool(rng.random() < 0.25 * (1 - q))
+            sl = slice(start, end)
+            z["rgb"][sl, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][sl, 24] = 6.0 * (q - 0.5)
+            z["flow"][sl, 6] = 3.0  # flight
+            if fell:
+                z["rgb"][end - 1, 31] = 3.0
+                z["flow"][end - 1, 7] = 3.0
+            pts = self.value[typ] * (0.3 if fell else 0.5 + q)
+            tes += pts
+            jumps.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q,
+                          "fell": fell, "points": float(pts)})
+        pcs = 20.0 + 6.0 * _sigmoid(skating) + 6.0 * fit + rng.normal(0, 1.0)
+        self.fill_noise(z, rng, {"rgb": 32, "flow": 10, "audio": 20})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2),
+                  "falls": int(sum(j["fell"] for j in jumps))}
+        return z, labels, {"T": T, "skill": float(skill), "skating": float(skating), "musical": float(musical),
+                           "sections": sections, "fit": float(fit), "jumps": jumps}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
-    "combos": CombosWorld, "pauses": PausesWorld,
+    "combos": CombosWorld, "pauses": PausesWorld, "drops": DropsWorld, "character": CharacterWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]

@@ -595,7 +595,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     log(f"{task.name} | {cfg.model} ({n_params / 1e6:.2f} M params) | dims {dims} | train {len(train_ds)} "
         f"val {len(val_ds) if val_ds else 0} test {len(test_ds)} | lr {lr:g} | {device}")
     for name, chose in fitted.items():
-        log(f"{name}: fitted on the {len(train_ds)} training videos, inputs {'+'.join(chose['inputs'])}, "
+        pairs = f" and their aligned pairs (k={chose['pairs']})" if chose.get("pairs") else ""
+        log(f"{name}: fitted on the {len(train_ds)} training videos, inputs {'+'.join(chose['inputs'])}{pairs}, "
             f"penalty {chose['penalty']:g} (chosen by 5-fold cross-validation on them)")
     if info.enabled:
         log(f"distributed: {info.world} processes ({torch.distributed.get_backend()}), global batch {cfg.batch_size} "
