@@ -131,6 +131,9 @@ def main(argv=None) -> int:
     ap.add_argument("--max-segments", type=int, default=4, help="segments timed per heavy extractor")
     ap.add_argument("--batch-size", type=int, default=2)
     ap.add_argument("--skip", default="", help="comma-separated parts to skip (e.g. vst,ast,tvl1)")
+    ap.add_argument("--random-weights", action="store_true",
+                    help="random full-size weights for I3D RGB too, and musicnn only where its package is installed "
+                         "(a machine without the packaged checkpoints; speed does not depend on the weights)")
     args = ap.parse_args(argv)
 
     from lmac.features import EXTRACTORS
@@ -190,7 +193,18 @@ def main(argv=None) -> int:
         flow_in = (flow_in * k)[:k] if flow_in else None
 
         ckpts = build_random_checkpoints(tmp) if not {"vst", "i3d-flow", "ast"} <= skip else {}
-        plan = [("i3d-rgb", None, segs[:k]), ("vst", ckpts.get("vst"), segs[:k]),
+        if args.random_weights:
+            from lmac.features.backbones.i3d import InceptionI3d
+            from lmac.features.weights import WeightsError
+
+            torch.save(InceptionI3d(in_channels=3).state_dict(), tmp / "i3d_rgb.pth")
+            ckpts["i3d-rgb"] = tmp / "i3d_rgb.pth"
+            try:
+                EXTRACTORS.get("musicnn")()
+            except WeightsError as e:
+                skip.add("musicnn")
+                res["extractors"]["musicnn"] = {"skipped": str(e)}
+        plan = [("i3d-rgb", ckpts.get("i3d-rgb"), segs[:k]), ("vst", ckpts.get("vst"), segs[:k]),
                 ("i3d-flow", ckpts.get("i3d-flow"), flow_in), ("flow-hof", None, flow_in),
                 ("ast", ckpts.get("ast"), list(chunks[:k])), ("audio-stats", None, list(chunks)),
                 ("musicnn", None, list(context_chunks))]
@@ -201,7 +215,8 @@ def main(argv=None) -> int:
             ex = EXTRACTORS.get(name)(**kwargs).to(device)
             r = time_extractor(ex, inputs, args.batch_size)
             r["est_video_s"] = round(n_seg / r["segments_per_s"], 1)
-            r["weights"] = "packaged K400" if name == "i3d-rgb" else ("random, full-size" if wpath else "none")
+            r["weights"] = ("random, full-size" if wpath else {"i3d-rgb": "packaged K400",
+                                                                "musicnn": "packaged MTT_musicnn"}.get(name, "none"))
             res["extractors"][name] = r
             print(name, r, file=sys.stderr)
             del ex
