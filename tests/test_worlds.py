@@ -361,6 +361,11 @@ def test_the_ridge_blend_screen_scores_each_run_on_its_own_validation_split(tmp_
     assert row["run"] == pytest.approx(float(last["val_srcc"]), abs=1e-6)
     assert row["ridge_inputs"] in (["rgb"], ["rgb", "flow", "audio"]) and -1 <= row["ridge"] <= 1
     assert out["table"]["energy"]["blend"] == pytest.approx(row["blend"])
+    # the out-of-step control moves only what is read together: pooled means and sums do not see it
+    assert mod.main([str(tmp_path / "B"), "--model", "gdlt", "--seeds", "1", "--desync", "--out",
+                     str(tmp_path / "d.json")]) == 0
+    (moved,) = json.loads((tmp_path / "d.json").read_text())["rows"]
+    assert moved["ridge"] == pytest.approx(row["ridge"], abs=1e-9) and moved["run"] == row["run"]
 
 
 def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_path):
