@@ -35,7 +35,7 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     on the same training videos, and scores unseen videos as that probe does (in target units, not points)."""
     train_ds, _, test_ds = _data(tiny_synth, val_fraction=0.25)
     task = get_task("rg_hoop")
-    model = create_model("pooled_ridge", train_ds.dims)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")  # the probe's choices (no pairs)
     assert not model.fitted and not model.can_score({m: None for m in train_ds.dims})
     chose = model.fit(train_ds, seed=2)
     mods, lam, predict = load("worlds_ridge_probe").fit_member(train_ds, train_ds.window, 2)
@@ -43,7 +43,7 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     got = task.to_score(_score(model, test_ds)["score"].double()).numpy()
     assert got == pytest.approx(predict(test_ds), rel=1e-6, abs=1e-6)
     # the fit is in its buffers: a state_dict carries it to a fresh member
-    fresh = create_model("pooled_ridge", train_ds.dims)
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")
     fresh.load_state_dict(model.state_dict())
     assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
 

@@ -106,7 +106,7 @@ class PooledRidgeConfig:
     num_scores: int = 1
     # the input options cross-validation chooses among: "rgb" (RGB alone), "all" (every modality), "pairs" (every
     # modality and their aligned pairs)
-    inputs: str = "rgb,all"
+    inputs: str = "rgb,all,pairs"  # the pairs since the fifteenth worlds candidate (the default's member)
     pair_ranks: str = "2,4,8"  # principal components per modality that cross-validation chooses among for "pairs"
 
     def options(self) -> list[str]:
