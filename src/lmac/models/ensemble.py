@@ -2,7 +2,9 @@
 and a ridge over pooled features fitted in closed form on the same training videos (`pooled_ridge`); their scores
 averaged. The default model of `lmac train` (issue 17; the ridge member since the fourteenth worlds candidate,
 benchmarks/results/worlds/README.md: on the development worlds' validation splits it lifts the average from 0.613
-to 0.682, most on `execution` and `amplitude`, where a linear, order-free read-out of RGB beats every trained model).
+to 0.682, most on `execution` and `amplitude`, where a linear, order-free read-out of RGB beats every trained model;
+its aligned pairs of modalities since the fifteenth, which lift `rg`, where the judges reward flow in step with
+the music).
 
 Why: on the development worlds' validation splits (benchmarks/results/worlds/README.md) the aligned
 multimodal model wins where the judges reward what flow and audio show at an element's moment, and
