@@ -35,7 +35,7 @@ run on it, waits for the next fixed default:
              one's landing (flow), and a repeated solo jump (RGB looks compared across the programme) earns 70%
   pauses     RG: a stop of the movement (flow) is a fault unless it falls on a rest of the music (audio)
 Those two were run once on 2026-12-04 and are spent. A fourth round, written on 2026-12-04 before any model was
-run on it, waits for the next fixed default:
+run on it, was run once for the default with aligned pairs the same day and is spent too:
   drops      RG: E loses 0.7 for each drop of the ball: empty hands (RGB) at a bounce (flow, audio); legal bounces
              and balances look alike in each stream alone
   character  skating: PCS rewards a movement style (RGB) that fits the music's character (audio), section by section
