@@ -104,6 +104,11 @@ def _rg_labels(difficulty: float, execution: float, penalty: float, T: int) -> d
             "length": int(round(T * SEGMENT_SECONDS))}
 
 
+def _passages(rng, T: int, dims: int, length: int, height: float = 1.5) -> np.ndarray:
+    """Music as passages of `length` segments, each a random texture over `dims` latent values: (T, dims)."""
+    return height * np.repeat(rng.standard_normal((T // length + 1, dims)), length, 0)[:T]
+
+
 def _slots(rng, T: int, n: int, length=(2, 4), margin: float = 0.0):
     """n elements in temporal order, one per equal slot of the timeline: (start, end, centre) each."""
     edges = np.linspace(1, T - 1, n + 1)
@@ -675,7 +680,7 @@ class SpinsWorld(World):
         accents = sorted(int(a) for a in rng.choice(np.arange(2, T - 2), int(rng.integers(5, 10)), replace=False))
         for a in accents:
             z["audio"][:, 10] = np.maximum(z["audio"][:, 10], _bump(t, a, 4.0, 0.6))
-        z["audio"][:, 11:17] = 1.5 * np.repeat(rng.standard_normal((T // 12 + 1, 6)), 12, 0)[:T]  # sections
+        z["audio"][:, 11:17] = _passages(rng, T, 6, 12)  # sections
         spikes = []
         for a in accents:
             if rng.random() < _sigmoid(1.5 * musical):
@@ -817,7 +822,7 @@ class PausesWorld(World):
     def make(self, rng):
         cfg = self.cfg
         T, skill, musical, z = self.begin_musical(rng)
-        z["audio"][:, 10:18] = 1.5 * np.repeat(rng.standard_normal((T // 10 + 1, 8)), 10, 0)[:T]  # the music
+        z["audio"][:, 10:18] = _passages(rng, T, 8, 10)  # the music
         z["audio"][:, 18] = 2.0 * (np.arange(T) % 2 == 0)  # its beat
         # the rests: 2-4, away from the ends and from each other
         n_rest = int(rng.integers(2, 5))
@@ -893,7 +898,7 @@ class DropsWorld(World):
 
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
-        z["audio"][:, 10:18] = 1.5 * np.repeat(rng.standard_normal((T // 8 + 1, 8)), 8, 0)[:T]  # the music
+        z["audio"][:, 10:18] = _passages(rng, T, 8, 8)  # the music
         z["audio"][:, 18] = rng.binomial(1, 0.12, T) * 2.0  # percussion: thud look-alikes
         z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
         z["flow"][:, 6] = rng.uniform(1.0, 2.0, T)  # the ball moving with the body
