@@ -45,19 +45,6 @@ def choose_penalty(X, y, seed: int) -> float:
     return choose_by_cv({"x": X}, y, seed)[1]
 
 
-def fit_member(train, window: int, seed: int, options=("rgb", "all")):
-    """The ridge member of the fourteenth candidate: its inputs (RGB, or every modality) and penalty chosen together
-    by 5-fold cross-validation on the training videos. Returns (modalities, penalty, predictor of a dataset)."""
-    cands = {}
-    for opt in options:
-        mods = tuple(train.modalities) if opt == "all" else (opt,)
-        cands.setdefault(mods, pooled(train, mods, window)[0])
-    y = np.array([float(s.score) for s in train.samples])
-    mods, lam = choose_by_cv(cands, y, seed)
-    f = ridge_fit(cands[mods], y, lam)
-    return list(mods), lam, lambda ds: f(pooled(ds, mods, window)[0])
-
-
 def probe(world_dir: Path, task_name: str, seed: int, modalities=None) -> dict:
     folder = world_dir / f"seed{seed}"
     cfg = TrainConfig(task=task_name, features=str(folder / "features"), labels=str(folder), seed=seed, progress=False)

@@ -21,9 +21,9 @@ import torch
 from lmac.config import load_config
 from lmac.data.tasks import get_task
 from lmac.evaluation.benchmark import world_of
+from lmac.data.dataset import collate_sequences
 from lmac.evaluation.metrics import fisher_z_mean, spearman
 from lmac.models import create_model
-from lmac.data.dataset import collate_sequences
 from lmac.training.trainer import prepare_data
 from worlds_val_blend import val_predictions
 
@@ -49,10 +49,10 @@ def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8", out
     ridge_member = create_model("pooled_ridge", train.dims, inputs=inputs, pair_ranks=pair_ranks)
     chose = ridge_member.fit(train, cfg.seed)
     batch = collate_sequences([val[i] for i in range(len(val))])  # in val.samples' order
+    r = task.to_score(ridge_member(batch["feats"], batch["mask"])["score"].double()).numpy()
     ids = [s.video_id for s in val.samples]
-    ridge = dict(zip(ids, task.to_score(ridge_member(batch["feats"], batch["mask"])["score"].double()).numpy()))
     true = np.array([model[v][1] for v in ids])
-    m, r = np.array([model[v][0] for v in ids]), np.array([ridge[v] for v in ids])
+    m = np.array([model[v][0] for v in ids])
     return {"task": cfg.task, "seed": cfg.seed, "ridge_inputs": chose["inputs"], "ridge_pairs": chose["pairs"],
             "ridge_penalty": chose["penalty"],
             "run": spearman(m, true), "ridge": spearman(r, true), "blend": spearman((2 * m + r) / 3, true)}
@@ -81,7 +81,8 @@ def main(argv=None) -> int:
                     rows.append(blend_run(run, args.inputs, args.pair_ranks, args.desync))
                 r = rows[-1]
                 print(f"{r['task']} draw {r['seed']}: run {r['run']:.3f}, ridge {r['ridge']:.3f} "
-                      f"({'+'.join(r['ridge_inputs'])}, pairs k={r['ridge_pairs']}, penalty {r['ridge_penalty']:g}), blend {r['blend']:.3f}")
+                      f"({'+'.join(r['ridge_inputs'])}, pairs k={r['ridge_pairs']}, penalty {r['ridge_penalty']:g}), "
+                      f"blend {r['blend']:.3f}")
     worlds = sorted({world_of(r["task"]) for r in rows})
     table = {w: {k: fisher_z_mean([r[k] for r in rows if world_of(r["task"]) == w]) for k in ("run", "ridge", "blend")}
              for w in worlds}
@@ -91,7 +92,8 @@ def main(argv=None) -> int:
     for w, v in table.items():
         print(f"{w:12s} {v['run']:7.3f} {v['ridge']:7.3f} {v['blend']:7.3f}")
     if args.out:
-        args.out.write_text(json.dumps({"model": args.model, "inputs": args.inputs, "pair_ranks": args.pair_ranks, "desync": args.desync, "seeds": sorted(seeds), "rows": rows, "table": table},
+        args.out.write_text(json.dumps({"model": args.model, "inputs": args.inputs, "pair_ranks": args.pair_ranks,
+                                        "desync": args.desync, "seeds": sorted(seeds), "rows": rows, "table": table},
                                        indent=1) + "\n")
     return 0
 

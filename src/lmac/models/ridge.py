@@ -17,9 +17,11 @@ another shows something, the linear model's way to read alignment. Each modality
 projected on their first k principal components (fitted on the training videos' segments, no labels), and for
 each pair of modalities the mean over a video's real segments of the outer product of the two projections at the
 same segment is one k x k block of features: sum_t p_a(t) W p_b(t)^T is then what the ridge can weigh, a
-bilinear score of the two streams in step. k is chosen by the same cross-validation among `pair_ranks`. `fit` is called once by the trainer before
-the first epoch; the fit lives in buffers, so checkpoints, resumes and `lmac predict` carry it. Until it is fitted,
-or when a modality it reads is missing, the member sits out of the ensemble.
+bilinear score of the two streams in step. k is chosen by the same cross-validation among `pair_ranks`.
+
+`fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
+checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing, the
+member sits out of the ensemble.
 """
 from __future__ import annotations
 
@@ -139,8 +141,8 @@ class PooledRidge(nn.Module):
         self.config = config
         self.modalities = tuple(dims)
         self.dims = dict(dims)
-        config.options()
-        self.kmax = max(config.ranks()) if "pairs" in config.options() else 0
+        self.options = config.options()  # validated once
+        self.kmax = max(config.ranks()) if "pairs" in self.options else 0  # 0: no pairs, no projections
         self.pairs = list(itertools.combinations(self.modalities, 2))
         P, S = 2 * sum(dims.values()) + len(self.pairs) * self.kmax ** 2, config.num_scores
         # the fit; float64 so that it is the closed-form solution to rounding (the trainer may cast it)
@@ -177,13 +179,13 @@ class PooledRidge(nn.Module):
         if self.config.num_scores == 1:
             y = y.reshape(len(y))
         pooled = {}
-        for o in self.config.options():
+        for o in self.options:
             mods = tuple(self.modalities) if o != "rgb" else ("rgb",) if "rgb" in self.modalities else ()
             if mods and mods not in pooled:
                 pooled[mods] = np.stack([pool_video(s.feats, mods, window) for s in dataset.samples])
         X = {(mods, 0): x for mods, x in pooled.items()}  # {(modalities, pair rank): training features}, in
         projections = {}                                   # the config's order (it breaks CV ties)
-        if "pairs" in self.config.options() and self.pairs:
+        if self.kmax and self.pairs:
             for m in self.modalities:
                 projections[m] = pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64)
                                                                 for s in dataset.samples]), self.kmax)
