@@ -1,7 +1,12 @@
 """Each member's own test rho inside the default's runs (last checkpoint), beside the ensemble's: which member
 carries a result. Read after the runs are final; it chooses nothing.
 
-    python benchmarks/worlds_member_scores.py BENCH [--model lmac_ensemble]
+`--weights 1,1,2` adds the test rho of the same members averaged with other weights (one per member, in the
+ensemble's order; a member that cannot score a video drops out of its average as in the ensemble): because each
+member trains on its own loss, that is exactly what the run with those weights scores at its last epoch (the
+validation-selected epoch could differ).
+
+    python benchmarks/worlds_member_scores.py BENCH [--model lmac_ensemble] [--weights 1,1,2]
 """
 from __future__ import annotations
 
@@ -19,8 +24,8 @@ from lmac.training.trainer import load_run_model, prepare_data
 
 
 @torch.no_grad()
-def member_rhos(run: Path, batch: int = 25) -> dict:
-    """{member: test rho, ..., "ensemble": test rho} of one run's last checkpoint."""
+def member_rhos(run: Path, batch: int = 25, weights: list[float] | None = None) -> dict:
+    """{member: test rho, ..., "ensemble": test rho[, "reweighted": test rho]} of one run's last checkpoint."""
     cfg = load_config(run / "config.yaml")
     _, _, test = prepare_data(cfg, get_task(cfg.task))
     model, _ = load_run_model(run, "last")
@@ -29,7 +34,14 @@ def member_rhos(run: Path, batch: int = 25) -> dict:
     for i in range(0, len(test), batch):
         b = collate_sequences([test[j] for j in range(i, min(i + batch, len(test)))])
         out = model(b["feats"], b["mask"])
-        for k, v in {**out["member_scores"], "ensemble": out["score"]}.items():
+        extra = {}
+        if weights is not None:
+            names = list(model.members)
+            if len(weights) != len(names):
+                raise SystemExit(f"--weights needs {len(names)} numbers ({', '.join(names)}), got {len(weights)}")
+            able = [(out["member_scores"][n], w) for n, w in zip(names, weights) if n in out["member_scores"]]
+            extra["reweighted"] = sum(s * w for s, w in able) / sum(w for _, w in able)
+        for k, v in {**out["member_scores"], "ensemble": out["score"], **extra}.items():
             scores.setdefault(k, []).append(v)
         true.append(b["score"])
     t = torch.cat(true).numpy()
@@ -40,11 +52,13 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("bench", type=Path)
     p.add_argument("--model", default="lmac_ensemble")
+    p.add_argument("--weights", help="members' weights for an extra 'reweighted' average, e.g. 1,1,2")
     args = p.parse_args(argv)
+    weights = [float(x) for x in args.weights.split(",")] if args.weights else None
     rows = {}
     for run in sorted((args.bench / "runs").glob(f"*-{args.model}-s*/")):
         if (run / "summary.json").is_file():
-            rows[run.name] = member_rhos(run)
+            rows[run.name] = member_rhos(run, weights=weights)
             print(run.name, {k: round(v, 3) for k, v in rows[run.name].items()})
     table = {}
     for w in sorted({world_of(name.split(f"-{args.model}-")[0]) for name in rows}):

@@ -4,10 +4,11 @@ For every finished run of MODEL (`lmac_ensemble` with two members, `lmac_aligned
 given, it scores the run's last checkpoint on its own validation split (as benchmarks/worlds_val_blend.py does),
 fits the `pooled_ridge` member (src/lmac/models/ridge.py, with `--inputs` and `--pair-ranks` as its options) on the
 same run's training videos, as the trainer's hook fits it, and reports per world the validation rho of the run
-alone, of the ridge alone and of the three-member average, (2 x run + ridge) / 3: what `lmac_ensemble` with the
-ridge as a third member scores, because its trained members train exactly as without it. No test video is read.
+alone, of the ridge alone and of the three-member average, (2 x run + W x ridge) / (2 + W): what `lmac_ensemble`
+with the ridge as a third member of weight W (`--ridge-weight`, 1 = equal weights; the sixteenth candidate asks 2)
+scores, because its trained members train exactly as without it. No test video is read.
 
-    python benchmarks/worlds_val_ridge_blend.py REF --model lmac_ensemble --seeds 1,2,3 [--inputs rgb,all,pairs] [--out FILE.json]
+    python benchmarks/worlds_val_ridge_blend.py REF --model lmac_ensemble --seeds 1,2,3 [--inputs rgb,all,pairs] [--ridge-weight 1] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def desync(dataset) -> None:
                 s.feats[m] = torch.roll(x, int(round(frac * len(x))), dims=0)
 
 
-def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8", out_of_step: bool = False) -> dict:
+def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8", out_of_step: bool = False,
+              ridge_weight: float = 1.0) -> dict:
     cfg = load_config(run / "config.yaml")
     task = get_task(cfg.task)
     model = val_predictions(run)  # {video: (pred, true)}, on the data as they are
@@ -55,7 +57,7 @@ def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8", out
     m = np.array([model[v][0] for v in ids])
     return {"task": cfg.task, "seed": cfg.seed, "ridge_inputs": chose["inputs"], "ridge_pairs": chose["pairs"],
             "ridge_penalty": chose["penalty"],
-            "run": spearman(m, true), "ridge": spearman(r, true), "blend": spearman((2 * m + r) / 3, true)}
+            "run": spearman(m, true), "ridge": spearman(r, true), "blend": spearman((2 * m + ridge_weight * r) / (2 + ridge_weight), true)}
 
 
 def main(argv=None) -> int:
@@ -65,6 +67,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--inputs", default="rgb,all", help="the ridge member's `inputs` option")
     p.add_argument("--pair-ranks", default="2,4,8", help="the ridge member's `pair_ranks` option")
+    p.add_argument("--ridge-weight", type=float, default=1.0,
+                   help="the ridge's weight beside the two trained members' 1 each (the ensemble's `weights`)")
     p.add_argument("--desync", action="store_true",
                    help="the alignment control: fit and score the ridge with flow and audio out of step with RGB")
     p.add_argument("--out", type=Path)
@@ -78,7 +82,7 @@ def main(argv=None) -> int:
             s = json.loads((run / "summary.json").read_text())
             if s["model"] == args.model and s["seed"] in seeds:
                 with torch.no_grad():
-                    rows.append(blend_run(run, args.inputs, args.pair_ranks, args.desync))
+                    rows.append(blend_run(run, args.inputs, args.pair_ranks, args.desync, args.ridge_weight))
                 r = rows[-1]
                 print(f"{r['task']} draw {r['seed']}: run {r['run']:.3f}, ridge {r['ridge']:.3f} "
                       f"({'+'.join(r['ridge_inputs'])}, pairs k={r['ridge_pairs']}, penalty {r['ridge_penalty']:g}), "
@@ -93,7 +97,7 @@ def main(argv=None) -> int:
         print(f"{w:12s} {v['run']:7.3f} {v['ridge']:7.3f} {v['blend']:7.3f}")
     if args.out:
         args.out.write_text(json.dumps({"model": args.model, "inputs": args.inputs, "pair_ranks": args.pair_ranks,
-                                        "desync": args.desync, "seeds": sorted(seeds), "rows": rows, "table": table},
+                                        "desync": args.desync, "ridge_weight": args.ridge_weight, "seeds": sorted(seeds), "rows": rows, "table": table},
                                        indent=1) + "\n")
     return 0
 

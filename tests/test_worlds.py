@@ -181,6 +181,42 @@ def test_the_fourth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert min(fits) < 0.5 < max(fits)
 
 
+def test_the_fifth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`articulation` and `consistency` (seed 0, no model): each documented rule, recomputed from the latent
+    ground truth."""
+    generate_world(tmp_path / "ar", _tiny("articulation", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "ar/truth.json").read_text())
+    groups, misfit_counts = set(), []
+    for r in read_labels(tmp_path / "ar/train.txt"):
+        tr = truth[r.video_id]
+        els = tr["elements"]
+        for e in els:
+            stacc = np.mean(tr["staccato"][e["start"]:e["end"]]) >= 0.5
+            assert e["staccato"] == stacc
+            assert e["misfit"] == ((e["group"] == "jump" and not stacc) or (e["group"] == "balance" and stacc))
+            groups.add(e["group"])
+        misfits = sum(e["misfit"] for e in els)
+        assert tr["misfits"] == misfits
+        misfit_counts.append(misfits)
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 0.4 * misfits
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        assert r.scores["penalty"] == 0
+    assert groups == {"jump", "balance", "rotation"} and min(misfit_counts) < max(misfit_counts)
+    generate_world(tmp_path / "co", _tiny("consistency", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "co/truth.json").read_text())
+    for r in read_labels(tmp_path / "co/train.txt"):
+        tr = truth[r.video_id]
+        els = tr["elements"]
+        assert 8 <= len(els) <= 10
+        assert tr["unevenness"] == pytest.approx(np.std([e["q"] for e in els]))
+        want = sum(e["value"] * (0.3 if e["fell"] else 0.5 + e["q"]) for e in els)
+        assert r.scores["tes"] == pytest.approx(min(want, 45), abs=0.006)
+        assert r.scores["falls"] == sum(e["fell"] for e in els)
+        presence = 20 + 7 / (1 + np.exp(-tr["presence"])) - 12 * tr["unevenness"]  # + judges' noise N(0, 1)
+        assert abs(r.scores["pcs"] - presence) < 4.5
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4
@@ -366,6 +402,12 @@ def test_the_ridge_blend_screen_scores_each_run_on_its_own_validation_split(tmp_
                      str(tmp_path / "d.json")]) == 0
     (moved,) = json.loads((tmp_path / "d.json").read_text())["rows"]
     assert moved["ridge"] == pytest.approx(row["ridge"], abs=1e-9) and moved["run"] == row["run"]
+    # the ridge's weight (the sixteenth candidate): 0 leaves the run alone, a huge one the ridge alone
+    for weight, want in (("0", row["run"]), ("1e9", row["ridge"])):
+        assert mod.main([str(tmp_path / "B"), "--model", "gdlt", "--seeds", "1", "--ridge-weight", weight, "--out",
+                         str(tmp_path / "w.json")]) == 0
+        (weighted,) = json.loads((tmp_path / "w.json").read_text())["rows"]
+        assert weighted["blend"] == pytest.approx(want, abs=1e-9)
 
 
 def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_path):
@@ -386,3 +428,7 @@ def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_p
     assert set(row) == {"lmac_aligned_md", "gdlt", "pooled_ridge", "ensemble"}
     assert row["ensemble"] == pytest.approx(s["test_srcc_last"], abs=1e-6)
     assert out["worlds"]["energy"]["pooled_ridge"] == pytest.approx(row["pooled_ridge"])
+    # re-weighted members: equal weights are the ensemble, the ridge's weight alone is the ridge
+    for weights, want in (("1,1,1", row["ensemble"]), ("0,0,1", row["pooled_ridge"]), ("2,0,0", row["lmac_aligned_md"])):
+        (again,) = mod.main([str(tmp_path / "B"), "--weights", weights])["runs"].values()
+        assert again["reweighted"] == pytest.approx(want, abs=1e-6)

@@ -39,6 +39,11 @@ run on it, was run once for the default with aligned pairs the same day and is s
   drops      RG: E loses 0.7 for each drop of the ball: empty hands (RGB) at a bounce (flow, audio); legal bounces
              and balances look alike in each stream alone
   character  skating: PCS rewards a movement style (RGB) that fits the music's character (audio), section by section
+A fifth round, written on 2026-12-04 with the sixteenth candidate's rule, before its screen ran and before any
+model was run on it, waits for the default that rule leaves:
+  articulation  RG: E loses 0.4 for each jump (RGB) on legato music and each balance on staccato music (audio)
+  consistency   skating, RGB only: PCS marks down an uneven programme (the spread of the elements' execution);
+                flow and audio carry nothing scored
 """
 from __future__ import annotations
 
@@ -1002,10 +1007,140 @@ class CharacterWorld(World):
                            "sections": sections, "fit": float(fit), "jumps": jumps}
 
 
+# ------------------------------------------------------------------------------------------------
+# The fifth round of held-out worlds (written 2026-12-04, after the fourth was run and spent, with the sixteenth
+# candidate's rule and before its screen ran; see docs/worlds.md).
+
+
+class ArticulationWorld(World):
+    """RG law, held out (fifth round). Ribbon. The music alternates staccato and legato passages (audio: its
+    articulation, 5-10 segments each). The body difficulties are jumps, balances and rotations (RGB: each type's
+    look and its group's look). Choreography should fit the music's articulation: a jump on a staccato passage, a
+    balance on a legato one; E loses 0.4 for each jump performed on legato music and each balance on staccato
+    music (rotations fit both). A jump or a staccato passage alone says nothing; only what is performed where.
+    D: the elements' values (RGB look); E also loses technical deductions (RGB quality)."""
+
+    LAW = "rg"
+    CLASS = "Ribbon"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 768, "flow": 256, "audio": 512}, t_range=(66, 86), n_elements=(7, 9),
+                    backbone={"rgb": "relu", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    GROUPS = ("jump", "balance", "rotation")
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.6, 1.4, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+        self.group = np.arange(12) % 3  # types 0, 3, ... are jumps; 1, 4, ... balances; 2, 5, ... rotations
+        self.group_look = rng.standard_normal((3, 4))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T, skill, musical, z = self.begin_musical(rng)
+        staccato = np.zeros(T, bool)
+        s = 0
+        while s < T:
+            n = int(rng.integers(5, 11))
+            staccato[s:s + n] = rng.random() < 0.5
+            s += n
+        z["audio"][:, 10] = np.where(staccato, 1.8, -1.8)  # articulation
+        z["audio"][:, 11:17] = _passages(rng, T, 6, 7)  # the music's texture, unscored
+        z["flow"][:, 6] = rng.uniform(0.5, 1.5, T)  # movement all along
+        z["flow"][:, 7:10] = 1.0 * rng.standard_normal((T, 3))
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, misfits, elements = 0.0, 0.0, 0, []
+        for start, end, _ in _slots(rng, T, int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1)),
+                                    length=(2, 3)):
+            stacc = bool(staccato[start:end].mean() >= 0.5)
+            if rng.random() < 1 / 3:
+                group = 2  # a rotation fits any music
+            elif rng.random() < _sigmoid(1.2 * musical + 0.2):
+                group = 0 if stacc else 1  # the musical choice
+            else:
+                group = 1 if stacc else 0
+            typ = int(rng.choice(np.flatnonzero(self.group == group)))
+            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
+            misfit = (group == 0 and not stacc) or (group == 1 and stacc)
+            misfits += misfit
+            difficulty += self.value[typ]
+            tech += 0.4 * (1 - q)
+            sl = slice(start, end)
+            z["rgb"][sl, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][sl, 24] = 6.0 * (q - 0.5)
+            z["rgb"][sl, 25] = 3.0 * (self.value[typ] - 1.0)
+            z["rgb"][sl, 26:30] = 1.5 * self.group_look[group]
+            z["flow"][sl, 10] = 2.0  # an element moves more than the linking movement
+            elements.append({"start": start, "end": end, "type": typ, "group": self.GROUPS[group], "q": q,
+                             "value": float(self.value[typ]), "staccato": stacc, "misfit": bool(misfit)})
+        E = float(np.clip(10.0 - tech - 0.4 * misfits, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 30, "flow": 11, "audio": 17})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "misfits": int(misfits),
+                           "staccato": staccato.astype(int).tolist(), "elements": elements}
+
+
+class ConsistencyWorld(World):
+    """Fis-V law, held out (fifth round). Only what RGB shows counts. TES: 8-10 elements, base value x (0.5 + q),
+    q the execution (RGB), a fall (RGB and flow) scoring 0.3 of the base value. PCS marks presence (a trait seen
+    weakly in RGB all along) and marks down an uneven programme: 20 + 7 sigmoid(presence) - 12 x the spread (std)
+    of the elements' execution + judges' noise. A skater's steadiness sets that spread. Flow (skating, flight) and
+    audio (music with highlights) are rich and carry nothing the judges score beyond the falls: extra modalities
+    must not hurt."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 384, "flow": 768, "audio": 256}, t_range=(110, 132), n_elements=(8, 10),
+                    backbone={"rgb": "linear", "flow": "linear", "audio": "relu"}, feature_noise=0.6)
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(1.5, 5.0, 8), 1)
+        self.look = rng.standard_normal((8, 12))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T, skill, _, z = self.begin_musical(rng)
+        presence = 0.5 * skill + 0.9 * rng.standard_normal()
+        spread = float(np.exp(rng.normal(-0.2, 0.5)))  # the skater's unsteadiness
+        z["rgb"][:, 30] = 0.4 * presence + rng.normal(0, 1.0, T)
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        z["flow"][:, 6] = rng.uniform(0.5, 1.5, T)  # skating
+        z["flow"][:, 8:12] = 1.0 * rng.standard_normal((T, 4))
+        z["audio"][:, 10:16] = _passages(rng, T, 6, 9)  # the music
+        hl = rng.choice(T, int(rng.integers(4, 8)), replace=False)
+        z["audio"][hl, 16] = 3.0  # its highlights
+        tes, qs, els = 0.0, [], []
+        for start, end, _ in _slots(rng, T, int(rng.integers(cfg.n_elements[0], cfg.n_elements[1] + 1)),
+                                    length=(2, 3), margin=1):
+            typ = int(rng.integers(0, len(self.value)))
+            q = float(_sigmoid(0.8 * skill + 0.2 + spread * rng.normal()))
+            fell = bool(rng.random() < 0.2 * (1 - q))
+            sl = slice(start, end)
+            z["rgb"][sl, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][sl, 24] = 6.0 * (q - 0.5)
+            z["flow"][sl, 7] = 3.0  # flight or spin
+            if fell:
+                z["rgb"][end - 1, 25] = 3.0
+                z["flow"][end - 1, 12] = 3.0
+            pts = self.value[typ] * (0.3 if fell else 0.5 + q)
+            tes += pts
+            qs.append(q)
+            els.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q,
+                        "fell": fell, "points": float(pts)})
+        unevenness = float(np.std(qs))
+        pcs = 20.0 + 7.0 * _sigmoid(presence) - 12.0 * unevenness + rng.normal(0, 1.0)
+        self.fill_noise(z, rng, {"rgb": 31, "flow": 13, "audio": 17})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2),
+                  "falls": int(sum(e["fell"] for e in els))}
+        return z, labels, {"T": T, "skill": float(skill), "presence": float(presence), "spread": spread,
+                           "unevenness": unevenness, "elements": els}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
     "combos": CombosWorld, "pauses": PausesWorld, "drops": DropsWorld, "character": CharacterWorld,
+    "articulation": ArticulationWorld, "consistency": ConsistencyWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
