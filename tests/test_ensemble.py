@@ -139,7 +139,23 @@ def test_the_default_has_the_ridge_member_which_sits_out_until_fitted_and_is_not
     torch.testing.assert_close(out["score"], two)
     copied = create_model("lmac_ensemble", DIMS, copies=2, **narrow("lmac_ensemble"))
     assert list(copied.members) == ["lmac_aligned_md", "lmac_aligned_md_copy2", "gdlt", "gdlt_copy2", "pooled_ridge"]
-    assert (copied.w / copied.w.sum()).tolist() == pytest.approx([1 / 6, 1 / 6, 1 / 6, 1 / 6, 1 / 3])  # a closed-form fit has one copy
+    # the ridge weighs 2 against the trained members' 1 each (the sixteenth candidate); a closed-form fit has one copy
+    assert (model.w / model.w.sum()).tolist() == pytest.approx([1 / 4, 1 / 4, 1 / 2])
+    assert (copied.w / copied.w.sum()).tolist() == pytest.approx([1 / 8, 1 / 8, 1 / 8, 1 / 8, 1 / 2])
+    two_members = create_model("lmac_ensemble", DIMS, members="lmac_aligned_md,gdlt",
+                               member_args={m: narrow(m) for m in ("lmac_aligned_md", "gdlt")})
+    assert (two_members.w / two_members.w.sum()).tolist() == pytest.approx([1 / 2, 1 / 2])
+    equal = create_model("lmac_ensemble", DIMS, weights="1,1,1", **narrow("lmac_ensemble"))
+    assert (equal.w / equal.w.sum()).tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
+    # the weights travel with a checkpoint; one saved before they did was trained with equal weights, and keeps them
+    state = model.state_dict()
+    again = create_model("lmac_ensemble", DIMS, **narrow("lmac_ensemble"))
+    again.w.fill_(7.0)
+    again.load_state_dict(state)
+    assert (again.w / again.w.sum()).tolist() == pytest.approx([1 / 4, 1 / 4, 1 / 2])
+    del state["w"]
+    again.load_state_dict(state)
+    assert (again.w / again.w.sum()).tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
 
 
 def test_a_summing_gdlt_member():

@@ -428,7 +428,7 @@ def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_p
     assert set(row) == {"lmac_aligned_md", "gdlt", "pooled_ridge", "ensemble"}
     assert row["ensemble"] == pytest.approx(s["test_srcc_last"], abs=1e-6)
     assert out["worlds"]["energy"]["pooled_ridge"] == pytest.approx(row["pooled_ridge"])
-    # re-weighted members: equal weights are the ensemble, the ridge's weight alone is the ridge
-    for weights, want in (("1,1,1", row["ensemble"]), ("0,0,1", row["pooled_ridge"]), ("2,0,0", row["lmac_aligned_md"])):
+    # re-weighted members: the default weights (1, 1, 2) are the ensemble, the ridge's weight alone is the ridge
+    for weights, want in (("1,1,2", row["ensemble"]), ("0,0,1", row["pooled_ridge"]), ("2,0,0", row["lmac_aligned_md"])):
         (again,) = mod.main([str(tmp_path / "B"), "--weights", weights])["runs"].values()
         assert again["reweighted"] == pytest.approx(want, abs=1e-6)
