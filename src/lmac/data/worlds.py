@@ -40,7 +40,7 @@ run on it, was run once for the default with aligned pairs the same day and is s
              and balances look alike in each stream alone
   character  skating: PCS rewards a movement style (RGB) that fits the music's character (audio), section by section
 A fifth round, written on 2026-12-04 with the sixteenth candidate's rule, before its screen ran and before any
-model was run on it, waits for the default that rule leaves:
+model was run on it, was run once for the default that rule left (the ridge at double weight) and is spent too:
   articulation  RG: E loses 0.4 for each jump (RGB) on legato music and each balance on staccato music (audio)
   consistency   skating, RGB only: PCS marks down an uneven programme (the spread of the elements' execution);
                 flow and audio carry nothing scored
