@@ -11,6 +11,7 @@ validation-selected epoch could differ).
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -24,23 +25,24 @@ from lmac.training.trainer import load_run_model, prepare_data
 
 
 @torch.no_grad()
-def member_rhos(run: Path, batch: int = 25, weights: list[float] | None = None) -> dict:
-    """{member: test rho, ..., "ensemble": test rho[, "reweighted": test rho]} of one run's last checkpoint."""
+def member_rhos(run: Path, batch: int = 25, weights: str | None = None) -> dict:
+    """{member: test rho, ..., "ensemble": test rho[, "reweighted": test rho]} of one run's last checkpoint;
+    `weights` as the ensemble's own option ("1,1,2")."""
     cfg = load_config(run / "config.yaml")
     _, _, test = prepare_data(cfg, get_task(cfg.task))
     model, _ = load_run_model(run, "last")
     model.eval()
+    other = None
+    if weights is not None:  # the ensemble's own validation of the option, and its own split over copies
+        try:
+            other = torch.tensor([w for _, _, w in replace(model.config, weights=weights).slots()])
+        except ValueError as e:
+            raise SystemExit(f"--weights: {e}")
     scores, true = {}, []
     for i in range(0, len(test), batch):
         b = collate_sequences([test[j] for j in range(i, min(i + batch, len(test)))])
         out = model(b["feats"], b["mask"])
-        extra = {}
-        if weights is not None:
-            names = list(model.members)
-            if len(weights) != len(names):
-                raise SystemExit(f"--weights needs {len(names)} numbers ({', '.join(names)}), got {len(weights)}")
-            able = [(out["member_scores"][n], w) for n, w in zip(names, weights) if n in out["member_scores"]]
-            extra["reweighted"] = sum(s * w for s, w in able) / sum(w for _, w in able)
+        extra = {} if other is None else {"reweighted": model.mix(out["member_scores"], other)[0]}
         for k, v in {**out["member_scores"], "ensemble": out["score"], **extra}.items():
             scores.setdefault(k, []).append(v)
         true.append(b["score"])
@@ -54,11 +56,10 @@ def main(argv=None) -> dict:
     p.add_argument("--model", default="lmac_ensemble")
     p.add_argument("--weights", help="members' weights for an extra 'reweighted' average, e.g. 1,1,2")
     args = p.parse_args(argv)
-    weights = [float(x) for x in args.weights.split(",")] if args.weights else None
     rows = {}
     for run in sorted((args.bench / "runs").glob(f"*-{args.model}-s*/")):
         if (run / "summary.json").is_file():
-            rows[run.name] = member_rhos(run, weights=weights)
+            rows[run.name] = member_rhos(run, weights=args.weights)
             print(run.name, {k: round(v, 3) for k, v in rows[run.name].items()})
     table = {}
     for w in sorted({world_of(name.split(f"-{args.model}-")[0]) for name in rows}):

@@ -57,7 +57,8 @@ def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8", out
     m = np.array([model[v][0] for v in ids])
     return {"task": cfg.task, "seed": cfg.seed, "ridge_inputs": chose["inputs"], "ridge_pairs": chose["pairs"],
             "ridge_penalty": chose["penalty"],
-            "run": spearman(m, true), "ridge": spearman(r, true), "blend": spearman((2 * m + ridge_weight * r) / (2 + ridge_weight), true)}
+            "run": spearman(m, true), "ridge": spearman(r, true),
+            "blend": spearman((2 * m + ridge_weight * r) / (2 + ridge_weight), true)}
 
 
 def main(argv=None) -> int:
@@ -97,7 +98,8 @@ def main(argv=None) -> int:
         print(f"{w:12s} {v['run']:7.3f} {v['ridge']:7.3f} {v['blend']:7.3f}")
     if args.out:
         args.out.write_text(json.dumps({"model": args.model, "inputs": args.inputs, "pair_ranks": args.pair_ranks,
-                                        "desync": args.desync, "ridge_weight": args.ridge_weight, "seeds": sorted(seeds), "rows": rows, "table": table},
+                                        "desync": args.desync, "ridge_weight": args.ridge_weight,
+                                        "seeds": sorted(seeds), "rows": rows, "table": table},
                                        indent=1) + "\n")
     return 0
 

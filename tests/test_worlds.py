@@ -432,3 +432,5 @@ def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_p
     for weights, want in (("1,1,2", row["ensemble"]), ("0,0,1", row["pooled_ridge"]), ("2,0,0", row["lmac_aligned_md"])):
         (again,) = mod.main([str(tmp_path / "B"), "--weights", weights])["runs"].values()
         assert again["reweighted"] == pytest.approx(want, abs=1e-6)
+    with pytest.raises(SystemExit, match="weights must be 3"):
+        mod.main([str(tmp_path / "B"), "--weights", "1,2"])

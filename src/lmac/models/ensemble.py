@@ -146,11 +146,9 @@ class Ensemble(nn.Module):
             raise KeyError(f"lmac_ensemble: no member can score features {sorted(feats)} "
                            f"(members need {dict(self.member_modalities)})")
         outs = {n: self.members[n](feats, mask) for n in able}
-        idx = {n: i for i, n in enumerate(self.members)}
-        w = self.w[[idx[n] for n in able]]
-        w = w / w.sum()
-        score = sum(wi * outs[n]["score"] for wi, n in zip(w, able))
-        result = {"score": score, "members": outs, "member_scores": {n: outs[n]["score"] for n in able}}
+        member_scores = {n: outs[n]["score"] for n in able}
+        score, w = self.mix(member_scores)
+        result = {"score": score, "members": outs, "member_scores": member_scores}
         if self.explainer in outs:
             e = outs[self.explainer]
             wi = w[able.index(self.explainer)]
@@ -159,6 +157,16 @@ class Ensemble(nn.Module):
             ss = e["stage_scores"]  # (B, K) or (B, K, S)
             result["stage_scores"] = wi * ss + (rest.unsqueeze(1) if ss.dim() == 3 else rest.unsqueeze(-1))
         return result
+
+    def mix(self, member_scores: dict, w: torch.Tensor | None = None) -> tuple:
+        """(score, weights): the weighted mean of the scores of the members that scored ({key: score}), with the
+        weights (one per member; default the ensemble's own) renormalised over them, and those weights in
+        member_scores' order."""
+        w = self.w if w is None else w
+        idx = {n: i for i, n in enumerate(self.members)}
+        w = w[[idx[n] for n in member_scores]]
+        w = w / w.sum()
+        return sum(wi * s for wi, s in zip(w, member_scores.values())), w
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
         """Each member's own loss on its own output; the total is their sum. Logged: total, and each
