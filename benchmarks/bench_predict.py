@@ -164,6 +164,8 @@ def main() -> int:
     work = Path(args.work or tmp.name)
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    if args.video and not Path(args.video).is_file():
+        raise SystemExit(f"bench_predict: --video {args.video}: no such file")
     video = Path(args.video) if args.video else work / f"routine_{int(args.seconds)}s.mp4"
     if not video.exists():
         make_video(video, args.seconds, (w, h))
@@ -200,8 +202,7 @@ def main() -> int:
     result = {
         "what": f"lmac predict on one video, --device {args.device}, wall clock of the whole command (fresh process)",
         "command": f"lmac predict VIDEO --run RUN --out OUT --device {args.device} --no-progress",
-        "video": {"seconds": args.seconds, "size": f"{w}x{h}", "fps": 25, "source": "bigbuckbunny.mp4 looped + funkyrobot.mp3"
-                  + (f" (made by this script, passed as --video {video.name})" if args.video else ""),
+        "video": {"seconds": args.seconds, "size": f"{w}x{h}", "fps": 25, "source": f"--video {video.name}" if args.video else "bigbuckbunny.mp4 looped + funkyrobot.mp3",
                   "n_segments": pred["n_segments"]},
         "run": {"model": pred["model"], "preset": pred["preset"], "params": sum(p.numel() for p in model.model.parameters()),
                 "extraction": {k: model.feature_info["settings"][k] for k in ("resize_short_side", "crop", "fps", "segment_frames")}},

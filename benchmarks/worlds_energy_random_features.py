@@ -22,7 +22,7 @@ from lmac.config import load_config
 from lmac.data.tasks import get_task
 from lmac.training.trainer import prepare_data
 from lmac.evaluation.metrics import spearman
-from lmac.models.ridge import choose_by_cv, pca_projection, pool_video, ridge_fit, ridge_predict
+from lmac.models.ridge import choose_by_cv, pca_projection, pool_video, project_segments, ridge_fit, ridge_predict
 
 
 def feats_of(ds, mods, window):
@@ -32,8 +32,7 @@ def feats_of(ds, mods, window):
 def rf_block(ds, proj, R, k):
     out = []
     for s in ds.samples:
-        z = np.concatenate([((np.asarray(s.feats[m], np.float64) - mu) / sd) @ U[:, :k]
-                            for m, (mu, sd, U) in proj.items()], 1)
+        z = np.concatenate([project_segments(s.feats[m], p, k) for m, p in proj.items()], 1)
         out.append(np.abs(z @ R).mean(0))
     return np.stack(out)
 
@@ -64,9 +63,9 @@ def run_one(run: Path, seed: int) -> None:
         return round(spearman(p, yv), 3), key[0], lam
 
     row = {"seed": seed, "base": val_rho(base, vbase)}
+    proj = {m: pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64) for s in tr.samples]), 8)
+            for m in ("flow", "audio")}  # once, at the largest k; the first k components are its first k columns
     for k in (4, 8):
-        proj = {m: pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64) for s in tr.samples]), k)
-                for m in ("flow", "audio")}
         for J in (32, 128):
             R = np.random.default_rng(100 + seed).standard_normal((2 * k, J))
             B, Bv = rf_block(tr, proj, R, k), rf_block(va, proj, R, k)

@@ -55,10 +55,16 @@ def pca_projection(segments: np.ndarray, k: int):
     return mu, sd, evecs / np.sqrt(np.maximum(evals[order], 1e-12))
 
 
+def project_segments(x, projection, k: int) -> np.ndarray:
+    """A video's segments (segments, dim) on the first k components of a `pca_projection`."""
+    mu, sd, U = projection
+    return ((np.asarray(x, np.float64) - mu) / sd) @ U[:, :k]
+
+
 def pair_pool(feats: dict, projections: dict, k: int) -> np.ndarray:
     """One video's aligned-pair features: for each pair of modalities (in the projections' order), the mean over its
     segments of outer(p_a(t), p_b(t)) of their first k projected components, flattened (k*k per pair)."""
-    p = {m: ((np.asarray(feats[m], np.float64) - mu) / sd) @ U[:, :k] for m, (mu, sd, U) in projections.items()}
+    p = {m: project_segments(feats[m], proj, k) for m, proj in projections.items()}
     return np.concatenate([(p[a][:, :, None] * p[b][:, None, :]).mean(0).ravel()
                            for a, b in itertools.combinations(list(p), 2)])
 
