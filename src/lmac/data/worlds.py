@@ -1136,11 +1136,121 @@ class ConsistencyWorld(World):
                            "unevenness": unevenness, "elements": els}
 
 
+# ------------------------------------------------------------------------------------------------
+# The sixth round of held-out worlds (written 2026-12-04, after the fifth was run and spent, with the seventeenth
+# candidate's rule and before its screen ran; see docs/worlds.md).
+
+
+class TempoWorld(World):
+    """RG law, held out (sixth round). Hoop. The music is built of sections at one of three tempi (slow, moderate,
+    fast; audio: the tempo, 6-12 segments a section, plus an unscored texture). Each element is performed at a pace
+    (flow: slow, moderate or fast movement; the linking movement's pace is random). The FIG asks the movement's
+    character and tempo to follow the music's: E loses 0.2 per level that an element's pace is off the tempo of the
+    music under it (0.4 for a fast element on slow music). A musical gymnast paces her elements to the music. D: the
+    elements' values (RGB look); E also loses technical deductions (RGB quality). Neither a pace nor a tempo alone
+    tells a deduction: only the two at the same element."""
+
+    LAW = "rg"
+    CLASS = "Hoop"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 384, "flow": 512, "audio": 384}, t_range=(64, 84), n_elements=(6, 8),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.6, 1.4, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def make(self, rng):
+        T, skill, musical, z = self.begin_musical(rng)
+        tempo = np.zeros(T, int)  # 0 slow, 1 moderate, 2 fast
+        s = 0
+        while s < T:
+            n = int(rng.integers(6, 13))
+            tempo[s:s + n] = int(rng.integers(0, 3))
+            s += n
+        z["audio"][:, 10] = 1.6 * (tempo - 1.0)  # the tempo
+        z["audio"][:, 11:17] = _passages(rng, T, 6, 9)  # the music's texture, unscored
+        z["flow"][:, 6] = rng.uniform(-1.6, 1.6, T)  # the linking movement's pace, random
+        z["flow"][:, 7:10] = 1.0 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 3), 1.0)
+        off = 0
+        for e in elements:
+            want = int(np.round(tempo[e["start"]:e["end"]].mean()))  # the music under the element
+            if rng.random() < _sigmoid(1.2 * musical + 0.8):
+                pace = want
+            else:
+                pace = int(rng.choice([p for p in range(3) if p != want]))
+            z["flow"][e["start"]:e["end"], 6] = 1.6 * (pace - 1.0)
+            z["flow"][e["start"]:e["end"], 10] = 2.0  # an element moves more than the linking movement
+            e.update(tempo=want, pace=pace)
+            off += abs(pace - want)
+        E = float(np.clip(10.0 - tech - 0.2 * off, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "off": int(off),
+                           "tempo": tempo.tolist(), "elements": elements}
+
+
+class CountingWorld(World):
+    """RG law, held out (sixth round). Ball. Only what RGB shows counts, through the FIG's counting rules: of 9-12
+    body difficulties attempted, one performed with a major fault (quality under 0.3) is not recognised and earns
+    nothing, and D counts only the 8 highest values of those recognised. E loses 0.3 (1 - q) per element. RGB shows
+    each element's look, value and quality. Flow (movement bursts at the elements and at as many linking moves) and
+    audio (music passages with highlights) are rich and carry nothing the judges score: extra modalities must not
+    hurt, and the rules make D a non-linear function of what RGB shows (a cap, a threshold)."""
+
+    LAW = "rg"
+    CLASS = "Ball"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 512, "flow": 384, "audio": 256}, t_range=(70, 90), n_elements=(9, 12),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.6)
+    COUNTED = 8
+    RECOGNISED = 0.3
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.3, 1.0, 14), 1)
+        self.look = rng.standard_normal((14, 12))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        z["audio"][:, 10:16] = _passages(rng, T, 6, 8)  # the music
+        hl = rng.choice(T, int(rng.integers(4, 8)), replace=False)
+        z["audio"][hl, 16] = 3.0  # its highlights
+        z["flow"][:, 6] = rng.uniform(0.5, 1.5, T)  # movement all along
+        z["flow"][:, 8:11] = 1.0 * rng.standard_normal((T, 3))
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        n = int(rng.integers(self.cfg.n_elements[0], self.cfg.n_elements[1] + 1))
+        slots = _slots(rng, T, 2 * n, length=(2, 3))
+        kinds = rng.permutation(np.r_[np.ones(n, bool), np.zeros(n, bool)])  # elements and linking moves, shuffled
+        tech, elements = 0.0, []
+        for (start, end, _), is_element in zip(slots, kinds):
+            z["flow"][start:end, 7] = 2.5  # a burst of movement at both
+            if not is_element:
+                continue
+            typ = int(rng.integers(0, len(self.value)))
+            q = float(_sigmoid(0.9 * skill + 0.6 + rng.normal(0, 1.0)))
+            tech += 0.3 * (1 - q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 3.0 * (self.value[typ] - 0.65)
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q,
+                             "recognised": bool(q >= self.RECOGNISED)})
+        counted = sorted((e["value"] for e in elements if e["recognised"]), reverse=True)[:self.COUNTED]
+        difficulty = float(sum(counted))
+        E = float(np.clip(10.0 - tech, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "counted": len(counted), "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
     "combos": CombosWorld, "pauses": PausesWorld, "drops": DropsWorld, "character": CharacterWorld,
-    "articulation": ArticulationWorld, "consistency": ConsistencyWorld,
+    "articulation": ArticulationWorld, "consistency": ConsistencyWorld, "tempo": TempoWorld, "counting": CountingWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]

@@ -19,6 +19,16 @@ each pair of modalities the mean over a video's real segments of the outer produ
 same segment is one k x k block of features: sum_t p_a(t) W p_b(t)^T is then what the ridge can weigh, a
 bilinear score of the two streams in step. k is chosen by the same cross-validation among `pair_ranks`.
 
+Shared moments (`inputs` options `rgb_cca` and `all_cca`, the seventeenth worlds candidate): where the judges
+compare two streams at the same moment (movement energy against the music's intensity), the ridge needs a
+non-linear feature of the two in step, along the directions in which they co-vary. Those directions are found
+without labels: for each pair of modalities, a canonical correlation analysis of the training videos' segments
+(each modality standardised, reduced to its first `cca_rank` principal components, centred within each video so
+that a routine's constant look does not count) gives the pair of projections x(t), y(t) that move together most
+closely. Five features per pair, means over a video's real segments: x^2, y^2, xy, |x - y| and |x + y| (the
+squared difference of the two, at any relative scale, is a weighted sum of the first three). `rgb_cca` is RGB's
+pooled features and these; `all_cca` every modality's and these.
+
 `fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
 checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing, the
 member sits out of the ensemble.
@@ -69,6 +79,44 @@ def pair_pool(feats: dict, projections: dict, k: int) -> np.ndarray:
                            for a, b in itertools.combinations(list(p), 2)])
 
 
+def cca_pair(segs_a: list, segs_b: list, k: int):
+    """The first canonical pair of two modalities' segments (lists of (segments, dim) arrays, one per video, in
+    step): ((mean_a, scale_a, u), (mean_b, scale_b, v)) such that ((x_a - mean_a) / scale_a) @ u and the same for
+    b move together most closely within videos, each of unit within-video variance, their correlation positive."""
+    out = []
+    centred = []
+    for segs in (segs_a, segs_b):
+        proj = pca_projection(np.concatenate([np.asarray(x, np.float64) for x in segs]), k)
+        Z = [project_segments(x, proj, k) for x in segs]
+        Z = np.concatenate([z - z.mean(0) for z in Z])
+        evals, evecs = np.linalg.eigh(Z.T @ Z / len(Z))
+        W = evecs / np.sqrt(np.maximum(evals, 1e-12))  # whitens the within-video covariance
+        out.append((proj, W))
+        centred.append(Z @ W)
+    U, S, Vt = np.linalg.svd(centred[0].T @ centred[1] / len(centred[0]))
+    dirs = []
+    for (proj, W), d in zip(out, (U[:, 0], Vt[0])):
+        mu, sd, P = proj
+        dirs.append((mu, sd, P[:, :W.shape[0]] @ W @ d))
+    return tuple(dirs)
+
+
+def cca_features(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """A video's five shared-moment features from its two canonical projections (segments,): means of x^2, y^2,
+    xy, |x - y|, |x + y|."""
+    return np.array([(x * x).mean(), (y * y).mean(), (x * y).mean(), np.abs(x - y).mean(), np.abs(x + y).mean()])
+
+
+def cca_pool(feats: dict, directions: dict) -> np.ndarray:
+    """One video's shared-moment features for every pair of modalities in `directions` {(a, b): cca_pair(...)}."""
+    out = []
+    for (a, b), ((ma, sa, u), (mb, sb, v)) in directions.items():
+        x = ((np.asarray(feats[a], np.float64) - ma) / sa) @ u
+        y = ((np.asarray(feats[b], np.float64) - mb) / sb) @ v
+        out.append(cca_features(x, y))
+    return np.concatenate(out)
+
+
 def ridge_fit(X: np.ndarray, y: np.ndarray, lam: float):
     """(mean, scale, weights, intercept) of a ridge regression on standardised X; y is (n,) or (n, S)."""
     mu, sd = X.mean(0), X.std(0) + 1e-9
@@ -113,14 +161,20 @@ def choose_by_cv(candidates: dict, y: np.ndarray, seed: int, folds: int = 5):
 class PooledRidgeConfig:
     num_scores: int = 1
     # the input options cross-validation chooses among: "rgb" (RGB alone), "all" (every modality), "pairs" (every
-    # modality and their aligned pairs)
+    # modality and their aligned pairs), "rgb_cca" / "all_cca" (RGB's or every modality's, and the shared moments)
     inputs: str = "rgb,all,pairs"  # the pairs since the fifteenth worlds candidate (the default's member)
     pair_ranks: str = "2,4,8"  # principal components per modality that cross-validation chooses among for "pairs"
+    cca_rank: int = 64  # principal components per modality before the canonical correlation analysis
+
+    OPTIONS = ("rgb", "all", "pairs", "rgb_cca", "all_cca")
 
     def options(self) -> list[str]:
         opts = [o.strip() for o in self.inputs.split(",") if o.strip()]
-        if not opts or any(o not in ("rgb", "all", "pairs") for o in opts):
-            raise ValueError(f"pooled_ridge inputs must name some of 'rgb', 'all', 'pairs', got {self.inputs!r}")
+        if not opts or any(o not in self.OPTIONS for o in opts):
+            raise ValueError(f"pooled_ridge inputs must name some of {', '.join(map(repr, self.OPTIONS))}, "
+                             f"got {self.inputs!r}")
+        if int(self.cca_rank) < 1:
+            raise ValueError(f"pooled_ridge cca_rank must be a whole number >= 1, got {self.cca_rank!r}")
         return opts
 
     def ranks(self) -> list[int]:
@@ -150,7 +204,9 @@ class PooledRidge(nn.Module):
         self.options = config.options()  # validated once
         self.kmax = max(config.ranks()) if "pairs" in self.options else 0  # 0: no pairs, no projections
         self.pairs = list(itertools.combinations(self.modalities, 2))
-        P, S = 2 * sum(dims.values()) + len(self.pairs) * self.kmax ** 2, config.num_scores
+        self.cca = any(o.endswith("_cca") for o in self.options) and bool(self.pairs)  # shared-moment features
+        P = 2 * sum(dims.values()) + len(self.pairs) * self.kmax ** 2 + (5 * len(self.pairs) if self.cca else 0)
+        S = config.num_scores
         # the fit; float64 so that it is the closed-form solution to rounding (the trainer may cast it)
         self.register_buffer("mean", torch.zeros(P, dtype=torch.float64))
         self.register_buffer("scale", torch.ones(P, dtype=torch.float64))
@@ -164,6 +220,12 @@ class PooledRidge(nn.Module):
             self.register_buffer(f"proj_mean_{m}", torch.zeros(dims[m], dtype=torch.float64))
             self.register_buffer(f"proj_scale_{m}", torch.ones(dims[m], dtype=torch.float64))
             self.register_buffer(f"proj_{m}", torch.zeros(dims[m], self.kmax, dtype=torch.float64))
+        self.register_buffer("shared", torch.zeros((), dtype=torch.bool))  # whether the shared moments are read
+        for a, b in (self.pairs if self.cca else ()):  # each pair's canonical projections
+            for m, side in ((a, "u"), (b, "v")):
+                self.register_buffer(f"cca_{a}_{b}_mean_{side}", torch.zeros(dims[m], dtype=torch.float64))
+                self.register_buffer(f"cca_{a}_{b}_scale_{side}", torch.ones(dims[m], dtype=torch.float64))
+                self.register_buffer(f"cca_{a}_{b}_{side}", torch.zeros(dims[m], dtype=torch.float64))
 
     @property
     def fitted(self) -> bool:
@@ -186,23 +248,38 @@ class PooledRidge(nn.Module):
             y = y.reshape(len(y))
         pooled = {}
         for o in self.options:
-            mods = tuple(self.modalities) if o != "rgb" else ("rgb",) if "rgb" in self.modalities else ()
+            mods = tuple(self.modalities) if not o.startswith("rgb") else ("rgb",) if "rgb" in self.modalities else ()
             if mods and mods not in pooled:
                 pooled[mods] = np.stack([pool_video(s.feats, mods, window) for s in dataset.samples])
-        X = {(mods, 0): x for mods, x in pooled.items()}  # {(modalities, pair rank): training features}, in
-        projections = {}                                   # the config's order (it breaks CV ties)
+        # {(modalities, pair rank, shared moments): training features}, in the config's order (it breaks CV ties)
+        X = {}
+        for o in self.options:
+            mods = tuple(self.modalities) if not o.startswith("rgb") else ("rgb",) if "rgb" in self.modalities else ()
+            if mods and o in ("rgb", "all"):
+                X.setdefault((mods, 0, False), pooled[mods])
+        projections, directions = {}, {}
         if self.kmax and self.pairs:
             for m in self.modalities:
                 projections[m] = pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64)
                                                                 for s in dataset.samples]), self.kmax)
             for k in self.config.ranks():
                 k = min(k, *(U.shape[1] for _, _, U in projections.values()))
-                X.setdefault((tuple(self.modalities), k), np.concatenate(
+                X.setdefault((tuple(self.modalities), k, False), np.concatenate(
                     [pooled[tuple(self.modalities)],
                      np.stack([pair_pool(s.feats, projections, k) for s in dataset.samples])], 1))
-        (mods, k), lam = choose_by_cv(X, y, seed)
-        mu, sd, w, b = ridge_fit(X[(mods, k)], y, lam)
-        # scatter into the full layout: [mod0 mean, mod0 sum, mod1 mean, ..., pairs k*k each]; unread ones weigh 0
+        if self.cca:
+            for a, b in self.pairs:
+                directions[(a, b)] = cca_pair([s.feats[a] for s in dataset.samples],
+                                              [s.feats[b] for s in dataset.samples], int(self.config.cca_rank))
+            shared = np.stack([cca_pool(s.feats, directions) for s in dataset.samples])
+            for o in self.options:
+                mods = tuple(self.modalities) if o == "all_cca" else ("rgb",) if "rgb" in self.modalities else ()
+                if o.endswith("_cca") and mods:
+                    X.setdefault((mods, 0, True), np.concatenate([pooled[mods], shared], 1))
+        (mods, k, cca), lam = choose_by_cv(X, y, seed)
+        mu, sd, w, b = ridge_fit(X[(mods, k, cca)], y, lam)
+        # scatter into the full layout: [mod0 mean, mod0 sum, mod1 mean, ..., pairs k*k each (kmax*kmax reserved),
+        # shared moments 5 each]; unread ones weigh 0
         mean, scale = np.zeros(self.mean.shape), np.ones(self.scale.shape)
         weight = np.zeros(tuple(self.weight.shape))
         pos, off = 0, {}
@@ -220,6 +297,11 @@ class PooledRidge(nn.Module):
             n = len(self.pairs) * k * k
             sl = slice(pos, pos + n)
             mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
+            at += n
+        if cca:  # the shared-moment block, after the reserved pair block
+            n = 5 * len(self.pairs)
+            sl = slice(pos + len(self.pairs) * self.kmax ** 2, pos + len(self.pairs) * self.kmax ** 2 + n)
+            mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
@@ -227,11 +309,17 @@ class PooledRidge(nn.Module):
             getattr(self, f"proj_mean_{m}").copy_(torch.as_tensor(pm, device=dev))
             getattr(self, f"proj_scale_{m}").copy_(torch.as_tensor(ps, device=dev))
             getattr(self, f"proj_{m}").zero_()[:, :U.shape[1]] = torch.as_tensor(U, device=dev)
-        self.used.copy_(torch.tensor([m in mods for m in self.modalities], device=dev))
+        for (a, b), sides in directions.items():
+            for side, (pm, ps, u) in zip("uv", sides):
+                getattr(self, f"cca_{a}_{b}_mean_{side}").copy_(torch.as_tensor(pm, device=dev))
+                getattr(self, f"cca_{a}_{b}_scale_{side}").copy_(torch.as_tensor(ps, device=dev))
+                getattr(self, f"cca_{a}_{b}_{side}").copy_(torch.as_tensor(u, device=dev))
+        self.shared.fill_(bool(cca))
+        self.used.copy_(torch.tensor([m in mods or bool(cca) for m in self.modalities], device=dev))
         self.window.fill_(window)
         self.penalty.fill_(lam)
         self.rank.fill_(k)
-        return {"inputs": list(mods), "pairs": int(k), "penalty": float(lam)}
+        return {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "penalty": float(lam)}
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         m = mask.to(torch.float64).unsqueeze(-1)  # (B, T, 1)
@@ -250,6 +338,15 @@ class PooledRidge(nn.Module):
                  @ getattr(self, f"proj_{mod}").to(torch.float64)[:, :k] for mod in self.modalities}
             pooled += [torch.einsum("btj,btl->bjl", p[a] * m, p[b]).reshape(m.shape[0], k * k) / n
                        for a, b in self.pairs]
+        if self.cca and bool(self.shared):  # the shared moments, after the reserved pair block
+            pooled.append(m.new_zeros(m.shape[0], len(self.pairs) * (self.kmax ** 2 - k * k)))
+            for a, b in self.pairs:
+                x, y = (((feats[mod].to(torch.float64) - getattr(self, f"cca_{a}_{b}_mean_{side}"))
+                         / getattr(self, f"cca_{a}_{b}_scale_{side}")) @ getattr(self, f"cca_{a}_{b}_{side}")
+                        for mod, side in ((a, "u"), (b, "v")))
+                mm = m[..., 0]
+                pooled.append(torch.stack([((x * x) * mm).sum(1), ((y * y) * mm).sum(1), ((x * y) * mm).sum(1),
+                                           ((x - y).abs() * mm).sum(1), ((x + y).abs() * mm).sum(1)], 1) / n)
         X = torch.cat(pooled, 1)
         P = X.shape[1]
         y = ((X - self.mean[:P].to(torch.float64)) / self.scale[:P].to(torch.float64)) \
