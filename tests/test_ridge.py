@@ -206,3 +206,60 @@ def test_pair_features_are_the_numpy_ones_in_the_members_layout(tmp_path):
     assert got == pytest.approx(want, rel=1e-5, abs=1e-5)
     with pytest.raises(ValueError, match="pair_ranks"):
         create_model("pooled_ridge", train_ds.dims, inputs="pairs", pair_ranks="0")
+
+
+def _mismatch_world(tmp_path, seed=0):
+    """A world whose score is how closely flow follows audio at each moment: flow_0(t) = audio_0(t) + s N(0, 1),
+    score 10 - 3 mean_t |flow_0(t) - audio_0(t)|, s each video's own; every other dim is louder noise. Neither
+    stream's mean or sum shows s."""
+    folder = tmp_path / "energy"
+    generate_world(folder, world_config("energy", seed=1, n_train=120, n_test=60,
+                                        dims={"rgb": 6, "flow": 6, "audio": 6}))
+    train_ds, _, test_ds = _data(folder, task="world_energy", val_fraction=0.0)
+    rng = np.random.default_rng(seed)
+    for ds in (train_ds, test_ds):
+        for s in ds.samples:
+            T = len(s.feats["rgb"])
+            x = {m: 2.0 * rng.standard_normal((T, 6)) for m in s.feats}
+            x["audio"][:, 0] = rng.uniform(-1, 1, T)
+            x["flow"][:, 0] = x["audio"][:, 0] + rng.uniform(0.05, 1.0) * rng.standard_normal(T)
+            s.feats = {m: torch.from_numpy(a.astype(np.float32)) for m, a in x.items()}
+            s.score = 10 - 3 * float(np.abs(x["flow"][:, 0] - x["audio"][:, 0]).mean())
+    return train_ds, test_ds
+
+
+def test_shared_moments_read_how_closely_two_streams_follow_each_other(tmp_path):
+    """With `rgb_cca` among its inputs, cross-validation picks the shared-moment features on a score that only
+    they show (the canonical pair finds the two dims that move together, though they are the quietest), and the
+    member ranks unseen videos by it; pooled features cannot. The fit lives in its buffers, it reads every
+    modality, and the torch forward computes the numpy features of the fit (padded videos included)."""
+    from lmac.models.ridge import cca_pool, pool_video, ridge_predict
+
+    train_ds, test_ds = _mismatch_world(tmp_path)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca")
+    chose = model.fit(train_ds, seed=0)
+    assert chose["shared"] and chose["inputs"] == ["rgb"]
+    assert model.used_modalities() == ["rgb", "flow", "audio"]
+    assert _rho(model, test_ds) > 0.7
+    u = model.get_buffer("cca_flow_audio_u").numpy()
+    assert np.abs(u).argmax() == 0 and np.abs(u[0]) > 3 * np.abs(u[1:]).max()  # flow's dim 0 in flow-audio's pair
+    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")
+    assert not plain.fit(train_ds, seed=0)["shared"]
+    assert abs(_rho(plain, test_ds)) < 0.4
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca")
+    fresh.load_state_dict(model.state_dict())
+    assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
+    dirs = {pair: tuple(tuple(model.get_buffer(f"cca_{pair[0]}_{pair[1]}_{n}{side}").numpy()
+                              for n in ("mean_", "scale_", ""))
+                        for side in "uv") for pair in model.pairs}
+    X = np.stack([np.concatenate([pool_video(s.feats, ["rgb"], train_ds.window), cca_pool(s.feats, dirs)])
+                  for s in test_ds.samples])
+    keep = np.r_[np.arange(12), 2 * sum(train_ds.dims.values()) + np.arange(15)]  # RGB's pooled, then the 15
+    fit = (model.mean[keep].numpy(), model.scale[keep].numpy(), model.weight[keep].numpy(), model.bias.numpy())
+    assert len({len(s.feats["rgb"]) for s in test_ds.samples}) > 1
+    assert _score(model, test_ds)["score"].double().numpy() == pytest.approx(ridge_predict(fit, X)[:, 0], rel=1e-5,
+                                                                             abs=1e-5)
+    feats = {m: a for m, a in collate_sequences([test_ds[0]])["feats"].items() if m != "audio"}
+    assert not model.can_score(feats)
+    with pytest.raises(ValueError, match="cca_rank"):
+        create_model("pooled_ridge", train_ds.dims, inputs="rgb_cca", cca_rank=0)

@@ -217,6 +217,40 @@ def test_the_fifth_round_of_held_out_worlds_follows_its_rules(tmp_path):
         assert abs(r.scores["pcs"] - presence) < 4.5
 
 
+def test_the_sixth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`tempo` and `counting` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    generate_world(tmp_path / "te", _tiny("tempo", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "te/truth.json").read_text())
+    offs = []
+    for r in read_labels(tmp_path / "te/train.txt"):
+        tr = truth[r.video_id]
+        els = tr["elements"]
+        for e in els:
+            assert e["tempo"] == int(np.round(np.mean(tr["tempo"][e["start"]:e["end"]])))
+            assert e["pace"] in (0, 1, 2)
+        off = sum(abs(e["pace"] - e["tempo"]) for e in els)
+        assert tr["off"] == off
+        offs.append(off)
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 0.2 * off
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+    assert min(offs) < max(offs)
+    generate_world(tmp_path / "cn", _tiny("counting", n_train=30, n_test=0))
+    truth = json.loads((tmp_path / "cn/truth.json").read_text())
+    capped = unrecognised = 0
+    for r in read_labels(tmp_path / "cn/train.txt"):
+        els = truth[r.video_id]["elements"]
+        assert 9 <= len(els) <= 12
+        ok = sorted((e["value"] for e in els if e["q"] >= 0.3), reverse=True)
+        assert all(e["recognised"] == (e["q"] >= 0.3) for e in els)
+        capped += len(ok) > 8
+        unrecognised += len(ok) < len(els)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(ok[:8]) * 20) / 20, abs=1e-6)
+        E = 10 - sum(0.3 * (1 - e["q"]) for e in els)
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["penalty"] == 0
+    assert capped and unrecognised  # both rules bite in some routines
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4
