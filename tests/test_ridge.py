@@ -51,7 +51,7 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     assert not model.fitted and not model.can_score({m: None for m in train_ds.dims})
     chose = model.fit(train_ds, seed=2)
     mods, lam, predict = _probe_member(train_ds, train_ds.window, 2)
-    assert chose == {"inputs": mods, "pairs": 0, "penalty": lam} and model.fitted
+    assert chose == {"inputs": mods, "pairs": 0, "shared": False, "penalty": lam} and model.fitted
     got = task.to_score(_score(model, test_ds)["score"].double()).numpy()
     assert got == pytest.approx(predict(test_ds), rel=1e-6, abs=1e-6)
     # the fit is in its buffers: a state_dict carries it to a fresh member
@@ -263,3 +263,19 @@ def test_shared_moments_read_how_closely_two_streams_follow_each_other(tmp_path)
     assert not model.can_score(feats)
     with pytest.raises(ValueError, match="cca_rank"):
         create_model("pooled_ridge", train_ds.dims, inputs="rgb_cca", cca_rank=0)
+
+
+def test_a_fit_from_before_the_shared_moments_loads_and_scores_as_it_did(tmp_path):
+    """A checkpoint of the member written before `rgb_cca`/`all_cca` existed (no shared-moment buffers, a shorter
+    layout) loads into today's member with those options and scores the same videos the same."""
+    train_ds, test_ds = _mismatch_world(tmp_path)
+    old = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,pairs", pair_ranks="2")
+    old.fit(train_ds, seed=0)
+    state = {k: v for k, v in old.state_dict().items()}
+    assert "shared" in state
+    del state["shared"]  # what a checkpoint from before the option holds
+    new = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,pairs,rgb_cca", pair_ranks="2")
+    assert new.mean.shape[0] == old.mean.shape[0] + 15
+    new.load_state_dict(state)
+    assert not bool(new.shared)
+    assert torch.equal(_score(new, test_ds)["score"], _score(old, test_ds)["score"])

@@ -162,7 +162,8 @@ class PooledRidgeConfig:
     num_scores: int = 1
     # the input options cross-validation chooses among: "rgb" (RGB alone), "all" (every modality), "pairs" (every
     # modality and their aligned pairs), "rgb_cca" / "all_cca" (RGB's or every modality's, and the shared moments)
-    inputs: str = "rgb,all,pairs"  # the pairs since the fifteenth worlds candidate (the default's member)
+    # the pairs since the fifteenth worlds candidate, the shared moments since the eighteenth (the default's member)
+    inputs: str = "rgb,all,pairs,rgb_cca,all_cca"
     pair_ranks: str = "2,4,8"  # principal components per modality that cross-validation chooses among for "pairs"
     cca_rank: int = 64  # principal components per modality before the canonical correlation analysis
 
@@ -226,6 +227,25 @@ class PooledRidge(nn.Module):
                 self.register_buffer(f"cca_{a}_{b}_mean_{side}", torch.zeros(dims[m], dtype=torch.float64))
                 self.register_buffer(f"cca_{a}_{b}_scale_{side}", torch.ones(dims[m], dtype=torch.float64))
                 self.register_buffer(f"cca_{a}_{b}_{side}", torch.zeros(dims[m], dtype=torch.float64))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """A checkpoint written before the shared moments existed (no `shared` buffer) is a fit that does not read
+        them: its missing shared-moment buffers load as unread, so it scores as it did."""
+        if self.cca and prefix + "shared" not in state_dict and prefix + "penalty" in state_dict:
+            P = state_dict[prefix + "mean"].shape[0]
+            for name, buf in self.named_buffers(recurse=False):
+                if name == "shared" or name.startswith("cca_"):
+                    state_dict[prefix + name] = buf.detach().clone().zero_() if name != "shared" else \
+                        torch.zeros((), dtype=torch.bool)
+                    if "_scale_" in name:
+                        state_dict[prefix + name].fill_(1.0)
+            for name in ("mean", "scale", "weight"):  # the layout grew by the shared block at its end: unread
+                old = state_dict[prefix + name]
+                if old.shape[0] == P and P < getattr(self, name).shape[0]:
+                    pad = getattr(self, name).detach()[P:].clone()
+                    pad.fill_(1.0 if name == "scale" else 0.0)
+                    state_dict[prefix + name] = torch.cat([old, pad.to(old.dtype)])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
     def fitted(self) -> bool:
@@ -341,8 +361,8 @@ class PooledRidge(nn.Module):
         if self.cca and bool(self.shared):  # the shared moments, after the reserved pair block
             pooled.append(m.new_zeros(m.shape[0], len(self.pairs) * (self.kmax ** 2 - k * k)))
             for a, b in self.pairs:
-                x, y = (((feats[mod].to(torch.float64) - getattr(self, f"cca_{a}_{b}_mean_{side}"))
-                         / getattr(self, f"cca_{a}_{b}_scale_{side}")) @ getattr(self, f"cca_{a}_{b}_{side}")
+                buf = lambda name: getattr(self, f"cca_{a}_{b}_{name}").to(torch.float64)  # noqa: E731
+                x, y = (((feats[mod].to(torch.float64) - buf(f"mean_{side}")) / buf(f"scale_{side}")) @ buf(side)
                         for mod, side in ((a, "u"), (b, "v")))
                 mm = m[..., 0]
                 pooled.append(torch.stack([((x * x) * mm).sum(1), ((y * y) * mm).sum(1), ((x * y) * mm).sum(1),

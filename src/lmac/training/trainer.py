@@ -596,6 +596,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         f"val {len(val_ds) if val_ds else 0} test {len(test_ds)} | lr {lr:g} | {device}")
     for name, chose in fitted.items():
         pairs = f" and their aligned pairs (k={chose['pairs']})" if chose.get("pairs") else ""
+        pairs += " and every two modalities' shared moments" if chose.get("shared") else ""
         log(f"{name}: fitted on the {len(train_ds)} training videos, inputs {'+'.join(chose['inputs'])}{pairs}, "
             f"penalty {chose['penalty']:g} (chosen by 5-fold cross-validation on them)")
     if info.enabled:
