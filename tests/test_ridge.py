@@ -144,20 +144,28 @@ def lmac_features(folder, vid):
     return open_feature_store(str(folder), "auto").load(vid)
 
 
-def _product_world(tmp_path, seed=0):
-    """A world whose score is what RGB and audio show *together*: 10 + 2 sqrt(T) mean_t rgb_0(t) audio_0(t), on
-    features of independent noise. Nothing of it is in any modality's mean or sum."""
+def _rewritten_world(tmp_path, n_train, n_test, rewrite, seed=0):
+    """A tiny `energy` draw (6 dims a modality) as datasets, each video's features and score then rewritten by
+    `rewrite(sample, T, rng)`: a world with one scoring rule and nothing else."""
     folder = tmp_path / "energy"
-    generate_world(folder, world_config("energy", seed=1, n_train=100, n_test=40,
+    generate_world(folder, world_config("energy", seed=1, n_train=n_train, n_test=n_test,
                                         dims={"rgb": 6, "flow": 6, "audio": 6}))
     train_ds, _, test_ds = _data(folder, task="world_energy", val_fraction=0.0)
     rng = np.random.default_rng(seed)
     for ds in (train_ds, test_ds):
         for s in ds.samples:
-            T = len(s.feats["rgb"])
-            s.feats = {m: torch.from_numpy(rng.standard_normal((T, 6)).astype(np.float32)) for m in s.feats}
-            s.score = 10 + 2 * np.sqrt(T) * float((s.feats["rgb"][:, 0] * s.feats["audio"][:, 0]).double().mean())
+            rewrite(s, len(s.feats["rgb"]), rng)
     return train_ds, test_ds
+
+
+def _product_world(tmp_path, seed=0):
+    """A world whose score is what RGB and audio show *together*: 10 + 2 sqrt(T) mean_t rgb_0(t) audio_0(t), on
+    features of independent noise. Nothing of it is in any modality's mean or sum."""
+    def rewrite(s, T, rng):
+        s.feats = {m: torch.from_numpy(rng.standard_normal((T, 6)).astype(np.float32)) for m in s.feats}
+        s.score = 10 + 2 * np.sqrt(T) * float((s.feats["rgb"][:, 0] * s.feats["audio"][:, 0]).double().mean())
+
+    return _rewritten_world(tmp_path, 100, 40, rewrite, seed)
 
 
 def _rho(model, ds):
@@ -212,20 +220,14 @@ def _mismatch_world(tmp_path, seed=0):
     """A world whose score is how closely flow follows audio at each moment: flow_0(t) = audio_0(t) + s N(0, 1),
     score 10 - 3 mean_t |flow_0(t) - audio_0(t)|, s each video's own; every other dim is louder noise. Neither
     stream's mean or sum shows s."""
-    folder = tmp_path / "energy"
-    generate_world(folder, world_config("energy", seed=1, n_train=120, n_test=60,
-                                        dims={"rgb": 6, "flow": 6, "audio": 6}))
-    train_ds, _, test_ds = _data(folder, task="world_energy", val_fraction=0.0)
-    rng = np.random.default_rng(seed)
-    for ds in (train_ds, test_ds):
-        for s in ds.samples:
-            T = len(s.feats["rgb"])
-            x = {m: 2.0 * rng.standard_normal((T, 6)) for m in s.feats}
-            x["audio"][:, 0] = rng.uniform(-1, 1, T)
-            x["flow"][:, 0] = x["audio"][:, 0] + rng.uniform(0.05, 1.0) * rng.standard_normal(T)
-            s.feats = {m: torch.from_numpy(a.astype(np.float32)) for m, a in x.items()}
-            s.score = 10 - 3 * float(np.abs(x["flow"][:, 0] - x["audio"][:, 0]).mean())
-    return train_ds, test_ds
+    def rewrite(s, T, rng):
+        x = {m: 2.0 * rng.standard_normal((T, 6)) for m in s.feats}
+        x["audio"][:, 0] = rng.uniform(-1, 1, T)
+        x["flow"][:, 0] = x["audio"][:, 0] + rng.uniform(0.05, 1.0) * rng.standard_normal(T)
+        s.feats = {m: torch.from_numpy(a.astype(np.float32)) for m, a in x.items()}
+        s.score = 10 - 3 * float(np.abs(x["flow"][:, 0] - x["audio"][:, 0]).mean())
+
+    return _rewritten_world(tmp_path, 120, 60, rewrite, seed)
 
 
 def test_shared_moments_read_how_closely_two_streams_follow_each_other(tmp_path):

@@ -217,13 +217,16 @@ def test_the_fifth_round_of_held_out_worlds_follows_its_rules(tmp_path):
         assert abs(r.scores["pcs"] - presence) < 4.5
 
 
+def _routines(tmp_path, name, n=30):
+    """(label row, latent truth) of n training routines of a world's seed-0 draw."""
+    generate_world(tmp_path / name, _tiny(name, n_train=n, n_test=0))
+    truth = json.loads((tmp_path / name / "truth.json").read_text())
+    return [(r, truth[r.video_id]) for r in read_labels(tmp_path / name / "train.txt")]
+
 def test_the_sixth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     """`tempo` and `counting` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
-    generate_world(tmp_path / "te", _tiny("tempo", n_train=30, n_test=0))
-    truth = json.loads((tmp_path / "te/truth.json").read_text())
     offs = []
-    for r in read_labels(tmp_path / "te/train.txt"):
-        tr = truth[r.video_id]
+    for r, tr in _routines(tmp_path, "tempo"):
         els = tr["elements"]
         for e in els:
             assert e["tempo"] == int(np.round(np.mean(tr["tempo"][e["start"]:e["end"]])))
@@ -235,11 +238,9 @@ def test_the_sixth_round_of_held_out_worlds_follows_its_rules(tmp_path):
         assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
         assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
     assert min(offs) < max(offs)
-    generate_world(tmp_path / "cn", _tiny("counting", n_train=30, n_test=0))
-    truth = json.loads((tmp_path / "cn/truth.json").read_text())
     capped = unrecognised = 0
-    for r in read_labels(tmp_path / "cn/train.txt"):
-        els = truth[r.video_id]["elements"]
+    for r, tr in _routines(tmp_path, "counting"):
+        els = tr["elements"]
         assert 9 <= len(els) <= 12
         ok = sorted((e["value"] for e in els if e["q"] >= 0.3), reverse=True)
         assert all(e["recognised"] == (e["q"] >= 0.3) for e in els)
