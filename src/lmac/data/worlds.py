@@ -45,7 +45,7 @@ model was run on it, was run once for the default that rule left (the ridge at d
   consistency   skating, RGB only: PCS marks down an uneven programme (the spread of the elements' execution);
                 flow and audio carry nothing scored
 A sixth round, written on 2026-12-04 with the seventeenth candidate's rule, before its screen ran and before any
-model was run on it, waits for the default that rule leaves:
+model was run on it, was run once for the default with shared moments (the eighteenth) and is spent too:
   tempo      RG: E loses 0.2 per level that an element's pace (flow) is off the music's tempo (audio) under it
   counting   RG, RGB only: an element with a major fault is not recognised, and D counts only the 8 highest
              values; flow and audio carry nothing scored
