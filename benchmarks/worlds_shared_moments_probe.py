@@ -23,13 +23,12 @@ import numpy as np
 from lmac.config import load_config
 from lmac.data.tasks import get_task
 from lmac.evaluation.metrics import spearman
-from lmac.models.ridge import cca_features, cca_pair, choose_by_cv, pool_video, ridge_fit, ridge_predict
+from lmac.models.ridge import cca_features, cca_pair, cca_sides, choose_by_cv, pool_video, ridge_fit, ridge_predict
 from lmac.training.trainer import prepare_data
 
 
 def sides(feats, pair):
-    (ma, sa, u), (mb, sb, v) = pair
-    return ((np.asarray(feats["flow"], np.float64) - ma) / sa) @ u, ((np.asarray(feats["audio"], np.float64) - mb) / sb) @ v
+    return cca_sides(feats, "flow", "audio", pair)
 
 
 def within_corr(samples, pair) -> float:

@@ -107,14 +107,14 @@ def cca_features(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.array([(x * x).mean(), (y * y).mean(), (x * y).mean(), np.abs(x - y).mean(), np.abs(x + y).mean()])
 
 
+def cca_sides(feats: dict, a: str, b: str, pair) -> tuple[np.ndarray, np.ndarray]:
+    """A video's two canonical projections x(t), y(t) (segments,) of modalities a and b, `pair` from `cca_pair`."""
+    return tuple(((np.asarray(feats[m], np.float64) - mu) / sd) @ u for m, (mu, sd, u) in zip((a, b), pair))
+
+
 def cca_pool(feats: dict, directions: dict) -> np.ndarray:
     """One video's shared-moment features for every pair of modalities in `directions` {(a, b): cca_pair(...)}."""
-    out = []
-    for (a, b), ((ma, sa, u), (mb, sb, v)) in directions.items():
-        x = ((np.asarray(feats[a], np.float64) - ma) / sa) @ u
-        y = ((np.asarray(feats[b], np.float64) - mb) / sb) @ v
-        out.append(cca_features(x, y))
-    return np.concatenate(out)
+    return np.concatenate([cca_features(*cca_sides(feats, a, b, pair)) for (a, b), pair in directions.items()])
 
 
 def ridge_fit(X: np.ndarray, y: np.ndarray, lam: float):
@@ -228,23 +228,26 @@ class PooledRidge(nn.Module):
                 self.register_buffer(f"cca_{a}_{b}_scale_{side}", torch.ones(dims[m], dtype=torch.float64))
                 self.register_buffer(f"cca_{a}_{b}_{side}", torch.zeros(dims[m], dtype=torch.float64))
 
+    def _option_modalities(self, option: str) -> tuple:
+        """The modalities whose pooled features an input option reads: RGB alone for `rgb` and `rgb_cca` (none when
+        there is no RGB), every modality for the others."""
+        if option.startswith("rgb"):
+            return ("rgb",) if "rgb" in self.modalities else ()
+        return tuple(self.modalities)
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """A checkpoint written before the shared moments existed (no `shared` buffer) is a fit that does not read
         them: its missing shared-moment buffers load as unread, so it scores as it did."""
         if self.cca and prefix + "shared" not in state_dict and prefix + "penalty" in state_dict:
-            P = state_dict[prefix + "mean"].shape[0]
-            for name, buf in self.named_buffers(recurse=False):
+            for name, buf in self.named_buffers(recurse=False):  # as the constructor leaves them: unread
                 if name == "shared" or name.startswith("cca_"):
-                    state_dict[prefix + name] = buf.detach().clone().zero_() if name != "shared" else \
-                        torch.zeros((), dtype=torch.bool)
-                    if "_scale_" in name:
-                        state_dict[prefix + name].fill_(1.0)
+                    state_dict[prefix + name] = (torch.ones_like if "_scale_" in name else torch.zeros_like)(buf)
             for name in ("mean", "scale", "weight"):  # the layout grew by the shared block at its end: unread
-                old = state_dict[prefix + name]
-                if old.shape[0] == P and P < getattr(self, name).shape[0]:
-                    pad = getattr(self, name).detach()[P:].clone()
-                    pad.fill_(1.0 if name == "scale" else 0.0)
-                    state_dict[prefix + name] = torch.cat([old, pad.to(old.dtype)])
+                old, want = state_dict[prefix + name], getattr(self, name)
+                if old.shape[0] < want.shape[0]:
+                    pad = torch.full((want.shape[0] - old.shape[0], *old.shape[1:]), 1.0 if name == "scale" else 0.0,
+                                     dtype=old.dtype, device=old.device)
+                    state_dict[prefix + name] = torch.cat([old, pad])
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
@@ -268,13 +271,13 @@ class PooledRidge(nn.Module):
             y = y.reshape(len(y))
         pooled = {}
         for o in self.options:
-            mods = tuple(self.modalities) if not o.startswith("rgb") else ("rgb",) if "rgb" in self.modalities else ()
+            mods = self._option_modalities(o)
             if mods and mods not in pooled:
                 pooled[mods] = np.stack([pool_video(s.feats, mods, window) for s in dataset.samples])
         # {(modalities, pair rank, shared moments): training features}, in the config's order (it breaks CV ties)
         X = {}
         for o in self.options:
-            mods = tuple(self.modalities) if not o.startswith("rgb") else ("rgb",) if "rgb" in self.modalities else ()
+            mods = self._option_modalities(o)
             if mods and o in ("rgb", "all"):
                 X.setdefault((mods, 0, False), pooled[mods])
         projections, directions = {}, {}
@@ -293,7 +296,7 @@ class PooledRidge(nn.Module):
                                               [s.feats[b] for s in dataset.samples], int(self.config.cca_rank))
             shared = np.stack([cca_pool(s.feats, directions) for s in dataset.samples])
             for o in self.options:
-                mods = tuple(self.modalities) if o == "all_cca" else ("rgb",) if "rgb" in self.modalities else ()
+                mods = self._option_modalities(o)
                 if o.endswith("_cca") and mods:
                     X.setdefault((mods, 0, True), np.concatenate([pooled[mods], shared], 1))
         (mods, k, cca), lam = choose_by_cv(X, y, seed)
