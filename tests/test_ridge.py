@@ -51,7 +51,7 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     assert not model.fitted and not model.can_score({m: None for m in train_ds.dims})
     chose = model.fit(train_ds, seed=2)
     mods, lam, predict = _probe_member(train_ds, train_ds.window, 2)
-    assert chose == {"inputs": mods, "pairs": 0, "shared": False, "penalty": lam} and model.fitted
+    assert chose == {"inputs": mods, "pairs": 0, "shared": False, "keys": False, "penalty": lam} and model.fitted
     got = task.to_score(_score(model, test_ds)["score"].double()).numpy()
     assert got == pytest.approx(predict(test_ds), rel=1e-6, abs=1e-6)
     # the fit is in its buffers: a state_dict carries it to a fresh member
@@ -281,3 +281,58 @@ def test_a_fit_from_before_the_shared_moments_loads_and_scores_as_it_did(tmp_pat
     new.load_state_dict(state)
     assert not bool(new.shared)
     assert torch.equal(_score(new, test_ds)["score"], _score(old, test_ds)["score"])
+
+
+def _key_moment_world(tmp_path, seed=0):
+    """A world scored on how closely flow follows audio at a routine's elements only: elements (a third of the
+    segments) show in RGB (dims 0-3 move together) and there flow_0 = audio_0 + s N(0, 1); between them flow_0 = audio_0 +
+    s' N(0, 1), s and s' each video's own and independent (how closely a routine follows the music between its
+    elements is not judged). Score 10 - 3 mean over element segments of |flow_0 - audio_0|."""
+    def rewrite(s, T, rng):
+        x = {m: 2.0 * rng.standard_normal((T, 6)) for m in s.feats}
+        x["audio"][:, 0] = rng.uniform(-1, 1, T)
+        el = np.zeros(T, bool)
+        el[rng.permutation(T)[:T // 3]] = True
+        x["rgb"][:, :4] += np.where(el, 4.0, 0.0)[:, None]  # an element changes the picture in several dims
+        x["flow"][:, 0] = x["audio"][:, 0] + np.where(el, rng.uniform(0.05, 1.0), rng.uniform(0.05, 1.0)) \
+            * rng.standard_normal(T)
+        s.feats = {m: torch.from_numpy(a.astype(np.float32)) for m, a in x.items()}
+        s.score = 10 - 3 * float(np.abs(x["flow"][el, 0] - x["audio"][el, 0]).mean())
+
+    return _rewritten_world(tmp_path, 160, 80, rewrite, seed)
+
+
+def test_key_moments_read_two_streams_where_the_elements_are(tmp_path):
+    """With `rgb_key` among its inputs, cross-validation picks the key-moment features on a score that compares two
+    streams at the elements only (RGB shows where they are), and ranks unseen videos by it better than the shared
+    moments over every segment. The torch forward computes the numpy features of the fit (padded videos included),
+    and a fit from before the option loads and scores as it did."""
+    from lmac.models.ridge import cca_pool, key_pool, pool_video, ridge_predict
+
+    train_ds, test_ds = _key_moment_world(tmp_path)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,rgb_cca,rgb_key", key_rank=1)
+    chose = model.fit(train_ds, seed=0)
+    assert chose["keys"] and chose["shared"] and chose["inputs"] == ["rgb"]
+    shared = create_model("pooled_ridge", train_ds.dims, inputs="rgb,rgb_cca")
+    assert shared.fit(train_ds, seed=0)["shared"]
+    assert _rho(model, test_ds) > 0.6 and _rho(model, test_ds) > _rho(shared, test_ds) + 0.1
+    dirs = {pair: tuple(tuple(model.get_buffer(f"cca_{pair[0]}_{pair[1]}_{n}{side}").numpy()
+                              for n in ("mean_", "scale_", ""))
+                        for side in "uv") for pair in model.pairs}
+    gates = {m: tuple(model.get_buffer(f"{n}_{m}").numpy() for n in ("key_mean", "key_scale", "key"))
+             for m in model.modalities}
+    X = np.stack([np.concatenate([pool_video(s.feats, ["rgb"], train_ds.window), cca_pool(s.feats, dirs),
+                                  key_pool(s.feats, dirs, gates, 1)]) for s in test_ds.samples])
+    keep = np.r_[np.arange(12), 2 * sum(train_ds.dims.values()) + np.arange(15 + 90)]  # RGB's, shared, key
+    fit = (model.mean[keep].numpy(), model.scale[keep].numpy(), model.weight[keep].numpy(), model.bias.numpy())
+    assert len({len(s.feats["rgb"]) for s in test_ds.samples}) > 1
+    assert _score(model, test_ds)["score"].double().numpy() == pytest.approx(ridge_predict(fit, X)[:, 0], rel=1e-5,
+                                                                             abs=1e-5)
+    state = dict(shared.state_dict())
+    del state["keyed"]  # what a checkpoint from before the option holds
+    new = create_model("pooled_ridge", train_ds.dims, inputs="rgb,rgb_cca,rgb_key", key_rank=1)
+    new.load_state_dict(state)
+    assert not bool(new.keyed) and bool(new.shared)
+    assert torch.equal(_score(new, test_ds)["score"], _score(shared, test_ds)["score"])
+    with pytest.raises(ValueError, match="key_rank"):
+        create_model("pooled_ridge", train_ds.dims, inputs="rgb_key", key_rank=0)

@@ -29,6 +29,14 @@ closely. Five features per pair, means over a video's real segments: x^2, y^2, x
 squared difference of the two, at any relative scale, is a weighted sum of the first three). `rgb_cca` is RGB's
 pooled features and these; `all_cca` every modality's and these.
 
+Key moments (`inputs` options `rgb_key` and `all_key`, the nineteenth worlds candidate): judges score the
+elements, not the transitions between them, so the shared moments are read again at a routine's key moments. For each
+modality, a segment's salience is its squared distance from the video's own mean over the modality's first
+`key_rank` principal components (fitted on the training videos' segments, no labels); the top third of a video's
+segments by that salience are its key moments in that modality. For each such gate and each pair of modalities the
+five shared-moment features are taken over the key segments and over the rest (10 per gate and pair). `rgb_key` is
+`rgb_cca`'s features and these; `all_key` is `all_cca`'s and these.
+
 `fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
 checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing, the
 member sits out of the ensemble.
@@ -117,6 +125,34 @@ def cca_pool(feats: dict, directions: dict) -> np.ndarray:
     return np.concatenate([cca_features(*cca_sides(feats, a, b, pair)) for (a, b), pair in directions.items()])
 
 
+KEY_FRACTION = 1 / 3  # the share of a video's segments that are its key moments in a modality
+
+
+def salience(x, projection, k: int) -> np.ndarray:
+    """A video's segments' salience in one modality (segments,): the squared distance from the video's own mean in
+    the first k components of a `pca_projection`."""
+    p = project_segments(x, projection, k)
+    return ((p - p.mean(0)) ** 2).sum(1)
+
+
+def key_gate(d: np.ndarray) -> np.ndarray:
+    """The key moments of a video (bool, segments,): the top third of its segments by salience `d`."""
+    return d >= np.quantile(d, 1 - KEY_FRACTION)
+
+
+def key_pool(feats: dict, directions: dict, projections: dict, k: int) -> np.ndarray:
+    """One video's key-moment features: for each modality's gate (in the projections' order) and each pair in
+    `directions`, the five shared-moment features over the key segments and over the others."""
+    sides = {pair: cca_sides(feats, *pair, d) for pair, d in directions.items()}
+    out = []
+    for m, proj in projections.items():
+        g = key_gate(salience(feats[m], proj, k))
+        for x, y in sides.values():
+            out += [cca_features(x[g], y[g]) if g.any() else np.zeros(5),
+                    cca_features(x[~g], y[~g]) if (~g).any() else np.zeros(5)]
+    return np.concatenate(out)
+
+
 def ridge_fit(X: np.ndarray, y: np.ndarray, lam: float):
     """(mean, scale, weights, intercept) of a ridge regression on standardised X; y is (n,) or (n, S)."""
     mu, sd = X.mean(0), X.std(0) + 1e-9
@@ -161,13 +197,14 @@ def choose_by_cv(candidates: dict, y: np.ndarray, seed: int, folds: int = 5):
 class PooledRidgeConfig:
     num_scores: int = 1
     # the input options cross-validation chooses among: "rgb" (RGB alone), "all" (every modality), "pairs" (every
-    # modality and their aligned pairs), "rgb_cca" / "all_cca" (RGB's or every modality's, and the shared moments)
-    # the pairs since the fifteenth worlds candidate, the shared moments since the eighteenth (the default's member)
+    # modality and their aligned pairs), "rgb_cca" / "all_cca" (RGB's or every modality's, and the shared moments),
+    # "rgb_key" / "all_key" (those and the shared moments at each modality's key moments)
     inputs: str = "rgb,all,pairs,rgb_cca,all_cca"
     pair_ranks: str = "2,4,8"  # principal components per modality that cross-validation chooses among for "pairs"
     cca_rank: int = 64  # principal components per modality before the canonical correlation analysis
+    key_rank: int = 16  # principal components per modality in which a segment's salience is measured
 
-    OPTIONS = ("rgb", "all", "pairs", "rgb_cca", "all_cca")
+    OPTIONS = ("rgb", "all", "pairs", "rgb_cca", "all_cca", "rgb_key", "all_key")
 
     def options(self) -> list[str]:
         opts = [o.strip() for o in self.inputs.split(",") if o.strip()]
@@ -176,6 +213,8 @@ class PooledRidgeConfig:
                              f"got {self.inputs!r}")
         if int(self.cca_rank) < 1:
             raise ValueError(f"pooled_ridge cca_rank must be a whole number >= 1, got {self.cca_rank!r}")
+        if int(self.key_rank) < 1:
+            raise ValueError(f"pooled_ridge key_rank must be a whole number >= 1, got {self.key_rank!r}")
         return opts
 
     def ranks(self) -> list[int]:
@@ -194,6 +233,14 @@ def pooled_ridge(dims, **kwargs):
     return PooledRidge(dims, config_from_kwargs(PooledRidgeConfig, kwargs, "pooled_ridge"))
 
 
+def _shared_means(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """`cca_features` for a batch (B, T) of canonical projections, over the segments `weight` (B, T) marks (0 where
+    it marks none)."""
+    n = weight.sum(1, keepdim=True)
+    f = torch.stack([x * x, y * y, x * y, (x - y).abs(), (x + y).abs()], -1)  # (B, T, 5)
+    return torch.where(n > 0, (f * weight.unsqueeze(-1)).sum(1) / n.clamp_min(1.0), torch.zeros_like(n))
+
+
 class PooledRidge(nn.Module):
     accepts_missing_modalities = False
 
@@ -205,8 +252,11 @@ class PooledRidge(nn.Module):
         self.options = config.options()  # validated once
         self.kmax = max(config.ranks()) if "pairs" in self.options else 0  # 0: no pairs, no projections
         self.pairs = list(itertools.combinations(self.modalities, 2))
-        self.cca = any(o.endswith("_cca") for o in self.options) and bool(self.pairs)  # shared-moment features
-        P = 2 * sum(dims.values()) + len(self.pairs) * self.kmax ** 2 + (5 * len(self.pairs) if self.cca else 0)
+        self.keys = any(o.endswith("_key") for o in self.options) and bool(self.pairs)  # key-moment features
+        self.cca = self.keys or any(o.endswith("_cca") for o in self.options) and bool(self.pairs)  # shared moments
+        self.n_key = 10 * len(self.modalities) * len(self.pairs) if self.keys else 0
+        P = 2 * sum(dims.values()) + len(self.pairs) * self.kmax ** 2 + (5 * len(self.pairs) if self.cca else 0) \
+            + self.n_key
         S = config.num_scores
         # the fit; float64 so that it is the closed-form solution to rounding (the trainer may cast it)
         self.register_buffer("mean", torch.zeros(P, dtype=torch.float64))
@@ -227,22 +277,31 @@ class PooledRidge(nn.Module):
                 self.register_buffer(f"cca_{a}_{b}_mean_{side}", torch.zeros(dims[m], dtype=torch.float64))
                 self.register_buffer(f"cca_{a}_{b}_scale_{side}", torch.ones(dims[m], dtype=torch.float64))
                 self.register_buffer(f"cca_{a}_{b}_{side}", torch.zeros(dims[m], dtype=torch.float64))
+        self.register_buffer("keyed", torch.zeros((), dtype=torch.bool))  # whether the key moments are read
+        for m in (self.modalities if self.keys else ()):  # each modality's salience projection
+            self.register_buffer(f"key_mean_{m}", torch.zeros(dims[m], dtype=torch.float64))
+            self.register_buffer(f"key_scale_{m}", torch.ones(dims[m], dtype=torch.float64))
+            self.register_buffer(f"key_{m}", torch.zeros(dims[m], int(config.key_rank), dtype=torch.float64))
 
     def _option_modalities(self, option: str) -> tuple:
-        """The modalities whose pooled features an input option reads: RGB alone for `rgb` and `rgb_cca` (none when
-        there is no RGB), every modality for the others."""
+        """The modalities whose pooled features an input option reads: RGB alone for `rgb`, `rgb_cca` and `rgb_key`
+        (none when there is no RGB), every modality for the others."""
         if option.startswith("rgb"):
             return ("rgb",) if "rgb" in self.modalities else ()
         return tuple(self.modalities)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """A checkpoint written before the shared moments existed (no `shared` buffer) is a fit that does not read
-        them: its missing shared-moment buffers load as unread, so it scores as it did."""
-        if self.cca and prefix + "shared" not in state_dict and prefix + "penalty" in state_dict:
-            for name, buf in self.named_buffers(recurse=False):  # as the constructor leaves them: unread
-                if name == "shared" or name.startswith("cca_"):
-                    state_dict[prefix + name] = (torch.ones_like if "_scale_" in name else torch.zeros_like)(buf)
-            for name in ("mean", "scale", "weight"):  # the layout grew by the shared block at its end: unread
+        """A checkpoint written before the shared moments or the key moments existed (no `shared` or `keyed` buffer)
+        is a fit that does not read them: their missing buffers load as unread, so it scores as it did."""
+        groups = (("shared", "cca_"), ("keyed", "key_"))
+        if prefix + "penalty" in state_dict and any(prefix + flag not in state_dict for flag, _ in groups):
+            for flag, start in groups:
+                if prefix + flag in state_dict:
+                    continue
+                for name, buf in self.named_buffers(recurse=False):  # as the constructor leaves them: unread
+                    if name == flag or name.startswith(start):
+                        state_dict[prefix + name] = (torch.ones_like if "_scale_" in name else torch.zeros_like)(buf)
+            for name in ("mean", "scale", "weight"):  # the layout grew by blocks at its end: unread
                 old, want = state_dict[prefix + name], getattr(self, name)
                 if old.shape[0] < want.shape[0]:
                     pad = torch.full((want.shape[0] - old.shape[0], *old.shape[1:]), 1.0 if name == "scale" else 0.0,
@@ -274,12 +333,13 @@ class PooledRidge(nn.Module):
             mods = self._option_modalities(o)
             if mods and mods not in pooled:
                 pooled[mods] = np.stack([pool_video(s.feats, mods, window) for s in dataset.samples])
-        # {(modalities, pair rank, shared moments): training features}, in the config's order (it breaks CV ties)
+        # {(modalities, pair rank, shared moments, key moments): training features}, in the config's order (it
+        # breaks CV ties)
         X = {}
         for o in self.options:
             mods = self._option_modalities(o)
             if mods and o in ("rgb", "all"):
-                X.setdefault((mods, 0, False), pooled[mods])
+                X.setdefault((mods, 0, False, False), pooled[mods])
         projections, directions = {}, {}
         if self.kmax and self.pairs:
             for m in self.modalities:
@@ -287,7 +347,7 @@ class PooledRidge(nn.Module):
                                                                 for s in dataset.samples]), self.kmax)
             for k in self.config.ranks():
                 k = min(k, *(U.shape[1] for _, _, U in projections.values()))
-                X.setdefault((tuple(self.modalities), k, False), np.concatenate(
+                X.setdefault((tuple(self.modalities), k, False, False), np.concatenate(
                     [pooled[tuple(self.modalities)],
                      np.stack([pair_pool(s.feats, projections, k) for s in dataset.samples])], 1))
         if self.cca:
@@ -298,11 +358,22 @@ class PooledRidge(nn.Module):
             for o in self.options:
                 mods = self._option_modalities(o)
                 if o.endswith("_cca") and mods:
-                    X.setdefault((mods, 0, True), np.concatenate([pooled[mods], shared], 1))
-        (mods, k, cca), lam = choose_by_cv(X, y, seed)
-        mu, sd, w, b = ridge_fit(X[(mods, k, cca)], y, lam)
+                    X.setdefault((mods, 0, True, False), np.concatenate([pooled[mods], shared], 1))
+        gates = {}
+        if self.keys:
+            kr = int(self.config.key_rank)
+            for m in self.modalities:
+                gates[m] = pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64)
+                                                          for s in dataset.samples]), kr)
+            keyed = np.stack([key_pool(s.feats, directions, gates, kr) for s in dataset.samples])
+            for o in self.options:
+                mods = self._option_modalities(o)
+                if o.endswith("_key") and mods:
+                    X.setdefault((mods, 0, True, True), np.concatenate([pooled[mods], shared, keyed], 1))
+        (mods, k, cca, key), lam = choose_by_cv(X, y, seed)
+        mu, sd, w, b = ridge_fit(X[(mods, k, cca, key)], y, lam)
         # scatter into the full layout: [mod0 mean, mod0 sum, mod1 mean, ..., pairs k*k each (kmax*kmax reserved),
-        # shared moments 5 each]; unread ones weigh 0
+        # shared moments 5 each, key moments 10 per gate and pair]; unread ones weigh 0
         mean, scale = np.zeros(self.mean.shape), np.ones(self.scale.shape)
         weight = np.zeros(tuple(self.weight.shape))
         pos, off = 0, {}
@@ -325,6 +396,11 @@ class PooledRidge(nn.Module):
             n = 5 * len(self.pairs)
             sl = slice(pos + len(self.pairs) * self.kmax ** 2, pos + len(self.pairs) * self.kmax ** 2 + n)
             mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
+            at += n
+        if key:  # the key-moment block, last
+            sl = slice(len(mean) - self.n_key, len(mean))
+            n = self.n_key
+            mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
@@ -337,12 +413,17 @@ class PooledRidge(nn.Module):
                 getattr(self, f"cca_{a}_{b}_mean_{side}").copy_(torch.as_tensor(pm, device=dev))
                 getattr(self, f"cca_{a}_{b}_scale_{side}").copy_(torch.as_tensor(ps, device=dev))
                 getattr(self, f"cca_{a}_{b}_{side}").copy_(torch.as_tensor(u, device=dev))
+        for m, (pm, ps, U) in gates.items():
+            getattr(self, f"key_mean_{m}").copy_(torch.as_tensor(pm, device=dev))
+            getattr(self, f"key_scale_{m}").copy_(torch.as_tensor(ps, device=dev))
+            getattr(self, f"key_{m}").zero_()[:, :U.shape[1]] = torch.as_tensor(U, device=dev)
         self.shared.fill_(bool(cca))
+        self.keyed.fill_(bool(key))
         self.used.copy_(torch.tensor([m in mods or bool(cca) for m in self.modalities], device=dev))
         self.window.fill_(window)
         self.penalty.fill_(lam)
         self.rank.fill_(k)
-        return {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "penalty": float(lam)}
+        return {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "keys": bool(key), "penalty": float(lam)}
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         m = mask.to(torch.float64).unsqueeze(-1)  # (B, T, 1)
@@ -363,13 +444,26 @@ class PooledRidge(nn.Module):
                        for a, b in self.pairs]
         if self.cca and bool(self.shared):  # the shared moments, after the reserved pair block
             pooled.append(m.new_zeros(m.shape[0], len(self.pairs) * (self.kmax ** 2 - k * k)))
+            sides = {}
             for a, b in self.pairs:
                 buf = lambda name: getattr(self, f"cca_{a}_{b}_{name}").to(torch.float64)  # noqa: E731
-                x, y = (((feats[mod].to(torch.float64) - buf(f"mean_{side}")) / buf(f"scale_{side}")) @ buf(side)
-                        for mod, side in ((a, "u"), (b, "v")))
-                mm = m[..., 0]
-                pooled.append(torch.stack([((x * x) * mm).sum(1), ((y * y) * mm).sum(1), ((x * y) * mm).sum(1),
-                                           ((x - y).abs() * mm).sum(1), ((x + y).abs() * mm).sum(1)], 1) / n)
+                sides[(a, b)] = tuple(((feats[mod].to(torch.float64) - buf(f"mean_{side}")) / buf(f"scale_{side}"))
+                                      @ buf(side) for mod, side in ((a, "u"), (b, "v")))
+                pooled.append(_shared_means(*sides[(a, b)], m[..., 0]))
+            if self.keys and bool(self.keyed):  # the key moments, last
+                real = mask.bool()
+                for mod in self.modalities:
+                    p = ((feats[mod].to(torch.float64) - getattr(self, f"key_mean_{mod}").to(torch.float64))
+                         / getattr(self, f"key_scale_{mod}").to(torch.float64)) \
+                        @ getattr(self, f"key_{mod}").to(torch.float64)
+                    centre = (p * m).sum(1, keepdim=True) / n.unsqueeze(1)
+                    d = ((p - centre) ** 2).sum(-1)  # (B, T) salience
+                    thr = torch.stack([torch.quantile(d[i][real[i]], 1 - KEY_FRACTION) if real[i].any()
+                                       else d.new_zeros(()) for i in range(len(d))])
+                    gate = (d >= thr.unsqueeze(1)) & real
+                    for x, y in sides.values():
+                        for g in (gate, real & ~gate):
+                            pooled.append(_shared_means(x, y, g.to(torch.float64)))
         X = torch.cat(pooled, 1)
         P = X.shape[1]
         y = ((X - self.mean[:P].to(torch.float64)) / self.scale[:P].to(torch.float64)) \

@@ -597,6 +597,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     for name, chose in fitted.items():
         pairs = f" and their aligned pairs (k={chose['pairs']})" if chose.get("pairs") else ""
         pairs += " and every two modalities' shared moments" if chose.get("shared") else ""
+        pairs += " (also at each modality's key moments)" if chose.get("keys") else ""
         log(f"{name}: fitted on the {len(train_ds)} training videos, inputs {'+'.join(chose['inputs'])}{pairs}, "
             f"penalty {chose['penalty']:g} (chosen by 5-fold cross-validation on them)")
     if info.enabled:
