@@ -252,6 +252,37 @@ def test_the_sixth_round_of_held_out_worlds_follows_its_rules(tmp_path):
         assert r.scores["penalty"] == 0
     assert capped and unrecognised  # both rules bite in some routines
 
+def test_the_seventh_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`climax` and `balances` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import ClimaxWorld
+
+    matches = []
+    for r, tr in _routines(tmp_path, "climax"):
+        T, els = tr["T"], tr["elements"]
+        assert 0.2 * T - 1 <= tr["t_music"] <= 0.8 * T + 1 and 0 <= tr["t_move"] < T
+        assert tr["match"] == pytest.approx(np.exp(-abs(tr["t_move"] - tr["t_music"]) / ClimaxWorld.WIDTH))
+        matches.append(tr["match"])
+        assert len(els) == 7
+        assert r.scores["tes"] == pytest.approx(sum(e["value"] * (0.5 + e["q"]) for e in els), abs=0.006)
+        presence = 20 + 7 / (1 + np.exp(-tr["skill"])) + 3 * tr["match"]  # + judges' noise N(0, 1)
+        assert abs(r.scores["pcs"] - presence) < 4.5
+    assert min(matches) < 0.3 and max(matches) > 0.9  # some meet the music's climax, some miss it
+    kinds, sways = set(), []
+    for r, tr in _routines(tmp_path, "balances"):
+        els = tr["elements"]
+        assert 8 <= len(els) <= 10
+        kinds |= {e["kind"] for e in els}
+        bal = [e["sway"] for e in els if e["kind"] == "balance"]
+        assert all("sway" not in e for e in els if e["kind"] != "balance")
+        assert tr["swaying"] == pytest.approx(sum(bal))
+        sways += bal
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 0.8 * sum(bal)
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        assert r.scores["penalty"] == 0
+    assert kinds == {"balance", "jump", "rotation"} and min(sways) < 0.2 and max(sways) > 0.7
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

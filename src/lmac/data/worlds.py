@@ -49,6 +49,10 @@ model was run on it, was run once for the default with shared moments (the eight
   tempo      RG: E loses 0.2 per level that an element's pace (flow) is off the music's tempo (audio) under it
   counting   RG, RGB only: an element with a major fault is not recognised, and D counts only the 8 highest
              values; flow and audio carry nothing scored
+Those two were run once on 2026-12-04 and are spent. A seventh round, written on 2026-12-04 with the nineteenth
+candidate's rule, before its screen ran and before any model was run on it, waits for the next fixed default:
+  climax     skating: PCS rewards a programme whose movement climax (flow) meets the music's climax (audio)
+  balances   RG: E loses 0.8 x the sway (flow) of each balance (RGB); jumps and rotations move a lot by nature
 """
 from __future__ import annotations
 
@@ -1251,11 +1255,131 @@ class CountingWorld(World):
         return z, labels, {"T": T, "skill": float(skill), "counted": len(counted), "elements": elements}
 
 
+# ------------------------------------------------------------------------------------------------
+# The seventh round of held-out worlds (written 2026-12-04/05 with the nineteenth candidate's rule, before its screen
+# ran and before any model was run on these; see docs/worlds.md). Designed from two further judging rules: the
+# ISU's interpretation criterion of a programme built to the music's climax, and the FIG's fault of a balance whose
+# shape is not held.
+
+
+class ClimaxWorld(World):
+    """Fis-V law, held out (seventh round). A programme is built to its music: the music rises to one climax (audio:
+    an intensity that swells over about 16 segments around a moment in the middle 60% of the programme, over an
+    unscored texture of passages), and the skater builds the movement to a climax of her own (flow: movement
+    intensity that swells the same way around the moment she chose; an unscored movement texture beside it). The
+    ISU's interpretation and composition marks reward a programme whose movement climax meets the music's: PCS = 20
+    + 7 sigmoid(skill) + 3 exp(-|t_move - t_music| / 10) + the judges' noise N(0, 1). A musical skater places her
+    climax within a few segments of the music's; others anywhere. Neither stream's climax alone says anything: only
+    where the two are, together. TES: 7 jumps, base value x (0.5 + q), q the execution (RGB look and quality)."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 768, "flow": 384, "audio": 512}, t_range=(110, 130), n_elements=(7, 7),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+    WIDTH = 10.0  # segments: how fast the climax bonus falls off with the distance between the two climaxes
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.look = rng.standard_normal((7, 12))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T, skill, musical, z = self.begin_musical(rng)
+        t = np.arange(T)
+        t_music = int(rng.integers(int(0.2 * T), int(0.8 * T) + 1))
+        if rng.random() < _sigmoid(1.5 * musical + 0.3):
+            t_move = int(np.clip(t_music + rng.integers(-3, 4), 0, T - 1))
+        else:
+            t_move = int(rng.integers(int(0.1 * T), int(0.9 * T) + 1))
+        z["audio"][:, 10] = _bump(t, t_music, 3.5, 8.0) - 1.0  # the music's intensity, swelling to its climax
+        z["audio"][:, 11:17] = _passages(rng, T, 6, 10)  # its texture, unscored
+        z["flow"][:, 6] = _bump(t, t_move, 3.0, 8.0) - 1.0 + 0.3 * rng.standard_normal(T)  # movement intensity
+        z["flow"][:, 8:11] = 1.0 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = 0.0, []
+        for start, end, _ in _slots(rng, T, int(cfg.n_elements[0]), length=(2, 3), margin=1):
+            typ = int(rng.integers(0, 7))
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+            pts = self.jump_value[typ] * (0.5 + q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 0.8 * (self.jump_value[typ] - 2.75)
+            z["flow"][start:end, 7] = 3.0  # take-off and flight
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.jump_value[typ]), "q": q,
+                             "points": float(pts)})
+            tes += pts
+        match = float(np.exp(-abs(t_move - t_music) / self.WIDTH))
+        pcs = 20.0 + 7.0 * _sigmoid(skill) + 3.0 * match + rng.normal(0, 1.0)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "t_music": t_music,
+                           "t_move": t_move, "match": match, "elements": elements}
+
+
+class BalancesWorld(World):
+    """RG law, held out (seventh round). Ribbon. Of 8-10 body difficulties, each a balance, a jump or a rotation
+    (RGB: the element's look, its value and its quality), a balance must hold its shape: the body stays still while
+    the ribbon moves. Flow shows how much the body sways during a balance (0 held, 1 a large sway); jumps and
+    rotations move a lot by nature, so much movement is a fault at a balance only. E loses 0.8 x sway for each
+    balance (the FIG's deductions for a shape not held), and 0.4 (1 - q) for each element's technique. D: the
+    values. The music (audio) has passages and highlights and carries nothing scored. Flow alone cannot tell a sway
+    from a jump, nor RGB alone a held balance from a swaying one: only the two at the same element."""
+
+    LAW = "rg"
+    CLASS = "Ribbon"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 512, "flow": 256, "audio": 384}, t_range=(66, 86), n_elements=(8, 10),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    SWAY = 0.8
+
+    def setup(self, rng):
+        self.kind = np.array(["balance"] * 5 + ["jump"] * 4 + ["rotation"] * 4)
+        self.value = np.round(rng.uniform(0.4, 1.2, len(self.kind)), 1)
+        self.look = rng.standard_normal((len(self.kind), 12))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        z["audio"][:, 10:16] = _passages(rng, T, 6, 8)  # the music, unscored
+        hl = rng.choice(T, int(rng.integers(4, 8)), replace=False)
+        z["audio"][hl, 16] = 3.0
+        z["flow"][:, 6] = rng.uniform(0.3, 1.2, T)  # the body's movement between elements
+        z["flow"][:, 8:11] = 1.0 * rng.standard_normal((T, 3))  # the ribbon's patterns, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        n = int(rng.integers(self.cfg.n_elements[0], self.cfg.n_elements[1] + 1))
+        difficulty, tech, swaying, elements = 0.0, 0.0, 0.0, []
+        for start, end, _ in _slots(rng, T, n, length=(2, 4)):
+            typ = int(rng.integers(0, len(self.kind)))
+            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
+            difficulty += self.value[typ]
+            tech += 0.4 * (1 - q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 3.0 * (self.value[typ] - 0.8)
+            e = {"start": start, "end": end, "type": typ, "kind": str(self.kind[typ]),
+                 "value": float(self.value[typ]), "q": q}
+            if self.kind[typ] == "balance":
+                sway = float(_sigmoid(-0.6 * skill + rng.normal(-0.5, 1.2)))
+                swaying += sway
+                z["flow"][start:end, 6] = 3.0 * sway + 0.2 * rng.standard_normal(end - start)
+                e["sway"] = sway
+            else:  # a jump or a rotation: much movement, no fault
+                z["flow"][start:end, 6] = rng.uniform(2.0, 3.0)
+            z["flow"][start:end, 7] = 2.0  # an element: the body's effort shows in flow too
+            elements.append(e)
+        E = float(np.clip(10.0 - tech - self.SWAY * swaying, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "swaying": swaying, "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
     "combos": CombosWorld, "pauses": PausesWorld, "drops": DropsWorld, "character": CharacterWorld,
     "articulation": ArticulationWorld, "consistency": ConsistencyWorld, "tempo": TempoWorld, "counting": CountingWorld,
+    "climax": ClimaxWorld, "balances": BalancesWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
