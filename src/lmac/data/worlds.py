@@ -50,7 +50,8 @@ model was run on it, was run once for the default with shared moments (the eight
   counting   RG, RGB only: an element with a major fault is not recognised, and D counts only the 8 highest
              values; flow and audio carry nothing scored
 Those two were run once on 2026-12-04 and are spent. A seventh round, written on 2026-12-04 with the nineteenth
-candidate's rule, before its screen ran and before any model was run on it, waits for the next fixed default:
+candidate's rule, before its screen ran and before any model was run on it, was run once for today's default (the
+eighteenth; the nineteenth missed its rule) the same day and is spent too:
   climax     skating: PCS rewards a programme whose movement climax (flow) meets the music's climax (audio)
   balances   RG: E loses 0.8 x the sway (flow) of each balance (RGB); jumps and rotations move a lot by nature
 """
