@@ -15,6 +15,27 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
+LOW_DISK = 64 << 20  # bytes: a failed write with less free than this next to it is taken for a full disk
+
+
+def disk_full_error(path, err: BaseException) -> OSError | None:
+    """A one-line error naming `path` when writing it failed because its disk is full (ENOSPC, or a writer's own
+    error, such as torch.save's "unexpected pos", with under LOW_DISK free there); None for other failures."""
+    import errno
+    import shutil
+
+    try:
+        free = shutil.disk_usage(Path(path).parent).free
+    except OSError:
+        free = None
+    if getattr(err, "errno", None) not in (errno.ENOSPC, errno.EDQUOT) and (free is None or free >= LOW_DISK):
+        return None
+    left = f", {free / 2**20:.0f} MiB free" if free is not None else ""
+    return OSError(errno.ENOSPC, f"{path}: could not be written, its disk is full{left}; the previous version, if "
+                                 f"any, is unchanged: free some space or write elsewhere and rerun (an interrupted "
+                                 f"training resumes from its last checkpoint)")
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temp file in the same folder, then os.replace: a reader never sees half a file."""
     path = Path(path)
@@ -27,9 +48,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        full = disk_full_error(path, e) if isinstance(e, Exception) else None
+        if full is not None:
+            raise full from e
         raise
 
 
@@ -57,6 +81,13 @@ def atomic_path(path: str | os.PathLike):
             yield Path(tmp)
             os.chmod(tmp, _file_mode())
             os.replace(tmp, p)
+        except Exception as e:
+            if os.path.exists(tmp):
+                os.unlink(tmp)  # before measuring what is free
+            full = disk_full_error(p, e)
+            if full is not None:
+                raise full from e
+            raise
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
