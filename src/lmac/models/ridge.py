@@ -268,9 +268,7 @@ class PooledRidge(nn.Module):
         self.register_buffer("penalty", torch.zeros((), dtype=torch.float64))  # 0 = not fitted
         self.register_buffer("rank", torch.zeros((), dtype=torch.long))  # k of the aligned pairs read; 0 = none
         for m in (self.modalities if self.kmax else ()):  # each modality's segment projection, for the pairs
-            self.register_buffer(f"proj_mean_{m}", torch.zeros(dims[m], dtype=torch.float64))
-            self.register_buffer(f"proj_scale_{m}", torch.ones(dims[m], dtype=torch.float64))
-            self.register_buffer(f"proj_{m}", torch.zeros(dims[m], self.kmax, dtype=torch.float64))
+            self._register_projection("proj", m, self.kmax)
         self.register_buffer("shared", torch.zeros((), dtype=torch.bool))  # whether the shared moments are read
         for a, b in (self.pairs if self.cca else ()):  # each pair's canonical projections
             for m, side in ((a, "u"), (b, "v")):
@@ -279,9 +277,25 @@ class PooledRidge(nn.Module):
                 self.register_buffer(f"cca_{a}_{b}_{side}", torch.zeros(dims[m], dtype=torch.float64))
         self.register_buffer("keyed", torch.zeros((), dtype=torch.bool))  # whether the key moments are read
         for m in (self.modalities if self.keys else ()):  # each modality's salience projection
-            self.register_buffer(f"key_mean_{m}", torch.zeros(dims[m], dtype=torch.float64))
-            self.register_buffer(f"key_scale_{m}", torch.ones(dims[m], dtype=torch.float64))
-            self.register_buffer(f"key_{m}", torch.zeros(dims[m], int(config.key_rank), dtype=torch.float64))
+            self._register_projection("key", m, int(config.key_rank))
+
+    def _register_projection(self, name: str, m: str, k: int) -> None:
+        """Buffers `{name}_mean_{m}`, `{name}_scale_{m}`, `{name}_{m}`: a `pca_projection` of modality m, k columns."""
+        self.register_buffer(f"{name}_mean_{m}", torch.zeros(self.dims[m], dtype=torch.float64))
+        self.register_buffer(f"{name}_scale_{m}", torch.ones(self.dims[m], dtype=torch.float64))
+        self.register_buffer(f"{name}_{m}", torch.zeros(self.dims[m], k, dtype=torch.float64))
+
+    def _store_projection(self, name: str, m: str, projection) -> None:
+        """A fitted `pca_projection` into the buffers `_register_projection` made (unused columns 0)."""
+        mu, sd, U = (torch.as_tensor(a, device=self.mean.device) for a in projection)
+        getattr(self, f"{name}_mean_{m}").copy_(mu)
+        getattr(self, f"{name}_scale_{m}").copy_(sd)
+        getattr(self, f"{name}_{m}").zero_()[:, :U.shape[1]] = U
+
+    def _project(self, x: torch.Tensor, name: str, m: str, k: int | None = None) -> torch.Tensor:
+        """A batch of modality m's segments (B, T, dim) on the first k (default all) columns of a stored projection."""
+        buf = lambda part: getattr(self, f"{name}{part}_{m}").to(torch.float64)  # noqa: E731
+        return ((x.to(torch.float64) - buf("_mean")) / buf("_scale")) @ buf("")[:, :k]
 
     def _option_modalities(self, option: str) -> tuple:
         """The modalities whose pooled features an input option reads: RGB alone for `rgb`, `rgb_cca` and `rgb_key`
@@ -340,11 +354,17 @@ class PooledRidge(nn.Module):
             mods = self._option_modalities(o)
             if mods and o in ("rgb", "all"):
                 X.setdefault((mods, 0, False, False), pooled[mods])
-        projections, directions = {}, {}
-        if self.kmax and self.pairs:
+        projections, directions, gates = {}, {}, {}
+        kr = int(self.config.key_rank) if self.keys else 0
+        if (self.kmax and self.pairs) or kr:  # one PCA per modality serves the pairs (kmax) and the key gates (kr)
             for m in self.modalities:
-                projections[m] = pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64)
-                                                                for s in dataset.samples]), self.kmax)
+                mu, sd, U = pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64)
+                                                           for s in dataset.samples]), max(self.kmax, kr))
+                if self.kmax:
+                    projections[m] = (mu, sd, U[:, :self.kmax])
+                if kr:
+                    gates[m] = (mu, sd, U[:, :kr])
+        if self.kmax and self.pairs:
             for k in self.config.ranks():
                 k = min(k, *(U.shape[1] for _, _, U in projections.values()))
                 X.setdefault((tuple(self.modalities), k, False, False), np.concatenate(
@@ -359,12 +379,7 @@ class PooledRidge(nn.Module):
                 mods = self._option_modalities(o)
                 if o.endswith("_cca") and mods:
                     X.setdefault((mods, 0, True, False), np.concatenate([pooled[mods], shared], 1))
-        gates = {}
         if self.keys:
-            kr = int(self.config.key_rank)
-            for m in self.modalities:
-                gates[m] = pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64)
-                                                          for s in dataset.samples]), kr)
             keyed = np.stack([key_pool(s.feats, directions, gates, kr) for s in dataset.samples])
             for o in self.options:
                 mods = self._option_modalities(o)
@@ -404,19 +419,15 @@ class PooledRidge(nn.Module):
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
-        for m, (pm, ps, U) in projections.items():
-            getattr(self, f"proj_mean_{m}").copy_(torch.as_tensor(pm, device=dev))
-            getattr(self, f"proj_scale_{m}").copy_(torch.as_tensor(ps, device=dev))
-            getattr(self, f"proj_{m}").zero_()[:, :U.shape[1]] = torch.as_tensor(U, device=dev)
+        for m, projection in projections.items():
+            self._store_projection("proj", m, projection)
         for (a, b), sides in directions.items():
             for side, (pm, ps, u) in zip("uv", sides):
                 getattr(self, f"cca_{a}_{b}_mean_{side}").copy_(torch.as_tensor(pm, device=dev))
                 getattr(self, f"cca_{a}_{b}_scale_{side}").copy_(torch.as_tensor(ps, device=dev))
                 getattr(self, f"cca_{a}_{b}_{side}").copy_(torch.as_tensor(u, device=dev))
-        for m, (pm, ps, U) in gates.items():
-            getattr(self, f"key_mean_{m}").copy_(torch.as_tensor(pm, device=dev))
-            getattr(self, f"key_scale_{m}").copy_(torch.as_tensor(ps, device=dev))
-            getattr(self, f"key_{m}").zero_()[:, :U.shape[1]] = torch.as_tensor(U, device=dev)
+        for m, projection in gates.items():
+            self._store_projection("key", m, projection)
         self.shared.fill_(bool(cca))
         self.keyed.fill_(bool(key))
         self.used.copy_(torch.tensor([m in mods or bool(cca) for m in self.modalities], device=dev))
@@ -437,9 +448,7 @@ class PooledRidge(nn.Module):
                 pooled.append(m.new_zeros(m.shape[0], 2 * self.dims[mod]))
         k = int(self.rank)
         if k:  # aligned pairs: the mean over real segments of outer(p_a(t), p_b(t))
-            p = {mod: ((feats[mod].to(torch.float64) - getattr(self, f"proj_mean_{mod}").to(torch.float64))
-                       / getattr(self, f"proj_scale_{mod}").to(torch.float64))
-                 @ getattr(self, f"proj_{mod}").to(torch.float64)[:, :k] for mod in self.modalities}
+            p = {mod: self._project(feats[mod], "proj", mod, k) for mod in self.modalities}
             pooled += [torch.einsum("btj,btl->bjl", p[a] * m, p[b]).reshape(m.shape[0], k * k) / n
                        for a, b in self.pairs]
         if self.cca and bool(self.shared):  # the shared moments, after the reserved pair block
@@ -453,9 +462,7 @@ class PooledRidge(nn.Module):
             if self.keys and bool(self.keyed):  # the key moments, last
                 real = mask.bool()
                 for mod in self.modalities:
-                    p = ((feats[mod].to(torch.float64) - getattr(self, f"key_mean_{mod}").to(torch.float64))
-                         / getattr(self, f"key_scale_{mod}").to(torch.float64)) \
-                        @ getattr(self, f"key_{mod}").to(torch.float64)
+                    p = self._project(feats[mod], "key", mod)
                     centre = (p * m).sum(1, keepdim=True) / n.unsqueeze(1)
                     d = ((p - centre) ** 2).sum(-1)  # (B, T) salience
                     thr = torch.stack([torch.quantile(d[i][real[i]], 1 - KEY_FRACTION) if real[i].any()
