@@ -38,23 +38,11 @@ def disk_full_error(path, err: BaseException) -> OSError | None:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temp file in the same folder, then os.replace: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    with atomic_path(path, suffix=".tmp") as tmp:
+        with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, path)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        full = disk_full_error(path, e) if isinstance(e, Exception) else None
-        if full is not None:
-            raise full from e
-        raise
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -65,17 +53,17 @@ def atomic_write_json(path: str | os.PathLike, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
-def atomic_path(path: str | os.PathLike):
-    """Context manager yielding a temp path next to `path`; renamed onto it on success.
-
-    For writers that want a filename (safetensors.save_file, matplotlib.savefig)."""
+def atomic_path(path: str | os.PathLike, suffix: str | None = None):
+    """Context manager yielding a hidden temp path next to `path`; renamed onto it on success, removed on failure
+    (a full disk is reported as such, naming `path`). The temp name ends in `suffix`, by default `path`'s own (for
+    writers that pick a format from it: safetensors.save_file, matplotlib.savefig)."""
     import contextlib
 
     @contextlib.contextmanager
     def _cm():
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=p.suffix or ".tmp")
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=suffix or p.suffix or ".tmp")
         os.close(fd)
         try:
             yield Path(tmp)
