@@ -22,12 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lmac.config import load_config
-from lmac.data.tasks import get_task
 from lmac.evaluation.metrics import spearman
 from lmac.models.ridge import (cca_features, cca_pair, cca_sides, choose_by_cv, key_gate, pca_projection,
                                pool_video, project_segments, ridge_fit, ridge_predict)
-from lmac.training.trainer import prepare_data
+from worlds_shared_moments_probe import validation_split
 
 
 def main() -> None:
@@ -37,12 +35,8 @@ def main() -> None:
     ap.add_argument("--seeds", default="1,2,3")
     args = ap.parse_args()
     for seed in map(int, args.seeds.split(",")):
-        cfg = load_config(args.bench / "runs" / f"world_{args.world}-lmac_ensemble-s{seed}" / "config.yaml")
-        task = get_task(cfg.task)
-        tr, va, _ = prepare_data(cfg, task)
+        tr, va, y, yv = validation_split(args.bench, args.world, seed)
         w = int(tr.window)
-        y = np.array([float(task.to_target(np.asarray(s.score))) for s in tr.samples])
-        yv = np.array([float(s.score) for s in va.samples])
         mods = list(tr.samples[0].feats)
         pairs = [(a, b) for i, a in enumerate(mods) for b in mods[i + 1:]]
         dirs = {p: cca_pair([s.feats[p[0]] for s in tr.samples], [s.feats[p[1]] for s in tr.samples], 64)

@@ -27,6 +27,17 @@ from lmac.models.ridge import cca_features, cca_pair, cca_sides, choose_by_cv, p
 from lmac.training.trainer import prepare_data
 
 
+def validation_split(bench: Path, world: str, seed: int):
+    """(training dataset, validation dataset, training targets, validation scores) of BENCH's `lmac_ensemble` run of
+    `world_<world>` for one draw: its own split, no test video."""
+    cfg = load_config(bench / "runs" / f"world_{world}-lmac_ensemble-s{seed}" / "config.yaml")
+    task = get_task(cfg.task)
+    tr, va, _ = prepare_data(cfg, task)
+    y = np.array([float(task.to_target(np.asarray(s.score))) for s in tr.samples])
+    yv = np.array([float(s.score) for s in va.samples])
+    return tr, va, y, yv
+
+
 def sides(feats, pair):
     return cca_sides(feats, "flow", "audio", pair)
 
@@ -45,13 +56,9 @@ def main() -> None:
     ap.add_argument("--ranks", default="16,32,64")
     args = ap.parse_args()
     for seed in map(int, args.seeds.split(",")):
-        cfg = load_config(args.bench / "runs" / f"world_energy-lmac_ensemble-s{seed}" / "config.yaml")
-        task = get_task(cfg.task)
-        tr, va, _ = prepare_data(cfg, task)
+        tr, va, y, yv = validation_split(args.bench, "energy", seed)
         truth = json.loads((args.bench / "data" / "energy" / f"seed{seed}" / "truth.json").read_text())
         w = int(tr.window)
-        y = np.array([float(task.to_target(np.asarray(s.score))) for s in tr.samples])
-        yv = np.array([float(s.score) for s in va.samples])
         mism = np.array([np.mean([abs(e["energy"] - e["intensity"]) for e in truth[s.video_id]["elements"]])
                          for s in tr.samples])
         rgb, rgbv = (np.stack([pool_video(s.feats, ("rgb",), w) for s in ds.samples]) for ds in (tr, va))
