@@ -8,7 +8,7 @@ alone, of the ridge alone and of the three-member average, (2 x run + W x ridge)
 with the ridge as a third member of weight W (`--ridge-weight`, 1 = equal weights; the sixteenth candidate asks 2)
 scores, because its trained members train exactly as without it. No test video is read.
 
-    python benchmarks/worlds_val_ridge_blend.py REF --model lmac_ensemble --seeds 1,2,3 [--inputs rgb,all,pairs] [--ridge-weight 1] [--out FILE.json]
+    python benchmarks/worlds_val_ridge_blend.py REF --model lmac_ensemble --seeds 1,2,3 [--inputs rgb,all,pairs] [--ridge-weight 1] [--combine stack] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def desync(dataset) -> None:
 
 
 def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8", out_of_step: bool = False,
-              ridge_weight: float = 1.0) -> dict:
+              ridge_weight: float = 1.0, combine: str = "best") -> dict:
     cfg = load_config(run / "config.yaml")
     task = get_task(cfg.task)
     model = val_predictions(run)  # {video: (pred, true)}, on the data as they are
@@ -48,7 +48,7 @@ def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8", out
     if out_of_step:  # the ridge's data only
         desync(train)
         desync(val)
-    ridge_member = create_model("pooled_ridge", train.dims, inputs=inputs, pair_ranks=pair_ranks)
+    ridge_member = create_model("pooled_ridge", train.dims, inputs=inputs, pair_ranks=pair_ranks, combine=combine)
     chose = ridge_member.fit(train, cfg.seed)
     batch = collate_sequences([val[i] for i in range(len(val))])  # in val.samples' order
     r = task.to_score(ridge_member(batch["feats"], batch["mask"])["score"].double()).numpy()
@@ -57,7 +57,7 @@ def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8", out
     m = np.array([model[v][0] for v in ids])
     return {"task": cfg.task, "seed": cfg.seed, "ridge_inputs": chose["inputs"], "ridge_pairs": chose["pairs"],
             "ridge_shared": chose.get("shared", False), "ridge_keys": chose.get("keys", False),
-            "ridge_penalty": chose["penalty"],
+            "ridge_penalty": chose["penalty"], "ridge_stack": chose.get("stack"),
             "run": spearman(m, true), "ridge": spearman(r, true),
             "blend": spearman((2 * m + ridge_weight * r) / (2 + ridge_weight), true)}
 
@@ -69,6 +69,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--inputs", default="rgb,all", help="the ridge member's `inputs` option")
     p.add_argument("--pair-ranks", default="2,4,8", help="the ridge member's `pair_ranks` option")
+    p.add_argument("--combine", default="best", choices=("best", "stack"),
+                   help="the ridge member's `combine` option (stack: the twentieth candidate)")
     p.add_argument("--ridge-weight", type=float, default=1.0,
                    help="the ridge's weight beside the two trained members' 1 each (the ensemble's `weights`)")
     p.add_argument("--desync", action="store_true",
@@ -84,9 +86,12 @@ def main(argv=None) -> int:
             s = json.loads((run / "summary.json").read_text())
             if s["model"] == args.model and s["seed"] in seeds:
                 with torch.no_grad():
-                    rows.append(blend_run(run, args.inputs, args.pair_ranks, args.desync, args.ridge_weight))
+                    rows.append(blend_run(run, args.inputs, args.pair_ranks, args.desync, args.ridge_weight,
+                                          args.combine))
                 r = rows[-1]
-                print(f"{r['task']} draw {r['seed']}: run {r['run']:.3f}, ridge {r['ridge']:.3f} "
+                stack = (" stack " + ", ".join(f"{o} {v['weight']:.2f}" for o, v in r["ridge_stack"].items())
+                         if r["ridge_stack"] else "")
+                print(f"{r['task']} draw {r['seed']}: run {r['run']:.3f}, ridge {r['ridge']:.3f}{stack} "
                       f"({'+'.join(r['ridge_inputs'])}, pairs k={r['ridge_pairs']}, shared {int(r['ridge_shared'])}, "
                       f"keys {int(r['ridge_keys'])}, penalty {r['ridge_penalty']:g}), "
                       f"blend {r['blend']:.3f}")
@@ -101,6 +106,7 @@ def main(argv=None) -> int:
     if args.out:
         args.out.write_text(json.dumps({"model": args.model, "inputs": args.inputs, "pair_ranks": args.pair_ranks,
                                         "desync": args.desync, "ridge_weight": args.ridge_weight,
+                                        "combine": args.combine,
                                         "seeds": sorted(seeds), "rows": rows, "table": table},
                                        indent=1) + "\n")
     return 0

@@ -336,3 +336,31 @@ def test_key_moments_read_two_streams_where_the_elements_are(tmp_path):
     assert torch.equal(_score(new, test_ds)["score"], _score(shared, test_ds)["score"])
     with pytest.raises(ValueError, match="key_rank"):
         create_model("pooled_ridge", train_ds.dims, inputs="rgb_key", key_rank=0)
+
+
+def test_a_stack_of_input_options_is_their_weighted_sum_in_one_linear_read_out(tmp_path):
+    """`combine=stack` (the twentieth candidate): each input option at its own cross-validated penalty, weighted by
+    non-negative least squares on their out-of-fold predictions; the weights sum to 1, and the member scores unseen
+    videos exactly as the weighted sum of the single-option members (fitted alone, with the same folds) does, the
+    aligned pairs and shared moments included. A checkpoint carries it; `combine` is checked."""
+    train_ds, test_ds = _mismatch_world(tmp_path)
+    inputs = "rgb,all,pairs,rgb_cca,all_cca"
+    model = create_model("pooled_ridge", train_ds.dims, inputs=inputs, pair_ranks="2,4", combine="stack")
+    chose = model.fit(train_ds, seed=0)
+    stack = chose["stack"]
+    assert len(stack) >= 2 and set(stack) <= set(inputs.split(","))
+    assert all(v["weight"] > 0 for v in stack.values()) and sum(v["weight"] for v in stack.values()) == pytest.approx(1)
+    expected = 0.0
+    for option, v in stack.items():
+        alone = create_model("pooled_ridge", train_ds.dims, inputs=option, pair_ranks="2,4")
+        assert alone.fit(train_ds, seed=0)["penalty"] == v["penalty"]
+        expected = expected + v["weight"] * _score(alone, test_ds)["score"].double().numpy()
+    got = _score(model, test_ds)["score"].double().numpy()
+    assert got == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs=inputs, pair_ranks="2,4", combine="stack")
+    fresh.load_state_dict(model.state_dict())
+    assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
+    best = create_model("pooled_ridge", train_ds.dims, inputs=inputs, pair_ranks="2,4")
+    assert "stack" not in best.fit(train_ds, seed=0)
+    with pytest.raises(ValueError, match="combine"):
+        create_model("pooled_ridge", train_ds.dims, combine="mean")

@@ -283,6 +283,32 @@ def test_the_seventh_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert kinds == {"balance", "jump", "rotation"} and min(sways) < 0.2 and max(sways) > 0.7
 
 
+def test_the_eighth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`motifs` and `glide` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import GlideWorld, MotifsWorld
+
+    counts = set()
+    for r, tr in _routines(tmp_path, "motifs"):
+        els, starts, placed = tr["elements"], tr["theme_starts"], tr["motif_starts"]
+        assert len(starts) == 3 == len(placed) and 5 <= len(els) <= 7
+        assert all(b - a >= MotifsWorld.THEME for a, b in zip(starts, starts[1:]))  # three separate statements
+        unanswered = sum(not any(abs(m - s) <= 1 for m in placed) for s in starts)
+        assert tr["unanswered"] == unanswered
+        counts.add(unanswered)
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - MotifsWorld.UNANSWERED * unanswered
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        assert r.scores["penalty"] == 0
+    assert {0, 3} <= counts  # some gymnasts answer every statement, some none
+    stumbles = []
+    for r, tr in _routines(tmp_path, "glide"):
+        assert len(tr["elements"]) == 7 and len(tr["stumble_at"]) == tr["stumbles"] <= 4
+        stumbles.append(tr["stumbles"])
+        assert r.scores["tes"] == pytest.approx(sum(e["value"] * (0.5 + e["q"]) for e in tr["elements"]), abs=0.006)
+        skills = 20 + 8 / (1 + np.exp(-tr["glide"])) - GlideWorld.STUMBLE * tr["stumbles"]  # + judges' noise N(0, 1)
+        assert abs(r.scores["pcs"] - skills) < 4.5
+    assert min(stumbles) == 0 and max(stumbles) >= 2
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

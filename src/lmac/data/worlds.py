@@ -54,6 +54,12 @@ candidate's rule, before its screen ran and before any model was run on it, was 
 eighteenth; the nineteenth missed its rule) the same day and is spent too:
   climax     skating: PCS rewards a programme whose movement climax (flow) meets the music's climax (audio)
   balances   RG: E loses 0.8 x the sway (flow) of each balance (RGB); jumps and rotations move a lot by nature
+An eighth round, written on 2026-12-05 with the twentieth candidate's rule, before its screen ran and before any model
+was run on it, waits for the next fixed default:
+  motifs     RG: E loses 0.6 for each statement of the music's theme (audio) that the gymnast's motif (RGB, flow)
+             does not answer; theme and motif are drawn anew for every routine
+  glide      skating: PCS is speed and glide over the ice (flow) minus stumbles; TES jumps (RGB); no score needs two
+             streams
 """
 from __future__ import annotations
 
@@ -1375,12 +1381,118 @@ class BalancesWorld(World):
         return z, labels, {"T": T, "skill": float(skill), "swaying": swaying, "elements": elements}
 
 
+
+class MotifsWorld(World):
+    """RG law, held out (eighth round). Hoop. Choreography should reflect the music's structure: the music states a
+    theme (audio: a texture of its own, 6 segments long) three times among other passages, and the gymnast has a
+    movement motif of her own (RGB: a look; flow: a movement pattern; 5 segments) that she performs three times. Each
+    statement of the theme that the motif does not answer (the motif starting within a segment of it) costs 0.6 in
+    E. Theme and motif are drawn anew for every routine, and both are always there three times: neither stream says
+    anything alone, only whether the two repeat together. D: 5-7 body difficulties' values (RGB look); E also loses
+    technical deductions 0.4 (1 - q) (RGB quality)."""
+
+    LAW = "rg"
+    CLASS = "Hoop"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 384, "flow": 384, "audio": 256}, t_range=(70, 90), n_elements=(5, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "relu"}, feature_noise=0.5)
+    THEME, MOTIF, UNANSWERED = 6, 5, 0.6
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def make(self, rng):
+        T, skill, musical, z = self.begin_musical(rng)
+        z["audio"][:, 10:16] = _passages(rng, T, 6, self.THEME)  # the music: passages of 6 segments
+        starts = [s for s, _, _ in _slots(rng, T - self.THEME, 3, length=(self.THEME, self.THEME))]
+        theme = 1.5 * rng.standard_normal((self.THEME, 6))
+        for s in starts:
+            z["audio"][s:s + self.THEME, 10:16] = theme
+        z["flow"][:, 6] = rng.uniform(0.5, 1.5, T)  # linking movement
+        z["flow"][:, 8:12] = 0.8 * rng.standard_normal((T, 4))  # movement texture
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        z["rgb"][:, 26:32] = 0.6 * rng.standard_normal((T, 6))  # dance steps between motifs
+        motif_rgb, motif_flow = 2.0 * rng.standard_normal((self.MOTIF, 6)), 2.0 * rng.standard_normal((self.MOTIF, 4))
+        answer = _sigmoid(1.5 * musical + 0.3)
+        placed, answered = [], 0
+        for s in starts:
+            if rng.random() < answer:
+                m = int(np.clip(s + rng.integers(-1, 2), 0, T - self.MOTIF))
+                answered += 1
+            else:  # elsewhere: at least 8 segments from every statement of the theme
+                free = [t for t in range(T - self.MOTIF + 1) if min(abs(t - u) for u in starts) >= 8]
+                m = int(rng.choice(free)) if free else int(rng.integers(0, T - self.MOTIF + 1))
+            z["rgb"][m:m + self.MOTIF, 26:32] = motif_rgb
+            z["flow"][m:m + self.MOTIF, 8:12] = motif_flow
+            placed.append(m)
+        unanswered = sum(1 for s in starts if not any(abs(m - s) <= 1 for m in placed))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 3), 1.0)
+        E = float(np.clip(10.0 - tech - self.UNANSWERED * unanswered, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 32, "flow": 12, "audio": 16})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "theme_starts": starts,
+                           "motif_starts": placed, "unanswered": int(unanswered), "elements": elements}
+
+
+class GlideWorld(World):
+    """Fis-V law, held out (eighth round). Only flow carries PCS. The ISU's skating skills reward speed and glide over
+    the ice: PCS = 20 + 8 sigmoid(glide) - 0.5 x the stumbles + the judges' noise N(0, 1), where flow shows the
+    skater's speed between elements (a level set by her glide, with noise) and each stumble (a sudden drop of speed,
+    0-4 a programme, fewer for a better glider). TES: 7 jumps, base value x (0.5 + q), seen in RGB (look, value cue,
+    quality). Glide correlates 0.4 with jumping skill. The music (audio: passages, highlights) carries nothing scored:
+    RGB reads TES, flow PCS, and no score needs two streams at once."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 512, "flow": 768, "audio": 384}, t_range=(115, 135), n_elements=(7, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    STUMBLE = 0.5
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.look = rng.standard_normal((7, 12))
+
+    def make(self, rng):
+        cfg = self.cfg
+        T, skill, _, z = self.begin_musical(rng)
+        glide = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
+        z["audio"][:, 10:16] = _passages(rng, T, 6, 8)  # the music, unscored
+        z["audio"][rng.choice(T, int(rng.integers(4, 8)), replace=False), 16] = 3.0
+        speed = 1.2 * glide + 0.5 * rng.standard_normal(T)  # flow: speed over the ice
+        stumbles = min(int(rng.poisson(3.0 * _sigmoid(-1.2 * glide))), 4)
+        at = rng.choice(np.arange(2, T - 2), stumbles, replace=False) if stumbles else []
+        for t0 in at:
+            speed[t0:t0 + 2] -= 3.0
+        z["flow"][:, 6] = speed
+        z["flow"][:, 8:11] = 1.0 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = 0.0, []
+        for start, end, _ in _slots(rng, T, int(cfg.n_elements[0]), length=(2, 3), margin=1):
+            typ = int(rng.integers(0, 7))
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+            pts = self.jump_value[typ] * (0.5 + q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 0.8 * (self.jump_value[typ] - 2.75)
+            z["flow"][start:end, 7] = 3.0  # take-off and flight
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.jump_value[typ]), "q": q,
+                             "points": float(pts)})
+            tes += pts
+        pcs = 20.0 + 8.0 * _sigmoid(glide) - self.STUMBLE * stumbles + rng.normal(0, 1.0)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        return z, labels, {"T": T, "skill": float(skill), "glide": float(glide), "stumbles": stumbles,
+                           "stumble_at": [int(t) for t in at], "elements": elements}
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
     "combos": CombosWorld, "pauses": PausesWorld, "drops": DropsWorld, "character": CharacterWorld,
     "articulation": ArticulationWorld, "consistency": ConsistencyWorld, "tempo": TempoWorld, "counting": CountingWorld,
-    "climax": ClimaxWorld, "balances": BalancesWorld,
+    "climax": ClimaxWorld, "balances": BalancesWorld, "motifs": MotifsWorld, "glide": GlideWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]

@@ -176,21 +176,52 @@ def _mean_rho(pred: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean([spearman(pred[:, k], y[:, k]) for k in range(y.shape[1])]))
 
 
-def choose_by_cv(candidates: dict, y: np.ndarray, seed: int, folds: int = 5):
-    """candidates {key: X}; returns (key, penalty) with the best mean validation Spearman rho over `folds`
-    cross-validation folds (seeded by `seed`), the first key and the smallest penalty winning ties."""
+def _cv_runs(candidates: dict, y: np.ndarray, seed: int, folds: int):
+    """(mean validation Spearman rho over the folds, key, penalty, out-of-fold predictions) for every candidate and
+    penalty, in order (keys as given, penalties rising); folds seeded by `seed`."""
     parts = np.array_split(np.random.default_rng(seed).permutation(len(y)), folds)
-    best = None
     for key, X in candidates.items():
         for lam in PENALTIES:
-            rhos = []
+            rhos, oof = [], np.zeros(y.shape)
             for k in range(folds):
                 held = np.zeros(len(y), bool)
                 held[parts[k]] = True
-                rhos.append(_mean_rho(ridge_predict(ridge_fit(X[~held], y[~held], lam), X[held]), y[held]))
-            if best is None or np.mean(rhos) > best[0]:
-                best = (float(np.mean(rhos)), key, lam)
+                oof[held] = ridge_predict(ridge_fit(X[~held], y[~held], lam), X[held])
+                rhos.append(_mean_rho(oof[held], y[held]))
+            yield float(np.mean(rhos)), key, lam, oof
+
+
+def choose_by_cv(candidates: dict, y: np.ndarray, seed: int, folds: int = 5):
+    """candidates {key: X}; returns (key, penalty) with the best mean validation Spearman rho over `folds`
+    cross-validation folds (seeded by `seed`), the first key and the smallest penalty winning ties."""
+    best = None
+    for rho, key, lam, _ in _cv_runs(candidates, y, seed, folds):
+        if best is None or rho > best[0]:
+            best = (rho, key, lam)
     return best[1], best[2]
+
+
+def stack_by_cv(groups: dict, y: np.ndarray, seed: int, folds: int = 5) -> dict:
+    """The twentieth candidate's combination (a super learner): groups {option: {key: X}}; for each option its best
+    (key, penalty) by `folds`-fold cross-validation (as `choose_by_cv`), then non-negative weights over the options'
+    out-of-fold predictions by least squares (centred; all score columns together), scaled to sum to 1. Returns
+    {option: (key, penalty, weight)} for the options of positive weight; the single best option if none has any."""
+    from scipy.optimize import nnls
+
+    best = {}
+    for option, candidates in groups.items():
+        for rho, key, lam, oof in _cv_runs(candidates, y, seed, folds):
+            if option not in best or rho > best[option][0]:
+                best[option] = (rho, key, lam, oof)
+    options = list(best)
+    Y = y.reshape(len(y), -1)
+    A = np.stack([(best[o][3].reshape(Y.shape) - best[o][3].reshape(Y.shape).mean(0)).ravel() for o in options], 1)
+    a, _ = nnls(A, (Y - Y.mean(0)).ravel())
+    if not (a > 0).any():
+        top = max(options, key=lambda o: best[o][0])
+        a = np.array([float(o == top) for o in options])
+    a = a / a.sum()
+    return {o: (best[o][1], best[o][2], float(w)) for o, w in zip(options, a) if w > 0}
 
 
 @dataclass
@@ -203,6 +234,9 @@ class PooledRidgeConfig:
     pair_ranks: str = "2,4,8"  # principal components per modality that cross-validation chooses among for "pairs"
     cca_rank: int = 64  # principal components per modality before the canonical correlation analysis
     key_rank: int = 16  # principal components per modality in which a segment's salience is measured
+    # "best": the one (input option, penalty) that cross-validation ranks first; "stack": every input option at its
+    # own best penalty, weighted by non-negative least squares on their out-of-fold predictions (`stack_by_cv`)
+    combine: str = "best"
 
     OPTIONS = ("rgb", "all", "pairs", "rgb_cca", "all_cca", "rgb_key", "all_key")
 
@@ -215,6 +249,8 @@ class PooledRidgeConfig:
             raise ValueError(f"pooled_ridge cca_rank must be a whole number >= 1, got {self.cca_rank!r}")
         if int(self.key_rank) < 1:
             raise ValueError(f"pooled_ridge key_rank must be a whole number >= 1, got {self.key_rank!r}")
+        if self.combine not in ("best", "stack"):
+            raise ValueError(f"pooled_ridge combine must be 'best' or 'stack', got {self.combine!r}")
         return opts
 
     def ranks(self) -> list[int]:
@@ -333,6 +369,55 @@ class PooledRidge(nn.Module):
     def can_score(self, feats: dict) -> bool:
         return self.fitted and all(m in feats for m in self.used_modalities())
 
+    def _option_groups(self, X: dict) -> dict:
+        """The training features `fit` built, {key: X}, grouped by the input option that asked for them: {option:
+        {key: X}} (`pairs` holds one key per rank; a key two options share, as `rgb` and `all` with RGB alone, goes to
+        the first)."""
+        kind = {"rgb": (0, False, False), "all": (0, False, False), "rgb_cca": (0, True, False),
+                "all_cca": (0, True, False), "rgb_key": (0, True, True), "all_key": (0, True, True)}
+        groups, taken = {}, set()
+        for o in self.options:
+            mods = self._option_modalities(o)
+            keys = [key for key in X if key[0] == mods and key not in taken
+                    and (key[1] > 0 and not key[2] if o == "pairs" else key[1:] == kind[o])]
+            if keys:
+                groups[o] = {key: X[key] for key in keys}
+                taken.update(keys)
+        return groups
+
+    def _layout(self, mods, k: int, cca: bool, key: bool, mu, sd, w):
+        """One fit over an input option's features -> (mean, scale, weight) in the full layout: [mod0 mean, mod0 sum,
+        mod1 mean, ..., pairs k*k each (kmax*kmax reserved), shared moments 5 each, key moments 10 per gate and
+        pair]; what the option does not read weighs 0."""
+        mean, scale = np.zeros(self.mean.shape), np.ones(self.scale.shape)
+        weight = np.zeros(tuple(self.weight.shape))
+        pos, off = 0, {}
+        for m in self.modalities:
+            off[m] = pos
+            pos += 2 * self.dims[m]
+        at = 0
+        for m in mods:
+            n = 2 * self.dims[m]
+            sl = slice(off[m], off[m] + n)
+            mean[sl], scale[sl] = mu[at:at + n], sd[at:at + n]
+            weight[sl] = w[at:at + n].reshape(n, -1)
+            at += n
+        if k:  # the pair block: the first len(pairs) * k * k entries after the pooled ones
+            n = len(self.pairs) * k * k
+            sl = slice(pos, pos + n)
+            mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
+            at += n
+        if cca:  # the shared-moment block, after the reserved pair block
+            n = 5 * len(self.pairs)
+            sl = slice(pos + len(self.pairs) * self.kmax ** 2, pos + len(self.pairs) * self.kmax ** 2 + n)
+            mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
+            at += n
+        if key:  # the key-moment block, last
+            sl = slice(len(mean) - self.n_key, len(mean))
+            n = self.n_key
+            mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
+        return mean, scale, weight
+
     @torch.no_grad()
     def fit(self, dataset, seed: int) -> dict:
         """Fit on every video of a training dataset (whole videos, as evaluation reads them). Returns what was
@@ -385,37 +470,25 @@ class PooledRidge(nn.Module):
                 mods = self._option_modalities(o)
                 if o.endswith("_key") and mods:
                     X.setdefault((mods, 0, True, True), np.concatenate([pooled[mods], shared, keyed], 1))
-        (mods, k, cca, key), lam = choose_by_cv(X, y, seed)
-        mu, sd, w, b = ridge_fit(X[(mods, k, cca, key)], y, lam)
-        # scatter into the full layout: [mod0 mean, mod0 sum, mod1 mean, ..., pairs k*k each (kmax*kmax reserved),
-        # shared moments 5 each, key moments 10 per gate and pair]; unread ones weigh 0
-        mean, scale = np.zeros(self.mean.shape), np.ones(self.scale.shape)
-        weight = np.zeros(tuple(self.weight.shape))
-        pos, off = 0, {}
-        for m in self.modalities:
-            off[m] = pos
-            pos += 2 * self.dims[m]
-        at = 0
-        for m in mods:
-            n = 2 * self.dims[m]
-            sl = slice(off[m], off[m] + n)
-            mean[sl], scale[sl] = mu[at:at + n], sd[at:at + n]
-            weight[sl] = w[at:at + n].reshape(n, -1)
-            at += n
-        if k:  # the pair block: the first len(pairs) * k * k entries after the pooled ones
-            n = len(self.pairs) * k * k
-            sl = slice(pos, pos + n)
-            mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
-            at += n
-        if cca:  # the shared-moment block, after the reserved pair block
-            n = 5 * len(self.pairs)
-            sl = slice(pos + len(self.pairs) * self.kmax ** 2, pos + len(self.pairs) * self.kmax ** 2 + n)
-            mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
-            at += n
-        if key:  # the key-moment block, last
-            sl = slice(len(mean) - self.n_key, len(mean))
-            n = self.n_key
-            mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
+        if self.config.combine == "stack":
+            stack = stack_by_cv(self._option_groups(X), y, seed)
+            mean, scale = np.zeros(self.mean.shape), np.ones(self.scale.shape)
+            weight, b = np.zeros(tuple(self.weight.shape)), np.zeros(self.bias.shape)
+            for (o_mods, o_k, o_cca, o_key), o_lam, a in stack.values():  # a sum of raw-scale linear fits
+                mu, sd, w, b_o = ridge_fit(X[(o_mods, o_k, o_cca, o_key)], y, o_lam)
+                m_o, s_o, w_o = self._layout(o_mods, o_k, o_cca, o_key, mu, sd, w)
+                weight += a * w_o / s_o[:, None]
+                b += a * (np.atleast_1d(b_o) - (m_o / s_o) @ w_o)
+            keys = [key for key, _, _ in stack.values()]
+            mods = tuple(m for m in self.modalities if any(m in key[0] for key in keys))
+            k = max(key[1] for key in keys)
+            cca, key = any(key[2] for key in keys), any(key[3] for key in keys)
+            lam = max(stack.values(), key=lambda v: v[2])[1]  # the heaviest option's penalty
+        else:
+            (mods, k, cca, key), lam = choose_by_cv(X, y, seed)
+            mu, sd, w, b = ridge_fit(X[(mods, k, cca, key)], y, lam)
+            mean, scale, weight = self._layout(mods, k, cca, key, mu, sd, w)
+            stack = None
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
@@ -434,7 +507,10 @@ class PooledRidge(nn.Module):
         self.window.fill_(window)
         self.penalty.fill_(lam)
         self.rank.fill_(k)
-        return {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "keys": bool(key), "penalty": float(lam)}
+        chose = {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "keys": bool(key), "penalty": float(lam)}
+        if stack is not None:
+            chose["stack"] = {o: {"weight": a, "penalty": float(lam_o)} for o, (_, lam_o, a) in stack.items()}
+        return chose
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         m = mask.to(torch.float64).unsqueeze(-1)  # (B, T, 1)

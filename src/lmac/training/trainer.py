@@ -598,6 +598,11 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         pairs = f" and their aligned pairs (k={chose['pairs']})" if chose.get("pairs") else ""
         pairs += " and every two modalities' shared moments" if chose.get("shared") else ""
         pairs += " (also at each modality's key moments)" if chose.get("keys") else ""
+        if chose.get("stack"):
+            parts = ", ".join(f"{o} {v['weight']:.2f} (penalty {v['penalty']:g})" for o, v in chose["stack"].items())
+            log(f"{name}: fitted on the {len(train_ds)} training videos, a stack of input options weighted by "
+                f"5-fold cross-validation on them: {parts}")
+            continue
         log(f"{name}: fitted on the {len(train_ds)} training videos, inputs {'+'.join(chose['inputs'])}{pairs}, "
             f"penalty {chose['penalty']:g} (chosen by 5-fold cross-validation on them)")
     if info.enabled:
