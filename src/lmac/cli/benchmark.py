@@ -26,9 +26,12 @@ def register(sub):
     g.add_argument("--synth-dims", default=SMALL_DIMS, help=f"feature dims RGB,FLOW,AUDIO (default {SMALL_DIMS}, as make demo)")
     w = p.add_argument_group("worlds suite: independent synthetic worlds (docs/worlds.md), a fresh draw per seed",
                              "seed s draws each world anew in OUT/data/WORLD/seed{s} and trains with seed s")
-    w.add_argument("--worlds", help="comma-separated (default: the development worlds rg,amplitude,energy,execution)")
+    from lmac.data.worlds import DEV_WORLDS, HELD_OUT_WORLDS
+
+    w.add_argument("--worlds", help=f"comma-separated (default: the development worlds {','.join(DEV_WORLDS)})")
     w.add_argument("--held-out", action="store_true",
-                   help="allow the held-out worlds (landing, catch) in --worlds: run them once, after the model is fixed")
+                   help=f"allow the held-out worlds ({', '.join(HELD_OUT_WORLDS)}) in --worlds: run each once, after "
+                   "the model is fixed (docs/worlds.md says which are spent)")
     w.add_argument("--world-train", type=int, default=200, help="training videos per world (default 200)")
     w.add_argument("--world-test", type=int, default=200, help="test videos per world (default 200)")
     w.add_argument("--reference", help="the model the worlds table compares against the others (default: the first of --models)")
