@@ -208,6 +208,24 @@ class World:
             elements.append({"start": start, "end": end, "type": typ, "value": float(self.value[typ]), "q": q})
         return difficulty, tech, elements
 
+    def jumps(self, rng, z, T: int, skill: float):
+        """Fis-V-law TES from `n_elements[0]` jumps (climax, glide), one per slot: base value (`jump_value`) x (0.5 +
+        q), q the execution; RGB shows each jump's look, quality and value, flow its take-off and flight. Returns
+        (TES, the elements)."""
+        tes, elements = 0.0, []
+        for start, end, _ in _slots(rng, T, int(self.cfg.n_elements[0]), length=(2, 3), margin=1):
+            typ = int(rng.integers(0, len(self.jump_value)))
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+            pts = self.jump_value[typ] * (0.5 + q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 0.8 * (self.jump_value[typ] - 2.75)
+            z["flow"][start:end, 7] = 3.0  # take-off and flight
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.jump_value[typ]), "q": q,
+                             "points": float(pts)})
+            tes += pts
+        return tes, elements
+
     def fill_noise(self, z, rng, used: dict):
         """Unstructured latent dims after the last used one of each modality."""
         for m, n in used.items():
@@ -1291,7 +1309,6 @@ class ClimaxWorld(World):
         self.look = rng.standard_normal((7, 12))
 
     def make(self, rng):
-        cfg = self.cfg
         T, skill, musical, z = self.begin_musical(rng)
         t = np.arange(T)
         t_music = int(rng.integers(int(0.2 * T), int(0.8 * T) + 1))
@@ -1304,18 +1321,7 @@ class ClimaxWorld(World):
         z["flow"][:, 6] = _bump(t, t_move, 3.0, 8.0) - 1.0 + 0.3 * rng.standard_normal(T)  # movement intensity
         z["flow"][:, 8:11] = 1.0 * rng.standard_normal((T, 3))  # movement texture, unscored
         z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
-        tes, elements = 0.0, []
-        for start, end, _ in _slots(rng, T, int(cfg.n_elements[0]), length=(2, 3), margin=1):
-            typ = int(rng.integers(0, 7))
-            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
-            pts = self.jump_value[typ] * (0.5 + q)
-            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
-            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
-            z["rgb"][start:end, 25] = 0.8 * (self.jump_value[typ] - 2.75)
-            z["flow"][start:end, 7] = 3.0  # take-off and flight
-            elements.append({"start": start, "end": end, "type": typ, "value": float(self.jump_value[typ]), "q": q,
-                             "points": float(pts)})
-            tes += pts
+        tes, elements = self.jumps(rng, z, T, skill)
         match = float(np.exp(-abs(t_move - t_music) / self.WIDTH))
         pcs = 20.0 + 7.0 * _sigmoid(skill) + 3.0 * match + rng.normal(0, 1.0)
         self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
@@ -1456,7 +1462,6 @@ class GlideWorld(World):
         self.look = rng.standard_normal((7, 12))
 
     def make(self, rng):
-        cfg = self.cfg
         T, skill, _, z = self.begin_musical(rng)
         glide = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
         z["audio"][:, 10:16] = _passages(rng, T, 6, 8)  # the music, unscored
@@ -1469,18 +1474,7 @@ class GlideWorld(World):
         z["flow"][:, 6] = speed
         z["flow"][:, 8:11] = 1.0 * rng.standard_normal((T, 3))  # movement texture, unscored
         z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
-        tes, elements = 0.0, []
-        for start, end, _ in _slots(rng, T, int(cfg.n_elements[0]), length=(2, 3), margin=1):
-            typ = int(rng.integers(0, 7))
-            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
-            pts = self.jump_value[typ] * (0.5 + q)
-            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
-            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
-            z["rgb"][start:end, 25] = 0.8 * (self.jump_value[typ] - 2.75)
-            z["flow"][start:end, 7] = 3.0  # take-off and flight
-            elements.append({"start": start, "end": end, "type": typ, "value": float(self.jump_value[typ]), "q": q,
-                             "points": float(pts)})
-            tes += pts
+        tes, elements = self.jumps(rng, z, T, skill)
         pcs = 20.0 + 8.0 * _sigmoid(glide) - self.STUMBLE * stumbles + rng.normal(0, 1.0)
         self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
         labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
