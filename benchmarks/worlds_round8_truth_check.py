@@ -7,16 +7,12 @@ and how large each world's judged term is against the rest of its score.
 import numpy as np
 from scipy.stats import spearmanr
 
-from lmac.data.worlds import MotifsWorld, build_world, world_config
-
-
-def routines(name: str, n: int = 300):
-    world = build_world(world_config(name, seed=100))
-    return [world.make(np.random.default_rng([100, 8, i])) for i in range(n)]
+from lmac.data.worlds import MotifsWorld
+from worlds_round7_truth_check import routines
 
 
 def main() -> None:
-    rows = routines("motifs")
+    rows = routines("motifs", 8)
     total = np.array([lab["total"] for _, lab, _ in rows])
     ded = np.array([MotifsWorld.UNANSWERED * tr["unanswered"] for *_, tr in rows])
     skill = np.array([tr["skill"] for *_, tr in rows])
@@ -24,7 +20,7 @@ def main() -> None:
     print(f"motifs: the unanswered themes cost {np.var(ded) / np.var(total):.0%} of the total's variance; a reader "
           f"blind to them ranks the total at {spearmanr(total, total + ded)[0]:.2f}; routines with 0-3 unanswered: "
           f"{counts.tolist()}; correlation with skill {np.corrcoef(ded, skill)[0, 1]:.2f}")
-    rows = routines("glide")
+    rows = routines("glide", 8)
     pcs = np.array([lab["pcs"] for _, lab, _ in rows])
     tes = np.array([lab["tes"] for _, lab, _ in rows])
     glide = np.array([tr["glide"] for *_, tr in rows])
