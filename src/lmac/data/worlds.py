@@ -130,6 +130,13 @@ def _passages(rng, T: int, dims: int, length: int, height: float = 1.5) -> np.nd
     return height * np.repeat(rng.standard_normal((T // length + 1, dims)), length, 0)[:T]
 
 
+def _unscored_music(rng, z: dict, T: int) -> None:
+    """Music that judges do not score, written into z["audio"]: passages of 8 segments (latent 10-15) and 4-7
+    highlights (latent 16). It makes the audio stream rich, so that a model must learn to ignore it."""
+    z["audio"][:, 10:16] = _passages(rng, T, 6, 8)
+    z["audio"][rng.choice(T, int(rng.integers(4, 8)), replace=False), 16] = 3.0
+
+
 def _slots(rng, T: int, n: int, length=(2, 4), margin: float = 0.0):
     """n elements in temporal order, one per equal slot of the timeline: (start, end, centre) each."""
     edges = np.linspace(1, T - 1, n + 1)
@@ -1250,9 +1257,7 @@ class CountingWorld(World):
 
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
-        z["audio"][:, 10:16] = _passages(rng, T, 6, 8)  # the music
-        hl = rng.choice(T, int(rng.integers(4, 8)), replace=False)
-        z["audio"][hl, 16] = 3.0  # its highlights
+        _unscored_music(rng, z, T)
         z["flow"][:, 6] = rng.uniform(0.5, 1.5, T)  # movement all along
         z["flow"][:, 8:11] = 1.0 * rng.standard_normal((T, 3))
         z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
@@ -1354,9 +1359,7 @@ class BalancesWorld(World):
 
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
-        z["audio"][:, 10:16] = _passages(rng, T, 6, 8)  # the music, unscored
-        hl = rng.choice(T, int(rng.integers(4, 8)), replace=False)
-        z["audio"][hl, 16] = 3.0
+        _unscored_music(rng, z, T)
         z["flow"][:, 6] = rng.uniform(0.3, 1.2, T)  # the body's movement between elements
         z["flow"][:, 8:11] = 1.0 * rng.standard_normal((T, 3))  # the ribbon's patterns, unscored
         z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
@@ -1464,8 +1467,7 @@ class GlideWorld(World):
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
         glide = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
-        z["audio"][:, 10:16] = _passages(rng, T, 6, 8)  # the music, unscored
-        z["audio"][rng.choice(T, int(rng.integers(4, 8)), replace=False), 16] = 3.0
+        _unscored_music(rng, z, T)
         speed = 1.2 * glide + 0.5 * rng.standard_normal(T)  # flow: speed over the ice
         stumbles = min(int(rng.poisson(3.0 * _sigmoid(-1.2 * glide))), 4)
         at = rng.choice(np.arange(2, T - 2), stumbles, replace=False) if stumbles else []
