@@ -43,10 +43,10 @@ RG_CLASSES = ("Ball", "Clubs", "Hoop", "Ribbon")
 
 
 def lmac_train_ids(ids: list[str], seed: int, val_fraction: float = 0.2) -> list[str]:
-    """The training videos `lmac train --seed SEED` keeps after carving its validation split (trainer.py)."""
-    order = np.random.default_rng([seed, 7919]).permutation(len(ids))
-    n_val = max(2, int(round(len(ids) * val_fraction)))
-    return [ids[i] for i in sorted(order[n_val:])]
+    """The training videos `lmac train --seed SEED` keeps after carving its validation split."""
+    from lmac.training.trainer import carve_validation
+
+    return carve_validation(ids, seed, val_fraction)[0]
 
 
 def write_package(world: Path, work: Path, seed: int, all_train: bool) -> tuple[str, dict, list[str]]:
@@ -158,8 +158,8 @@ def main(argv=None) -> int:
         fallback = bool(save_base) and not Path(save_base).exists()
         if fallback:  # their rule saves only once the 10-epoch mean test rho is above 0: keep the last epoch
             torch.save(trained["model"], save_base)
-        result["stages"][stage] = {"saved_last_epoch_instead": fallback,"last_test_rho": epochs[-1]["test_rho"], "best_test_rho": rets[1] / 100,
-                                   "best_avg10_test_rho": rets[0] / 100, "saved_model_test_rho": rets[4] / 100,
+        result["stages"][stage] = {"saved_last_epoch_instead": fallback, "last_test_rho": epochs[-1]["test_rho"],
+                                   "best_test_rho": rets[1] / 100, "best_avg10_test_rho": rets[0] / 100, "saved_model_test_rho": rets[4] / 100,
                                    "seconds": round(time.time() - t0, 1), "epochs": epochs}
 
     single = conf.single_modality

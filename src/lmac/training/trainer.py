@@ -83,6 +83,16 @@ def task_elements(cfg: TrainConfig, task: TaskSpec) -> dict:
 MIN_VAL_VIDEOS = 10  # below this prepare_data warns that validation rho is noise
 
 
+def carve_validation(rows: list, seed: int, fraction: float) -> tuple[list, list]:
+    """(training rows, validation rows): a seeded `fraction` of the training rows (at least 2) held out for
+    validation, both in their original order; ([rows], []) when `fraction` is 0."""
+    if fraction <= 0:
+        return list(rows), []
+    order = np.random.default_rng([seed, 7919]).permutation(len(rows))
+    n_val = max(2, int(round(len(rows) * fraction)))
+    return [rows[i] for i in sorted(order[n_val:])], [rows[i] for i in sorted(order[:n_val])]
+
+
 def prepare_data(cfg: TrainConfig, task: TaskSpec, log=None):
     """Returns (train, val or None, test) datasets."""
     key = (str(Path(cfg.features).resolve()), cfg.format, task.pamfn_prefix)
@@ -101,15 +111,10 @@ def prepare_data(cfg: TrainConfig, task: TaskSpec, log=None):
 
     train_rows = [r for r in train_all if r.cls == task.cls]
     test_rows = [r for r in test_all if r.cls == task.cls]
-    val_rows = []
-    if cfg.val_fraction > 0:
-        order = np.random.default_rng([cfg.seed, 7919]).permutation(len(train_rows))
-        n_val = max(2, int(round(len(train_rows) * cfg.val_fraction)))
-        if n_val < MIN_VAL_VIDEOS and log is not None:
-            log(f"warning: the validation split has {n_val} videos; a Spearman rho over so few is nearly "
-                f"meaningless (2 videos give +-1), so the val-selected epoch is close to arbitrary")
-        val_rows = [train_rows[i] for i in sorted(order[:n_val])]
-        train_rows = [train_rows[i] for i in sorted(order[n_val:])]
+    train_rows, val_rows = carve_validation(train_rows, cfg.seed, cfg.val_fraction)
+    if val_rows and len(val_rows) < MIN_VAL_VIDEOS and log is not None:
+        log(f"warning: the validation split has {len(val_rows)} videos; a Spearman rho over so few is nearly "
+            f"meaningless (2 videos give +-1), so the val-selected epoch is close to arbitrary")
     have = set(store.ids())
     missing = [r.video_id for r in train_rows + val_rows + test_rows if r.video_id not in have]
     if missing:
