@@ -57,6 +57,7 @@ def blend_run(run: Path, inputs: str = "rgb,all", pair_ranks: str = "2,4,8", out
     m = np.array([model[v][0] for v in ids])
     return {"task": cfg.task, "seed": cfg.seed, "ridge_inputs": chose["inputs"], "ridge_pairs": chose["pairs"],
             "ridge_shared": chose.get("shared", False), "ridge_keys": chose.get("keys", False),
+            "ridge_changes": chose.get("changes", False),
             "ridge_penalty": chose["penalty"], "ridge_stack": chose.get("stack"),
             "run": spearman(m, true), "ridge": spearman(r, true),
             "blend": spearman((2 * m + ridge_weight * r) / (2 + ridge_weight), true)}
@@ -93,7 +94,7 @@ def main(argv=None) -> int:
                          if r["ridge_stack"] else "")
                 print(f"{r['task']} draw {r['seed']}: run {r['run']:.3f}, ridge {r['ridge']:.3f}{stack} "
                       f"({'+'.join(r['ridge_inputs'])}, pairs k={r['ridge_pairs']}, shared {int(r['ridge_shared'])}, "
-                      f"keys {int(r['ridge_keys'])}, penalty {r['ridge_penalty']:g}), "
+                      f"keys {int(r['ridge_keys'])}, changes {int(r['ridge_changes'])}, penalty {r['ridge_penalty']:g}), "
                       f"blend {r['blend']:.3f}")
     worlds = sorted({world_of(r["task"]) for r in rows})
     table = {w: {k: fisher_z_mean([r[k] for r in rows if world_of(r["task"]) == w]) for k in ("run", "ridge", "blend")}

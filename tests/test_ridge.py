@@ -51,7 +51,8 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     assert not model.fitted and not model.can_score({m: None for m in train_ds.dims})
     chose = model.fit(train_ds, seed=2)
     mods, lam, predict = _probe_member(train_ds, train_ds.window, 2)
-    assert chose == {"inputs": mods, "pairs": 0, "shared": False, "keys": False, "penalty": lam} and model.fitted
+    assert chose == {"inputs": mods, "pairs": 0, "shared": False, "keys": False, "changes": False, "penalty": lam} \
+        and model.fitted
     got = task.to_score(_score(model, test_ds)["score"].double()).numpy()
     assert got == pytest.approx(predict(test_ds), rel=1e-6, abs=1e-6)
     # the fit is in its buffers: a state_dict carries it to a fresh member
@@ -364,3 +365,57 @@ def test_a_stack_of_input_options_is_their_weighted_sum_in_one_linear_read_out(t
     assert "stack" not in best.fit(train_ds, seed=0)
     with pytest.raises(ValueError, match="combine"):
         create_model("pooled_ridge", train_ds.dims, combine="mean")
+
+
+def _count_world(tmp_path, seed=0):
+    """A world scored on how many elements a routine has (3-9), not on how long they last: an element is a run of
+    2-8 segments in which RGB dims 0-3 are raised by 3; the elements fill a share of the routine drawn apart from
+    their number, so the pooled mean and sum (total duration) say little of the count."""
+    def rewrite(s, T, rng):
+        x = {m: rng.standard_normal((T, 6)) for m in s.feats}
+        n = int(rng.integers(3, 10))
+        lengths = np.maximum(2, np.round(rng.uniform(0.15, 0.5) * T / n * rng.uniform(0.7, 1.3, n))).astype(int)
+        starts = np.sort(rng.choice(np.arange(0, T, 1), n, replace=False))
+        el = np.zeros(T, bool)
+        for a, L in zip(starts, lengths):
+            el[a:a + L] = True
+        onsets = int(el[0]) + int((el[1:] & ~el[:-1]).sum())  # elements that touch count once
+        x["rgb"][:, :4] += np.where(el, 3.0, 0.0)[:, None]
+        s.feats = {m: torch.from_numpy(a.astype(np.float32)) for m, a in x.items()}
+        s.score = float(onsets)
+
+    return _rewritten_world(tmp_path, 160, 80, rewrite, seed)
+
+
+def test_changes_count_the_elements_whatever_their_length(tmp_path):
+    """With `rgb_delta` among its inputs, cross-validation picks RGB's changes on a score that counts elements of
+    varying length, and the member ranks unseen videos by it better than from RGB's pooled features alone. The torch
+    forward computes `delta_pool`'s numpy features of the fit (padded videos included); a checkpoint carries it; a
+    member without the option has no change buffers (its state is as before the option existed)."""
+    from lmac.models.ridge import delta_pool, pool_video, ridge_predict
+
+    train_ds, test_ds = _count_world(tmp_path)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_delta", delta_rank=4)
+    chose = model.fit(train_ds, seed=0)
+    assert chose["changes"] and chose["inputs"] == ["rgb"] and bool(model.changes)
+    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")
+    assert not plain.fit(train_ds, seed=0)["changes"]
+    assert not any(name.startswith(("delta_", "changes")) for name in plain.state_dict())
+    assert _rho(model, test_ds) > 0.6 and _rho(model, test_ds) > _rho(plain, test_ds) + 0.1
+    proj = {"rgb": tuple(model.get_buffer(f"{n}_rgb").numpy() for n in ("delta_mean", "delta_scale", "delta"))}
+    X = np.stack([np.concatenate([pool_video(s.feats, ["rgb"], train_ds.window),
+                                  delta_pool(s.feats, proj, 4, train_ds.window)]) for s in test_ds.samples])
+    P = len(model.mean)
+    keep = np.r_[np.arange(12), P - 24 + np.arange(8)]  # RGB's pooled features, then RGB's changes (first of three)
+    fit = (model.mean[keep].numpy(), model.scale[keep].numpy(), model.weight[keep].numpy(), model.bias.numpy())
+    assert len({len(s.feats["rgb"]) for s in test_ds.samples}) > 1
+    got = _score(model, test_ds)["score"].double().numpy()  # one padded batch of different lengths
+    assert got == pytest.approx(ridge_predict(fit, X)[:, 0], rel=1e-5, abs=1e-5)
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_delta", delta_rank=4)
+    fresh.load_state_dict(model.state_dict())
+    assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
+    every = create_model("pooled_ridge", train_ds.dims, inputs="all_delta", delta_rank=4)
+    assert every.fit(train_ds, seed=0)["inputs"] == ["rgb", "flow", "audio"]
+    assert _rho(every, test_ds) > 0.5
+    with pytest.raises(ValueError, match="delta_rank"):
+        create_model("pooled_ridge", train_ds.dims, inputs="rgb_delta", delta_rank=0)

@@ -37,6 +37,13 @@ segments by that salience are its key moments in that modality. For each such ga
 five shared-moment features are taken over the key segments and over the rest (10 per gate and pair). `rgb_key` is
 `rgb_cca`'s features and these; `all_key` is `all_cca`'s and these.
 
+Changes (`inputs` options `rgb_delta` and `all_delta`, the twenty-first worlds candidate): judges add over elements,
+and a routine's pooled mean and sum tell how long its elements last in all, not how many there are. How often the
+features change counts onsets whatever the elements' lengths: for each modality, |p(t) - p(t-1)| on its first
+`delta_rank` principal components (fitted on the training videos' segments, no labels), its mean over a video's
+consecutive real segments and its sum / window. `rgb_delta` is RGB's pooled features and RGB's changes; `all_delta`
+every modality's.
+
 `fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
 checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing, the
 member sits out of the ensemble.
@@ -153,6 +160,17 @@ def key_pool(feats: dict, directions: dict, projections: dict, k: int) -> np.nda
     return np.concatenate(out)
 
 
+def delta_pool(feats: dict, projections: dict, k: int, window: int) -> np.ndarray:
+    """One video's change features: for each modality in `projections` {m: pca_projection}, in their order, the mean
+    over consecutive segments of |p(t) - p(t-1)| on the first k components and their sum / window (0 for a video of
+    one segment)."""
+    out = []
+    for m, proj in projections.items():
+        d = np.abs(np.diff(project_segments(feats[m], proj, k), axis=0))
+        out += [d.mean(0) if len(d) else np.zeros(k), d.sum(0) / window]
+    return np.concatenate(out)
+
+
 def ridge_fit(X: np.ndarray, y: np.ndarray, lam: float):
     """(mean, scale, weights, intercept) of a ridge regression on standardised X; y is (n,) or (n, S)."""
     mu, sd = X.mean(0), X.std(0) + 1e-9
@@ -229,16 +247,18 @@ class PooledRidgeConfig:
     num_scores: int = 1
     # the input options cross-validation chooses among: "rgb" (RGB alone), "all" (every modality), "pairs" (every
     # modality and their aligned pairs), "rgb_cca" / "all_cca" (RGB's or every modality's, and the shared moments),
-    # "rgb_key" / "all_key" (those and the shared moments at each modality's key moments)
+    # "rgb_key" / "all_key" (those and the shared moments at each modality's key moments), "rgb_delta" / "all_delta"
+    # (RGB's or every modality's pooled features and how often they change)
     inputs: str = "rgb,all,pairs,rgb_cca,all_cca"
     pair_ranks: str = "2,4,8"  # principal components per modality that cross-validation chooses among for "pairs"
     cca_rank: int = 64  # principal components per modality before the canonical correlation analysis
     key_rank: int = 16  # principal components per modality in which a segment's salience is measured
+    delta_rank: int = 16  # principal components per modality whose changes from segment to segment are read
     # "best": the one (input option, penalty) that cross-validation ranks first; "stack": every input option at its
     # own best penalty, weighted by non-negative least squares on their out-of-fold predictions (`stack_by_cv`)
     combine: str = "best"
 
-    OPTIONS = ("rgb", "all", "pairs", "rgb_cca", "all_cca", "rgb_key", "all_key")
+    OPTIONS = ("rgb", "all", "pairs", "rgb_cca", "all_cca", "rgb_key", "all_key", "rgb_delta", "all_delta")
 
     def options(self) -> list[str]:
         opts = [o.strip() for o in self.inputs.split(",") if o.strip()]
@@ -249,6 +269,8 @@ class PooledRidgeConfig:
             raise ValueError(f"pooled_ridge cca_rank must be a whole number >= 1, got {self.cca_rank!r}")
         if int(self.key_rank) < 1:
             raise ValueError(f"pooled_ridge key_rank must be a whole number >= 1, got {self.key_rank!r}")
+        if int(self.delta_rank) < 1:
+            raise ValueError(f"pooled_ridge delta_rank must be a whole number >= 1, got {self.delta_rank!r}")
         if self.combine not in ("best", "stack"):
             raise ValueError(f"pooled_ridge combine must be 'best' or 'stack', got {self.combine!r}")
         return opts
@@ -291,8 +313,10 @@ class PooledRidge(nn.Module):
         self.keys = any(o.endswith("_key") for o in self.options) and bool(self.pairs)  # key-moment features
         self.cca = self.keys or any(o.endswith("_cca") for o in self.options) and bool(self.pairs)  # shared moments
         self.n_key = 10 * len(self.modalities) * len(self.pairs) if self.keys else 0
+        self.kd = int(config.delta_rank) if any(o.endswith("_delta") for o in self.options) else 0  # 0: no changes
+        self.n_delta = 2 * self.kd * len(self.modalities)
         P = 2 * sum(dims.values()) + len(self.pairs) * self.kmax ** 2 + (5 * len(self.pairs) if self.cca else 0) \
-            + self.n_key
+            + self.n_key + self.n_delta
         S = config.num_scores
         # the fit; float64 so that it is the closed-form solution to rounding (the trainer may cast it)
         self.register_buffer("mean", torch.zeros(P, dtype=torch.float64))
@@ -314,6 +338,10 @@ class PooledRidge(nn.Module):
         self.register_buffer("keyed", torch.zeros((), dtype=torch.bool))  # whether the key moments are read
         for m in (self.modalities if self.keys else ()):  # each modality's salience projection
             self._register_projection("key", m, int(config.key_rank))
+        if self.kd:  # only with a `_delta` option, so that other fits' state is as before it existed
+            self.register_buffer("changes", torch.zeros((), dtype=torch.bool))  # whether the changes are read
+            for m in self.modalities:
+                self._register_projection("delta", m, self.kd)
 
     def _register_projection(self, name: str, m: str, k: int) -> None:
         """Buffers `{name}_mean_{m}`, `{name}_scale_{m}`, `{name}_{m}`: a `pca_projection` of modality m, k columns."""
@@ -373,22 +401,24 @@ class PooledRidge(nn.Module):
         """The training features `fit` built, {key: X}, grouped by the input option that asked for them: {option:
         {key: X}} (`pairs` holds one key per rank; a key two options share, as `rgb` and `all` with RGB alone, goes to
         the first)."""
-        kind = {"rgb": (0, False, False), "all": (0, False, False), "rgb_cca": (0, True, False),
-                "all_cca": (0, True, False), "rgb_key": (0, True, True), "all_key": (0, True, True)}
+        kind = {"rgb": (0, False, False, False), "all": (0, False, False, False), "rgb_cca": (0, True, False, False),
+                "all_cca": (0, True, False, False), "rgb_key": (0, True, True, False),
+                "all_key": (0, True, True, False), "rgb_delta": (0, False, False, True),
+                "all_delta": (0, False, False, True)}
         groups, taken = {}, set()
         for o in self.options:
             mods = self._option_modalities(o)
             keys = [key for key in X if key[0] == mods and key not in taken
-                    and (key[1] > 0 and not key[2] if o == "pairs" else key[1:] == kind[o])]
+                    and (key[1] > 0 and not key[2] and not key[4] if o == "pairs" else key[1:] == kind[o])]
             if keys:
                 groups[o] = {key: X[key] for key in keys}
                 taken.update(keys)
         return groups
 
-    def _layout(self, mods, k: int, cca: bool, key: bool, mu, sd, w):
+    def _layout(self, mods, k: int, cca: bool, key: bool, delta: bool, mu, sd, w):
         """One fit over an input option's features -> (mean, scale, weight) in the full layout: [mod0 mean, mod0 sum,
         mod1 mean, ..., pairs k*k each (kmax*kmax reserved), shared moments 5 each, key moments 10 per gate and
-        pair]; what the option does not read weighs 0."""
+        pair, changes 2 * delta_rank per modality]; what the option does not read weighs 0."""
         mean, scale = np.zeros(self.mean.shape), np.ones(self.scale.shape)
         weight = np.zeros(tuple(self.weight.shape))
         pos, off = 0, {}
@@ -412,10 +442,20 @@ class PooledRidge(nn.Module):
             sl = slice(pos + len(self.pairs) * self.kmax ** 2, pos + len(self.pairs) * self.kmax ** 2 + n)
             mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
             at += n
-        if key:  # the key-moment block, last
-            sl = slice(len(mean) - self.n_key, len(mean))
+        if key:  # the key-moment block, before the changes
+            end = len(mean) - self.n_delta
+            sl = slice(end - self.n_key, end)
             n = self.n_key
             mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
+            at += n
+        if delta:  # the changes, last: each of the option's modalities in its own place
+            start = len(mean) - self.n_delta
+            for i, m in enumerate(self.modalities):
+                if m in mods:
+                    n = 2 * self.kd
+                    sl = slice(start + i * n, start + (i + 1) * n)
+                    mean[sl], scale[sl], weight[sl] = mu[at:at + n], sd[at:at + n], w[at:at + n].reshape(n, -1)
+                    at += n
         return mean, scale, weight
 
     @torch.no_grad()
@@ -432,27 +472,29 @@ class PooledRidge(nn.Module):
             mods = self._option_modalities(o)
             if mods and mods not in pooled:
                 pooled[mods] = np.stack([pool_video(s.feats, mods, window) for s in dataset.samples])
-        # {(modalities, pair rank, shared moments, key moments): training features}, in the config's order (it
-        # breaks CV ties)
+        # {(modalities, pair rank, shared moments, key moments, changes): training features}, in the config's order
+        # (it breaks CV ties)
         X = {}
         for o in self.options:
             mods = self._option_modalities(o)
             if mods and o in ("rgb", "all"):
-                X.setdefault((mods, 0, False, False), pooled[mods])
-        projections, directions, gates = {}, {}, {}
+                X.setdefault((mods, 0, False, False, False), pooled[mods])
+        projections, directions, gates, changes = {}, {}, {}, {}
         kr = int(self.config.key_rank) if self.keys else 0
-        if (self.kmax and self.pairs) or kr:  # one PCA per modality serves the pairs (kmax) and the key gates (kr)
+        if (self.kmax and self.pairs) or kr or self.kd:  # one PCA per modality serves the pairs, key gates, changes
             for m in self.modalities:
                 mu, sd, U = pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64)
-                                                           for s in dataset.samples]), max(self.kmax, kr))
+                                                           for s in dataset.samples]), max(self.kmax, kr, self.kd))
                 if self.kmax:
                     projections[m] = (mu, sd, U[:, :self.kmax])
                 if kr:
                     gates[m] = (mu, sd, U[:, :kr])
+                if self.kd:
+                    changes[m] = (mu, sd, U[:, :self.kd])
         if self.kmax and self.pairs:
             for k in self.config.ranks():
                 k = min(k, *(U.shape[1] for _, _, U in projections.values()))
-                X.setdefault((tuple(self.modalities), k, False, False), np.concatenate(
+                X.setdefault((tuple(self.modalities), k, False, False, False), np.concatenate(
                     [pooled[tuple(self.modalities)],
                      np.stack([pair_pool(s.feats, projections, k) for s in dataset.samples])], 1))
         if self.cca:
@@ -463,31 +505,38 @@ class PooledRidge(nn.Module):
             for o in self.options:
                 mods = self._option_modalities(o)
                 if o.endswith("_cca") and mods:
-                    X.setdefault((mods, 0, True, False), np.concatenate([pooled[mods], shared], 1))
+                    X.setdefault((mods, 0, True, False, False), np.concatenate([pooled[mods], shared], 1))
         if self.keys:
             keyed = np.stack([key_pool(s.feats, directions, gates, kr) for s in dataset.samples])
             for o in self.options:
                 mods = self._option_modalities(o)
                 if o.endswith("_key") and mods:
-                    X.setdefault((mods, 0, True, True), np.concatenate([pooled[mods], shared, keyed], 1))
+                    X.setdefault((mods, 0, True, True, False), np.concatenate([pooled[mods], shared, keyed], 1))
+        if self.kd:
+            for o in self.options:
+                mods = self._option_modalities(o)
+                if o.endswith("_delta") and mods:
+                    X.setdefault((mods, 0, False, False, True), np.concatenate(
+                        [pooled[mods], np.stack([delta_pool(s.feats, {m: changes[m] for m in mods}, self.kd, window)
+                                                 for s in dataset.samples])], 1))
         if self.config.combine == "stack":
             stack = stack_by_cv(self._option_groups(X), y, seed)
             mean, scale = np.zeros(self.mean.shape), np.ones(self.scale.shape)
             weight, b = np.zeros(tuple(self.weight.shape)), np.zeros(self.bias.shape)
-            for (o_mods, o_k, o_cca, o_key), o_lam, a in stack.values():  # a sum of raw-scale linear fits
-                mu, sd, w, b_o = ridge_fit(X[(o_mods, o_k, o_cca, o_key)], y, o_lam)
-                m_o, s_o, w_o = self._layout(o_mods, o_k, o_cca, o_key, mu, sd, w)
+            for o_key_, o_lam, a in stack.values():  # a sum of raw-scale linear fits
+                mu, sd, w, b_o = ridge_fit(X[o_key_], y, o_lam)
+                m_o, s_o, w_o = self._layout(*o_key_, mu, sd, w)
                 weight += a * w_o / s_o[:, None]
                 b += a * (np.atleast_1d(b_o) - (m_o / s_o) @ w_o)
             keys = [key for key, _, _ in stack.values()]
             mods = tuple(m for m in self.modalities if any(m in key[0] for key in keys))
             k = max(key[1] for key in keys)
-            cca, key = any(key[2] for key in keys), any(key[3] for key in keys)
+            cca, key, delta = any(key[2] for key in keys), any(key[3] for key in keys), any(key[4] for key in keys)
             lam = max(stack.values(), key=lambda v: v[2])[1]  # the heaviest option's penalty
         else:
-            (mods, k, cca, key), lam = choose_by_cv(X, y, seed)
-            mu, sd, w, b = ridge_fit(X[(mods, k, cca, key)], y, lam)
-            mean, scale, weight = self._layout(mods, k, cca, key, mu, sd, w)
+            (mods, k, cca, key, delta), lam = choose_by_cv(X, y, seed)
+            mu, sd, w, b = ridge_fit(X[(mods, k, cca, key, delta)], y, lam)
+            mean, scale, weight = self._layout(mods, k, cca, key, delta, mu, sd, w)
             stack = None
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
@@ -501,13 +550,18 @@ class PooledRidge(nn.Module):
                 getattr(self, f"cca_{a}_{b}_{side}").copy_(torch.as_tensor(u, device=dev))
         for m, projection in gates.items():
             self._store_projection("key", m, projection)
+        for m, projection in changes.items():
+            self._store_projection("delta", m, projection)
         self.shared.fill_(bool(cca))
         self.keyed.fill_(bool(key))
+        if self.kd:
+            self.changes.fill_(bool(delta))
         self.used.copy_(torch.tensor([m in mods or bool(cca) for m in self.modalities], device=dev))
         self.window.fill_(window)
         self.penalty.fill_(lam)
         self.rank.fill_(k)
-        chose = {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "keys": bool(key), "penalty": float(lam)}
+        chose = {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "keys": bool(key),
+                 "changes": bool(delta), "penalty": float(lam)}
         if stack is not None:
             chose["stack"] = {o: {"weight": a, "penalty": float(lam_o)} for o, (_, lam_o, a) in stack.items()}
         return chose
@@ -547,6 +601,17 @@ class PooledRidge(nn.Module):
                     for x, y in sides.values():
                         for g in (gate, real & ~gate):
                             pooled.append(_shared_means(x, y, g.to(torch.float64)))
+        if self.kd and bool(self.changes):  # the changes, last, after every block before them (zeros where unread)
+            at = sum(x.shape[1] for x in pooled)
+            pooled.append(m.new_zeros(m.shape[0], len(self.mean) - self.n_delta - at))
+            step = m[:, 1:] * m[:, :-1]  # (B, T - 1, 1): consecutive real segments
+            for mod in self.modalities:
+                if mod in feats:
+                    p = self._project(feats[mod], "delta", mod)
+                    d = (p[:, 1:] - p[:, :-1]).abs() * step
+                    pooled += [d.sum(1) / step.sum(1).clamp_min(1.0), d.sum(1) / self.window.to(torch.float64)]
+                else:  # not read (its weights are 0) or the member sits out
+                    pooled.append(m.new_zeros(m.shape[0], 2 * self.kd))
         X = torch.cat(pooled, 1)
         P = X.shape[1]
         y = ((X - self.mean[:P].to(torch.float64)) / self.scale[:P].to(torch.float64)) \

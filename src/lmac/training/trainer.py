@@ -603,6 +603,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         pairs = f" and their aligned pairs (k={chose['pairs']})" if chose.get("pairs") else ""
         pairs += " and every two modalities' shared moments" if chose.get("shared") else ""
         pairs += " (also at each modality's key moments)" if chose.get("keys") else ""
+        pairs += " and how often they change" if chose.get("changes") else ""
         if chose.get("stack"):
             parts = ", ".join(f"{o} {v['weight']:.2f} (penalty {v['penalty']:g})" for o, v in chose["stack"].items())
             log(f"{name}: fitted on the {len(train_ds)} training videos, a stack of input options weighted by "
