@@ -414,6 +414,12 @@ def test_changes_count_the_elements_whatever_their_length(tmp_path):
     fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_delta", delta_rank=4)
     fresh.load_state_dict(model.state_dict())
     assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
+    old = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca")  # a fit from before the option
+    old.fit(train_ds, seed=0)
+    new = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca,rgb_delta", delta_rank=4)
+    new.load_state_dict(old.state_dict())
+    assert not bool(new.changes)
+    assert torch.equal(_score(new, test_ds)["score"], _score(old, test_ds)["score"])
     every = create_model("pooled_ridge", train_ds.dims, inputs="all_delta", delta_rank=4)
     assert every.fit(train_ds, seed=0)["inputs"] == ["rgb", "flow", "audio"]
     assert _rho(every, test_ds) > 0.5

@@ -369,9 +369,10 @@ class PooledRidge(nn.Module):
         return tuple(self.modalities)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """A checkpoint written before the shared moments or the key moments existed (no `shared` or `keyed` buffer)
-        is a fit that does not read them: their missing buffers load as unread, so it scores as it did."""
-        groups = (("shared", "cca_"), ("keyed", "key_"))
+        """A checkpoint written before the shared moments, the key moments or the changes existed (no `shared`,
+        `keyed` or `changes` buffer) is a fit that does not read them: their missing buffers load as unread, so it
+        scores as it did."""
+        groups = (("shared", "cca_"), ("keyed", "key_")) + ((("changes", "delta_"),) if self.kd else ())
         if prefix + "penalty" in state_dict and any(prefix + flag not in state_dict for flag, _ in groups):
             for flag, start in groups:
                 if prefix + flag in state_dict:
