@@ -24,7 +24,7 @@ import numpy as np
 from lmac.config import TrainConfig
 from lmac.data.tasks import get_task
 from lmac.evaluation.metrics import spearman
-from lmac.models.ridge import choose_by_cv, pca_projection, pool_video, project_segments, ridge_fit, ridge_predict
+from lmac.models.ridge import choose_by_cv, delta_pool, pca_projection, pool_video, ridge_fit, ridge_predict
 
 MODALITIES = ("rgb", "flow", "audio")
 
@@ -50,9 +50,7 @@ def probe(folder: Path, task: str, seed: int, k: int) -> dict:
         for s in ds.samples:
             row = [pool_video(s.feats, mods, window)]
             if with_delta:
-                for m in mods:
-                    d = np.abs(np.diff(project_segments(s.feats[m], proj[m], k), axis=0))
-                    row += [d.mean(0), d.sum(0) / window]
+                row.append(delta_pool(s.feats, {m: proj[m] for m in mods}, k, window))
             rows.append(np.concatenate(row))
         return np.stack(rows)
 
