@@ -5,9 +5,11 @@ by several invocations (a candidate with `--set`, then `gdlt` beside it; or base
 run), this writes the table over all of them with the benchmark's own code (collect, summarise, worlds_table).
 
     python benchmarks/worlds_tables.py BENCH lmac_ensemble,gdlt,concat,lmac benchmarks/results/worlds/NAME [--spent]
+        [--per-score]
 
 `--spent`: the held-out worlds were spent before some or all of these runs (a rerun, or a model added after the
 round was run once), and the table says so instead of "generated and run once".
+`--per-score`: a second verdict table follows, with one column per task (a Fis-V world's TES and PCS each alone).
 """
 from __future__ import annotations
 
@@ -29,12 +31,16 @@ def main(argv=None) -> int:
     p.add_argument("--resamples", type=int, default=1000)
     p.add_argument("--spent", action="store_true",
                    help="the held-out worlds were spent before some or all of these runs: the table says so")
+    p.add_argument("--per-score", action="store_true",
+                   help="add the verdict table per task (each of a Fis-V world's TES and PCS alone)")
     args = p.parse_args(argv)
     models = args.models.split(",")
     results = [r for r in collect(args.bench) if r["model"] in models]
     if not results:
         p.error(f"no finished run of {models} in {args.bench}/runs")
     md = worlds_table(args.bench, results, models, models[0], args.resamples)
+    if args.per_score:
+        md += "\n" + worlds_table(args.bench, results, models, models[0], args.resamples, by_task=True)
     if args.spent:
         if ONCE not in md:
             p.error("--spent: the table names no held-out world (or its wording changed in lmac.evaluation.benchmark)")

@@ -526,3 +526,37 @@ def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_p
         assert again["reweighted"] == pytest.approx(want, abs=1e-6)
     with pytest.raises(SystemExit, match="weights must be 3"):
         mod.main([str(tmp_path / "B"), "--weights", "1,2"])
+
+
+def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):
+    """benchmarks/worlds_tables.py --per-score: one column per task, each cell that task's own rho, so a Fis-V
+    world's average cannot hide a score on which the reference is behind."""
+    from lmac.config import TrainConfig
+    from lmac.evaluation.benchmark import job_dir
+    from lmac.training.trainer import train
+    from small_models import narrow
+
+    folder = tmp_path / "B" / "data" / "amplitude" / "seed1"
+    generate_world(folder, _tiny("amplitude", seed=1, n_train=24, n_test=12, dims={"rgb": 8, "flow": 8, "audio": 8}))
+    rho = {}
+    for task in ("world_amplitude_tes", "world_amplitude_pcs"):
+        for model in ("concat", "concat_rgb"):
+            cfg = TrainConfig(task=task, model=model, model_args=narrow(model), features=str(folder / "features"),
+                              labels=str(folder), seed=1, epochs=1, progress=False, device="cpu")
+            rho[task, model] = train(cfg, job_dir(tmp_path / "B", task, model, 1), log=lambda m: None)["test_srcc_last"]
+    dest = tmp_path / "table"
+    assert load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(dest), "--per-score",
+                                       "--resamples", "20"]) == 0
+    md = dest.with_suffix(".md").read_text()
+    per_score = md[md.index("## Scores: `concat`"):]
+    last = per_score[per_score.index("### last epoch"):]
+    header = next(line for line in last.splitlines() if line.startswith("| model |"))
+    assert header == "| model | world_amplitude_pcs | world_amplitude_tes | all worlds |"
+    ref = next(line for line in last.splitlines() if line.startswith("| concat |")).split("|")[2:4]
+    assert [c.strip() for c in ref] == [f"**{rho[t, 'concat']:.3f}**" for t in ("world_amplitude_pcs", "world_amplitude_tes")]
+    other = next(line for line in last.splitlines() if line.startswith("| concat_rgb |")).split("|")[2:4]
+    for cell, t in zip(other, ("world_amplitude_pcs", "world_amplitude_tes")):
+        got, diff = cell.split(";")
+        assert float(got) == pytest.approx(rho[t, "concat_rgb"], abs=1e-3)
+        assert float(diff.split("±")[0]) == pytest.approx(rho[t, "concat"] - rho[t, "concat_rgb"], abs=2e-3)
+    assert "| model | amplitude | all worlds |" in md[:md.index("## Scores")]  # the per-world table stays first

@@ -269,23 +269,26 @@ def validation_curves(out_dir, seeds=None) -> dict[tuple[str, str, int], list[fl
     return curves
 
 
-def worlds_table(out_dir, results: list[dict], models: list[str], reference: str, resamples: int = 1000) -> str:
+def worlds_table(out_dir, results: list[dict], models: list[str], reference: str, resamples: int = 1000,
+                 by_task: bool = False) -> str:
     """The worlds suite's verdict table: per world (its tasks' Fisher-z average) and over all worlds,
     each model's rho (mean over draws) and `reference` minus each model with its paired-bootstrap
     standard error, under the two honest protocols. The error of a mean over D draws is
-    sqrt(sum of per-draw squared errors) / D; "k/D" counts the draws where the reference is ahead."""
+    sqrt(sum of per-draw squared errors) / D; "k/D" counts the draws where the reference is ahead.
+    `by_task`: one column per task instead of per world, so that a Fis-V world's TES and PCS are each
+    judged alone (a world's average can hide a score on which the reference is behind)."""
     from lmac.data.worlds import WORLDS
     from lmac.evaluation.bootstrap import COLUMN, paired_arrays, paired_bootstrap
 
     by = {(r["task"], r["model"], r["seed"]): r for r in results}
     tasks = sorted({r["task"] for r in results})
     worlds = [w for w in WORLDS if any(world_of(t) == w for t in tasks)]
-    groups = {w: [t for t in tasks if world_of(t) == w] for w in worlds}
+    groups = {t: [t] for t in tasks} if by_task else {w: [t for t in tasks if world_of(t) == w] for w in worlds}
     groups["all worlds"] = tasks
     seeds = sorted({r["seed"] for r in results if r["model"] == reference})
     rng = np.random.default_rng(0)
     held = [w for w in worlds if WORLDS[w].held_out]
-    md = [f"## Worlds: `{reference}` against each model (draws {', '.join(map(str, seeds))})\n"]
+    md = [f"## {'Scores' if by_task else 'Worlds'}: `{reference}` against each model (draws {', '.join(map(str, seeds))})\n"]
     if held:
         md.append(f"Held-out worlds in this table: {', '.join(held)} (generated and run once, after the model "
                   "and recipe were fixed).\n")
