@@ -51,8 +51,10 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     assert not model.fitted and not model.can_score({m: None for m in train_ds.dims})
     chose = model.fit(train_ds, seed=2)
     mods, lam, predict = _probe_member(train_ds, train_ds.window, 2)
+    cv = chose.pop("cv_by_reads")
     assert chose == {"inputs": mods, "pairs": 0, "shared": False, "keys": False, "changes": False, "penalty": lam} \
         and model.fitted
+    assert set(cv) == {"rgb", "rgb+flow+audio"} and max(cv.values()) == cv["+".join(mods)]
     got = task.to_score(_score(model, test_ds)["score"].double()).numpy()
     assert got == pytest.approx(predict(test_ds), rel=1e-6, abs=1e-6)
     # the fit is in its buffers: a state_dict carries it to a fresh member
@@ -425,3 +427,51 @@ def test_changes_count_the_elements_whatever_their_length(tmp_path):
     assert _rho(every, test_ds) > 0.5
     with pytest.raises(ValueError, match="delta_rank"):
         create_model("pooled_ridge", train_ds.dims, inputs="rgb_delta", delta_rank=0)
+
+
+def test_the_gate_weighs_members_by_what_their_modalities_show(tmp_path):
+    """`gate=cv` (the twenty-second candidate): on `glide`, whose PCS only flow shows, the ridge's cross-validation
+    on the training videos gives the RGB-only `gdlt` member little weight, and on its TES, which RGB shows, most of
+    its weight; members that read every modality and the ridge itself keep theirs. Fitting again (a resumed run)
+    gives the same weights, and a checkpoint carries them."""
+    folder = tmp_path / "glide"
+    generate_world(folder, world_config("glide", seed=3, n_train=120, n_test=4, t_range=(30, 34),
+                                        dims={"rgb": 16, "flow": 16, "audio": 8}))
+    gates = {}
+    for task in ("world_glide_pcs", "world_glide_tes"):
+        train_ds, _, _ = _data(folder, task=task)
+        kw = dict(members=RIDGE_MEMBERS, member_args={m: narrow(m) for m in ("lmac_aligned_md", "gdlt")})
+        ens = create_model("lmac_ensemble", train_ds.dims, gate="cv", **kw)
+        fitted = ens.fit(train_ds, seed=0)
+        w = fitted["member_weights"]
+        assert sum(w.values()) == pytest.approx(1.0) and w == pytest.approx(
+            {n: float(x) for n, x in zip(ens.members, ens.w / ens.w.sum())})
+        gates[task] = ens.gates(fitted)
+        assert gates[task]["lmac_aligned_md"] == 1.0 and gates[task]["pooled_ridge"] == 1.0
+        before = ens.w.clone()
+        ens.fit(train_ds, seed=0)
+        assert torch.equal(ens.w, before)  # not gated twice
+        fresh = create_model("lmac_ensemble", train_ds.dims, gate="cv", **kw)
+        fresh.load_state_dict(ens.state_dict())
+        assert torch.equal(fresh.w, ens.w)
+        plain = create_model("lmac_ensemble", train_ds.dims, **kw)
+        assert "member_weights" not in plain.fit(train_ds, seed=0) and plain.w.tolist() == [1.0, 1.0, 2.0]
+    assert gates["world_glide_pcs"]["gdlt"] < 0.5 < gates["world_glide_tes"]["gdlt"]
+
+
+def test_gates_from_the_cross_validation():
+    """The gate's arithmetic: c / c* clipped to [0, 1], 1 where no input reads only the member's modalities or
+    nothing reads the score; and an average over members whose weights are all 0 falls back to equal weights."""
+    ens = create_model("lmac_ensemble", {"rgb": 8, "flow": 8, "audio": 8}, members=RIDGE_MEMBERS, gate="cv",
+                       member_args={m: narrow(m) for m in ("lmac_aligned_md", "gdlt")})
+    g = ens.gates({"pooled_ridge": {"cv_by_reads": {"rgb": 0.2, "rgb+flow+audio": 0.8}}})
+    assert g == pytest.approx({"lmac_aligned_md": 1.0, "gdlt": 0.25, "pooled_ridge": 1.0})
+    g = ens.gates({"pooled_ridge": {"cv_by_reads": {"rgb": -0.1, "rgb+flow+audio": 0.5}}})
+    assert g["gdlt"] == 0.0
+    assert ens.gates({"pooled_ridge": {"cv_by_reads": {"rgb": -0.1, "rgb+flow+audio": -0.2}}})["gdlt"] == 1.0
+    assert ens.gates({"pooled_ridge": {"cv_by_reads": {"rgb+flow+audio": 0.5}}})["gdlt"] == 1.0
+    ens.w.copy_(torch.tensor([1.0, 0.0, 2.0]))
+    score, w = ens.mix({"gdlt": torch.tensor([3.0])})
+    assert score.item() == 3.0 and w.tolist() == [1.0]
+    with pytest.raises(ValueError, match="gate"):
+        create_model("lmac_ensemble", {"rgb": 8, "flow": 8, "audio": 8}, gate="ridge")

@@ -309,6 +309,29 @@ def test_the_eighth_round_of_held_out_worlds_follows_its_rules(tmp_path):
         assert abs(r.scores["pcs"] - skills) < 4.5
     assert min(stumbles) == 0 and max(stumbles) >= 2
 
+def test_the_ninth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`edges` and `cuts` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import CutsWorld
+
+    together = []
+    for r, tr in _routines(tmp_path, "edges"):
+        assert len(tr["elements"]) == 8 and -1 <= tr["together"] <= 1
+        together.append(tr["together"])
+        assert r.scores["tes"] == pytest.approx(sum(e["value"] * (0.5 + e["q"]) for e in tr["elements"]), abs=0.006)
+        assert abs(r.scores["pcs"] - (20 + 8 * tr["together"])) < 4.5  # + the judges' noise N(0, 1)
+    assert min(together) < 0 < 0.8 < max(together)
+    counts = set()
+    for r, tr in _routines(tmp_path, "cuts"):
+        els = tr["elements"]
+        assert 6 <= len(els) <= 9 and len(tr["cut_at"]) == tr["cuts"] <= 4
+        counts.add(tr["cuts"])
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - CutsWorld.CUT * tr["cuts"]
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        assert r.scores["penalty"] == 0
+    assert 0 in counts and max(counts) >= 3
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

@@ -60,6 +60,12 @@ was run on it, waits for the next fixed default:
              does not answer; theme and motif are drawn anew for every routine
   glide      skating: PCS is speed and glide over the ice (flow) minus stumbles; TES jumps (RGB); no score needs two
              streams
+Those two were run once on 2026-12-05 for today's default and are spent. A ninth round, written on 2026-12-06 with the
+twenty-second candidate's rule, before its screen ran and before any model was run on it, waits for the next fixed
+default:
+  edges      skating: PCS is deep edges at speed, how closely the body's lean (RGB) and the speed (flow) move together
+             over the programme; TES jumps (RGB)
+  cuts       RG: E loses 0.7 for each abrupt cut in the music (audio alone shows it)
 """
 from __future__ import annotations
 
@@ -1483,12 +1489,100 @@ class GlideWorld(World):
         return z, labels, {"T": T, "skill": float(skill), "glide": float(glide), "stumbles": stumbles,
                            "stumble_at": [int(t) for t in at], "elements": elements}
 
+class EdgesWorld(World):
+    """Fis-V law, held out (ninth round). The ISU's skating skills reward deep edges *at speed*: a skater who leans
+    into her edges only when she is slow, or is fast only on flat edges, earns little. RGB shows the lean of the
+    body over the edge and flow the speed, both moving all through the programme and each of the same spread for
+    every skater (standardised over the programme): only how closely they move together is scored. PCS = 20 + 8 x
+    (their correlation over the programme) + the judges' noise N(0, 1); the coupling is a skill of its own,
+    correlated 0.4 with jumping skill. TES: 8 jumps, base value x (0.5 + q), seen in RGB (look, value cue,
+    quality). The music (passages, highlights) is unscored."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 1024, "flow": 256, "audio": 128}, t_range=(120, 140), n_elements=(8, 8),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "linear"}, feature_noise=0.6)
+    SMOOTH = 5  # segments: lean and speed change over a few segments, not at every one
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 8), 1)
+        self.look = rng.standard_normal((8, 12))
+
+    def _course(self, rng, T: int) -> np.ndarray:
+        """A smooth random course over the programme, standardised: (T,)."""
+        x = np.convolve(rng.standard_normal(T + self.SMOOTH - 1), np.ones(self.SMOOTH) / self.SMOOTH, "valid")
+        return (x - x.mean()) / x.std()
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        edges = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
+        coupling = float(np.tanh(0.8 * edges + 0.4))
+        _unscored_music(rng, z, T)
+        lean = self._course(rng, T)
+        speed = coupling * lean + np.sqrt(1 - coupling ** 2) * self._course(rng, T)
+        speed = (speed - speed.mean()) / speed.std()
+        together = float(np.corrcoef(lean, speed)[0, 1])
+        z["rgb"][:, 26] = 1.5 * lean
+        z["flow"][:, 6] = 1.5 * speed
+        z["flow"][:, 8:11] = 1.0 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = self.jumps(rng, z, T, skill)
+        pcs = 20.0 + 8.0 * together + rng.normal(0, 1.0)
+        self.fill_noise(z, rng, {"rgb": 27, "flow": 11, "audio": 17})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        return z, labels, {"T": T, "skill": float(skill), "edges": float(edges), "coupling": coupling,
+                           "together": together, "elements": elements}
+
+
+class CutsWorld(World):
+    """RG law, held out (ninth round). Ball. The FIG's artistic rules ask for music that is a unity; a piece edited
+    together from others is marked down. Each abrupt cut in the music (audio: the key changes at once, with a dip
+    in loudness at the splice) costs 0.7 in E, 0-4 cuts a routine, fewer for a more musical gymnast (who chooses her
+    music better). Only the music shows the cuts: movement goes on through them. D: 6-9 body difficulties' values
+    (RGB look); E also loses technical deductions 0.4 (1 - q) (RGB quality)."""
+
+    LAW = "rg"
+    CLASS = "Ball"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 48}
+    DEFAULTS = dict(dims={"rgb": 256, "flow": 128, "audio": 512}, t_range=(60, 75), n_elements=(6, 9),
+                    backbone={"rgb": "linear", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+    CUT = 0.7
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def make(self, rng):
+        T, skill, musical, z = self.begin_musical(rng)
+        z["audio"][:, 10:16] = _passages(rng, T, 6, 8)  # the music's passages
+        cuts = min(int(rng.poisson(3.0 * _sigmoid(-1.2 * musical))), 4)
+        at = sorted(int(t) for t in rng.choice(np.arange(6, T - 6), cuts, replace=False)) if cuts else []
+        key = 1.5 * rng.standard_normal(4)
+        z["audio"][:, 16:20] = key  # the piece's key
+        z["audio"][:, 20] = 1.0 + 0.2 * rng.standard_normal(T)  # loudness
+        for t0 in at:
+            z["audio"][t0:, 16:20] = 1.5 * rng.standard_normal(4)  # another piece from here on
+            z["audio"][t0, 20] = 0.0  # the splice
+        z["flow"][:, 6] = rng.uniform(0.5, 1.5, T)  # movement goes on through the cuts
+        z["flow"][:, 8:12] = 0.8 * rng.standard_normal((T, 4))
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 3), 1.0)
+        E = float(np.clip(10.0 - tech - self.CUT * cuts, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 12, "audio": 21})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "cuts": cuts, "cut_at": at,
+                           "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
     "combos": CombosWorld, "pauses": PausesWorld, "drops": DropsWorld, "character": CharacterWorld,
     "articulation": ArticulationWorld, "consistency": ConsistencyWorld, "tempo": TempoWorld, "counting": CountingWorld,
     "climax": ClimaxWorld, "balances": BalancesWorld, "motifs": MotifsWorld, "glide": GlideWorld,
+    "edges": EdgesWorld, "cuts": CutsWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]

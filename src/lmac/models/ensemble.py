@@ -52,6 +52,11 @@ class EnsembleConfig:
     member_args: dict = field(default_factory=dict)  # {member name: {option: value}}
     num_scores: int = 1  # given to every member (multi-score tasks)
     copies: int = 1  # each member trained this many times from its own initialisation, their scores averaged
+    # "": the weights as given. "cv": a trained member's weight is multiplied by g = clip(c / c*, 0, 1), c the best
+    # cross-validated rho of the closed-form member's inputs that read only that member's modalities and c* its best
+    # over all inputs (fitted on the training videos, `fit`): a member whose modalities show none of the score
+    # sits out (the twenty-second worlds candidate)
+    gate: str = ""
 
     def __post_init__(self):
         names = self.names()
@@ -66,6 +71,8 @@ class EnsembleConfig:
                 raise ValueError(f"weights must be {len(names)} non-negative numbers, got {self.weights!r}")
         if not isinstance(self.copies, int) or self.copies < 1:
             raise ValueError(f"copies must be a whole number >= 1, got {self.copies!r}")
+        if self.gate not in ("", "cv"):
+            raise ValueError(f"gate must be '' or 'cv', got {self.gate!r}")
         unknown = sorted(set(self.member_args) - set(names))
         if unknown:
             raise ValueError(f"member_args names {unknown}, which are not members ({', '.join(names)})")
@@ -165,7 +172,7 @@ class Ensemble(nn.Module):
         w = self.w if w is None else w
         idx = {n: i for i, n in enumerate(self.members)}
         w = w[[idx[n] for n in member_scores]]
-        w = w / w.sum()
+        w = w / w.sum() if bool(w.sum() > 0) else torch.ones_like(w) / len(w)  # only gated-out members can score
         return sum(wi * s for wi, s in zip(w, member_scores.values())), w
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
@@ -187,8 +194,35 @@ class Ensemble(nn.Module):
 
     def fit(self, dataset, seed: int) -> dict:
         """Fit the members that are fitted in closed form (pooled_ridge) on the training videos; the trainer
-        calls this once, before the first epoch. Returns what each chose."""
-        return {name: m.fit(dataset, seed) for name, m in self.members.items() if hasattr(m, "fit")}
+        calls this once, before the first epoch (a resumed run's checkpoint then loads the same weights over it).
+        Returns what each chose, and with `gate="cv"` the members' weights under "member_weights"."""
+        fitted = {name: m.fit(dataset, seed) for name, m in self.members.items() if hasattr(m, "fit")}
+        if self.config.gate == "cv":
+            gates = self.gates(fitted)
+            base = torch.tensor([w for _, _, w in self.config.slots()])
+            self.w.copy_(base * torch.tensor([gates[n] for n in self.members]))
+            fitted["member_weights"] = {n: float(w) for n, w in zip(self.members, self.w / self.w.sum())}
+        return fitted
+
+    def gates(self, fitted: dict) -> dict:
+        """{member: g in [0, 1]}: for a trained member, the closed-form member's best cross-validated rho on the
+        inputs that read only that member's modalities over its best on all of them (1 where no input reads only
+        them or nothing reads the score); 1 for the closed-form members themselves. Why: at a fixed weight, a member
+        that cannot see a score (RGB-only `gdlt` on a score that only flow shows: round 8's `glide` PCS) pulls the
+        average towards noise, and the ridge's cross-validation on the training videos already says so."""
+        cv = {}
+        for chose in fitted.values():
+            for reads, rho in chose.get("cv_by_reads", {}).items():
+                cv[frozenset(reads.split("+"))] = max(cv.get(frozenset(reads.split("+")), -1.0), rho)
+        best = max(cv.values(), default=0.0)
+        out = {}
+        for n, m in self.members.items():
+            seen = [rho for reads, rho in cv.items() if reads <= set(self.member_modalities[n])]
+            if hasattr(m, "fit") or not seen or best <= 0:
+                out[n] = 1.0
+            else:
+                out[n] = float(min(max(max(seen) / best, 0.0), 1.0))
+        return out
 
     def lr_scales(self) -> dict[str, float]:
         out = {}

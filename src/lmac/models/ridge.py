@@ -209,14 +209,23 @@ def _cv_runs(candidates: dict, y: np.ndarray, seed: int, folds: int):
             yield float(np.mean(rhos)), key, lam, oof
 
 
-def choose_by_cv(candidates: dict, y: np.ndarray, seed: int, folds: int = 5):
-    """candidates {key: X}; returns (key, penalty) with the best mean validation Spearman rho over `folds`
-    cross-validation folds (seeded by `seed`), the first key and the smallest penalty winning ties."""
-    best = None
+def cv_scores(candidates: dict, y: np.ndarray, seed: int, folds: int = 5) -> dict:
+    """candidates {key: X}; returns {key: (best mean validation Spearman rho over `folds` cross-validation folds
+    (seeded by `seed`), its penalty)}, the smallest penalty winning ties, keys in the given order."""
+    best = {}
     for rho, key, lam, _ in _cv_runs(candidates, y, seed, folds):
-        if best is None or rho > best[0]:
-            best = (rho, key, lam)
-    return best[1], best[2]
+        if key not in best or rho > best[key][0]:
+            best[key] = (rho, lam)
+    return best
+
+
+def choose_by_cv(candidates: dict, y: np.ndarray, seed: int, folds: int = 5, scores: dict | None = None):
+    """candidates {key: X}; returns (key, penalty) with the best mean validation Spearman rho over `folds`
+    cross-validation folds (seeded by `seed`), the first key and the smallest penalty winning ties. `scores`:
+    `cv_scores`' answer for the same arguments, when the caller has it already."""
+    scores = cv_scores(candidates, y, seed, folds) if scores is None else scores
+    key = max(scores, key=lambda k: scores[k][0])  # the first of equal maxima
+    return key, scores[key][1]
 
 
 def stack_by_cv(groups: dict, y: np.ndarray, seed: int, folds: int = 5) -> dict:
@@ -535,7 +544,8 @@ class PooledRidge(nn.Module):
             cca, key, delta = any(key[2] for key in keys), any(key[3] for key in keys), any(key[4] for key in keys)
             lam = max(stack.values(), key=lambda v: v[2])[1]  # the heaviest option's penalty
         else:
-            (mods, k, cca, key, delta), lam = choose_by_cv(X, y, seed)
+            scores = cv_scores(X, y, seed)
+            (mods, k, cca, key, delta), lam = choose_by_cv(X, y, seed, scores=scores)
             mu, sd, w, b = ridge_fit(X[(mods, k, cca, key, delta)], y, lam)
             mean, scale, weight = self._layout(mods, k, cca, key, delta, mu, sd, w)
             stack = None
@@ -563,9 +573,21 @@ class PooledRidge(nn.Module):
         self.rank.fill_(k)
         chose = {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "keys": bool(key),
                  "changes": bool(delta), "penalty": float(lam)}
+        if stack is None:
+            chose["cv_by_reads"] = self._cv_by_reads(scores)
         if stack is not None:
             chose["stack"] = {o: {"weight": a, "penalty": float(lam_o)} for o, (_, lam_o, a) in stack.items()}
         return chose
+
+    def _cv_by_reads(self, scores: dict) -> dict:
+        """{modalities read, joined by '+': the best cross-validated rho of an input option that reads only
+        them}. An option with aligned pairs, shared moments or key moments reads every modality. The ensemble
+        weighs its trained members by it (`EnsembleConfig.gate`): how much of the score their modalities show."""
+        out = {}
+        for (mods, k, cca, key, _delta), (rho, _) in scores.items():
+            reads = "+".join(self.modalities if (k or cca or key) else mods)
+            out[reads] = max(out.get(reads, -1.0), float(rho))
+        return out
 
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         m = mask.to(torch.float64).unsqueeze(-1)  # (B, T, 1)

@@ -600,6 +600,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     log(f"{task.name} | {cfg.model} ({n_params / 1e6:.2f} M params) | dims {dims} | train {len(train_ds)} "
         f"val {len(val_ds) if val_ds else 0} test {len(test_ds)} | lr {lr:g} | {device}")
     for name, chose in fitted.items():
+        if name == "member_weights":
+            log("member weights, gated by the closed-form member's cross-validation: "
+                + ", ".join(f"{n} {w:.2f}" for n, w in chose.items()))
+            continue
         pairs = f" and their aligned pairs (k={chose['pairs']})" if chose.get("pairs") else ""
         pairs += " and every two modalities' shared moments" if chose.get("shared") else ""
         pairs += " (also at each modality's key moments)" if chose.get("keys") else ""

@@ -1,0 +1,84 @@
+"""Validation-only screen of the twenty-second candidate: today's default with its trained members' weights gated by
+the ridge member's cross-validation (`lmac_ensemble --set gate=cv`), against today's default (fixed weights 1, 1, 2).
+
+For every finished run of `lmac_ensemble` with the two trained members (`lmac_aligned_md,gdlt`, as `REF31`) in the
+benchmark folder, it builds today's three-member default around the run's last-epoch members (they train exactly as
+in the default: the ridge is created after them and has no parameters), fits the ridge member on the run's training
+videos as the trainer's hook does, once with fixed weights and once with `gate=cv`, and scores both on the run's own
+validation split. The trained members are shared, so the two differ only in the weights. No test video is read.
+
+    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--out FILE.json]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lmac.config import load_config
+from lmac.data.tasks import get_task
+from lmac.evaluation.benchmark import world_of
+from lmac.evaluation.metrics import fisher_z_mean, spearman
+from lmac.training.trainer import build_model, load_run_model, predict_dataset, prepare_data
+
+DEFAULT_MEMBERS = "lmac_aligned_md,gdlt,pooled_ridge"
+
+
+def gate_run(run: Path) -> dict:
+    cfg = load_config(run / "config.yaml")
+    task = get_task(cfg.task)
+    train, val, _ = prepare_data(cfg, task)
+    trained, _ = load_run_model(run, "last")
+    out = {"task": cfg.task, "seed": cfg.seed}
+    for name, gate in (("fixed", ""), ("gated", "cv")):
+        args = dict(cfg.model_args, members=DEFAULT_MEMBERS, gate=gate)
+        model = build_model(dataclasses.replace(cfg, model_args=args), train.dims)
+        for n in ("lmac_aligned_md", "gdlt"):
+            model.members[n].load_state_dict(trained.members[n].state_dict())
+        fitted = model.fit(train, cfg.seed)
+        model.eval()
+        res = predict_dataset(model, val, task, "cpu", batch_size=32)
+        out[name] = spearman(np.asarray(res["pred"]), np.asarray(res["true"]))
+        out[f"{name}_weights"] = {n: float(w) for n, w in zip(model.members, model.w / model.w.sum())}
+        out["cv_by_reads"] = fitted["pooled_ridge"].get("cv_by_reads")
+        out["ridge_inputs"] = fitted["pooled_ridge"]["inputs"]
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("bench", type=Path)
+    p.add_argument("--seeds", default="1,2,3")
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+    torch.set_grad_enabled(False)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows = []
+    for run in sorted((args.bench / "runs").glob("*/")):
+        if not (run / "summary.json").is_file():
+            continue
+        s = json.loads((run / "summary.json").read_text())
+        if s["model"] == "lmac_ensemble" and s["seed"] in seeds:
+            r = gate_run(run)
+            rows.append(r)
+            w = r["gated_weights"]
+            print(f"{r['task']} s{r['seed']}: fixed {r['fixed']:.3f} gated {r['gated']:.3f} | gated weights "
+                  + ", ".join(f"{n} {v:.2f}" for n, v in w.items()) + f" | ridge cv {r['cv_by_reads']}", flush=True)
+    worlds = sorted({world_of(r["task"]) for r in rows})
+    table = {}
+    for wname in worlds + ["all worlds"]:
+        sel = [r for r in rows if wname == "all worlds" or world_of(r["task"]) == wname]
+        table[wname] = {k: fisher_z_mean([r[k] for r in sel]) for k in ("fixed", "gated")}
+        print(f"{wname}: fixed {table[wname]['fixed']:.3f} gated {table[wname]['gated']:.3f} "
+              f"({table[wname]['gated'] - table[wname]['fixed']:+.3f}, {len(sel)} task-draws)")
+    if args.out:
+        args.out.write_text(json.dumps({"runs": rows, "worlds": table}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
