@@ -114,20 +114,21 @@ def _run(tiny_synth, out, members):
 
 def test_the_ridge_member_changes_nothing_of_the_trained_members(tiny_synth, tmp_path):
     """An ensemble with the ridge trains its other members exactly as the ensemble without it (the fit draws no
-    random numbers and has no loss), so its score is (2 x the two-member score + ridge) / 3; the run folder's
-    checkpoint carries the fit, and `lmac.load` reproduces predictions.csv. With the default weights (the ridge 2,
-    each trained member 1) the score is (two-member score + ridge) / 2."""
+    random numbers and has no loss); the run folder's checkpoint carries the fit and the gated weights (the ridge 2,
+    `lmac_aligned_md` 1, `gdlt` 1 x its gate), and `lmac.load` reproduces predictions.csv. The two-member run's score
+    is its members' mean (no ridge, no gate), the three-member run's their weighted mean with the ridge."""
     two = _run(tiny_synth, tmp_path / "two", "lmac_aligned_md,gdlt")
     three = _run(tiny_synth, tmp_path / "three", RIDGE_MEMBERS)
-    assert "pooled_ridge: fitted on the" in (tmp_path / "three" / "train.log").read_text()
+    log = (tmp_path / "three" / "train.log").read_text()
+    assert "pooled_ridge: fitted on the" in log and "member weights, gated by" in log
     p2, p3 = lmac.load(tmp_path / "two", device="cpu"), lmac.load(tmp_path / "three", device="cpu")
     s2, s3 = p2.model.state_dict(), p3.model.state_dict()
     for k, v in s2.items():
-        if k != "w":  # the members' weights differ: (1, 1) against (1, 1, 2)
+        if k != "w":  # the members' weights differ: (1, 1) against (1, g, 2)
             assert torch.equal(v, s3[k]), k
-    assert s3["w"].tolist() == [1.0, 1.0, 2.0]
-    ridge = p3.model.members["pooled_ridge"]
-    assert ridge.fitted
+    w = s3["w"].tolist()
+    assert s2["w"].tolist() == [1.0, 1.0] and w[0] == 1.0 and 0.0 <= w[1] <= 1.0 and w[2] == 2.0
+    assert p3.model.members["pooled_ridge"].fitted
     feats = tiny_synth / "features"
     task = get_task("rg_hoop")
     for vid, row in three.items():
@@ -136,8 +137,10 @@ def test_the_ridge_member_changes_nothing_of_the_trained_members(tiny_synth, tmp
         x = {m: torch.from_numpy(np.asarray(a))[None] for m, a in lmac_features(feats, vid).items()}
         mask = torch.ones(1, next(iter(x.values())).shape[1], dtype=torch.bool)
         with torch.no_grad():
-            r = float(task.to_score(ridge(x, mask)["score"].double()))
-        want = (float(two[vid]["pred_last"]) + r) / 2
+            s = {n: float(task.to_score(v.double())) for n, v in p3.model(x, mask)["member_scores"].items()}
+        assert float(two[vid]["pred_last"]) == pytest.approx((s["lmac_aligned_md"] + s["gdlt"]) / 2, rel=1e-4,
+                                                             abs=1e-4), vid
+        want = (w[0] * s["lmac_aligned_md"] + w[1] * s["gdlt"] + w[2] * s["pooled_ridge"]) / sum(w)
         assert float(row["pred_last"]) == pytest.approx(want, rel=1e-4, abs=1e-4), vid
 
 
@@ -441,7 +444,7 @@ def test_the_gate_weighs_members_by_what_their_modalities_show(tmp_path):
     for task in ("world_glide_pcs", "world_glide_tes"):
         train_ds, _, _ = _data(folder, task=task)
         kw = dict(members=RIDGE_MEMBERS, member_args={m: narrow(m) for m in ("lmac_aligned_md", "gdlt")})
-        ens = create_model("lmac_ensemble", train_ds.dims, gate="cv", **kw)
+        ens = create_model("lmac_ensemble", train_ds.dims, **kw)  # gate="cv", the default
         fitted = ens.fit(train_ds, seed=0)
         w = fitted["member_weights"]
         assert sum(w.values()) == pytest.approx(1.0) and w == pytest.approx(
@@ -454,7 +457,7 @@ def test_the_gate_weighs_members_by_what_their_modalities_show(tmp_path):
         fresh = create_model("lmac_ensemble", train_ds.dims, gate="cv", **kw)
         fresh.load_state_dict(ens.state_dict())
         assert torch.equal(fresh.w, ens.w)
-        plain = create_model("lmac_ensemble", train_ds.dims, **kw)
+        plain = create_model("lmac_ensemble", train_ds.dims, gate="", **kw)
         assert "member_weights" not in plain.fit(train_ds, seed=0) and plain.w.tolist() == [1.0, 1.0, 2.0]
     assert gates["world_glide_pcs"]["gdlt"] < 0.5 < gates["world_glide_tes"]["gdlt"]
 

@@ -1,6 +1,7 @@
 """`lmac_ensemble`: LMAC-Net (aligned, with modality dropout), an RGB-only GDLT, trained side by side in one run,
 and a ridge over pooled features fitted in closed form on the same training videos (`pooled_ridge`); their scores
-averaged, the ridge at weight 2 and the trained members at 1 each (the sixteenth worlds candidate). The default
+averaged, the ridge at weight 2 and the trained members at 1 each (the sixteenth worlds candidate), each trained
+member's weight gated by the ridge's cross-validation of its modalities (`gate`, the twenty-second). The default
 model of `lmac train` (issue 17; the ridge member since the fourteenth worlds candidate,
 benchmarks/results/worlds/README.md: on the development worlds' validation splits it lifts the average from 0.613
 to 0.682, most on `execution` and `amplitude`, where a linear, order-free read-out of RGB beats every trained model;
@@ -55,8 +56,8 @@ class EnsembleConfig:
     # "": the weights as given. "cv": a trained member's weight is multiplied by g = clip(c / c*, 0, 1), c the best
     # cross-validated rho of the closed-form member's inputs that read only that member's modalities and c* its best
     # over all inputs (fitted on the training videos, `fit`): a member whose modalities show none of the score
-    # sits out (the twenty-second worlds candidate)
-    gate: str = ""
+    # sits out (the twenty-second worlds candidate, the default since; `gate=` for the fixed weights)
+    gate: str = "cv"
 
     def __post_init__(self):
         names = self.names()
