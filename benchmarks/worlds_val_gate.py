@@ -5,9 +5,10 @@ For every finished run of `lmac_ensemble` with the two trained members (`lmac_al
 benchmark folder, it builds today's three-member default around the run's last-epoch members (they train exactly as
 in the default: the ridge is created after them and has no parameters), fits the ridge member on the run's training
 videos as the trainer's hook does, once with fixed weights and once with `gate=cv`, and scores both on the run's own
-validation split. The trained members are shared, so the two differ only in the weights. No test video is read.
+validation split. The trained members are shared, so the two differ only in the weights. No test video is read,
+unless `--split test` asks for the test split (a diagnostic after a round was run once, never a choice).
 
-    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--out FILE.json]
+    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -28,10 +29,11 @@ from lmac.training.trainer import build_model, load_run_model, predict_dataset, 
 DEFAULT_MEMBERS = "lmac_aligned_md,gdlt,pooled_ridge"
 
 
-def gate_run(run: Path) -> dict:
+def gate_run(run: Path, split: str = "val") -> dict:
     cfg = load_config(run / "config.yaml")
     task = get_task(cfg.task)
-    train, val, _ = prepare_data(cfg, task)
+    train, val, test = prepare_data(cfg, task)
+    val = test if split == "test" else val
     trained, _ = load_run_model(run, "last")
     out = {"task": cfg.task, "seed": cfg.seed}
     for name, gate in (("fixed", ""), ("gated", "cv")):
@@ -53,6 +55,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("bench", type=Path)
     p.add_argument("--seeds", default="1,2,3")
+    p.add_argument("--tasks", help="only these tasks (comma-separated)")
+    p.add_argument("--split", choices=("val", "test"), default="val")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     torch.set_grad_enabled(False)
@@ -62,8 +66,8 @@ def main(argv=None) -> int:
         if not (run / "summary.json").is_file():
             continue
         s = json.loads((run / "summary.json").read_text())
-        if s["model"] == "lmac_ensemble" and s["seed"] in seeds:
-            r = gate_run(run)
+        if s["model"] == "lmac_ensemble" and s["seed"] in seeds and (not args.tasks or s["task"] in args.tasks.split(",")):
+            r = gate_run(run, args.split)
             rows.append(r)
             w = r["gated_weights"]
             print(f"{r['task']} s{r['seed']}: fixed {r['fixed']:.3f} gated {r['gated']:.3f} | gated weights "

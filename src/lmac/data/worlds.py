@@ -61,8 +61,8 @@ was run on it, waits for the next fixed default:
   glide      skating: PCS is speed and glide over the ice (flow) minus stumbles; TES jumps (RGB); no score needs two
              streams
 Those two were run once on 2026-12-05 for today's default and are spent. A ninth round, written on 2026-12-06 with the
-twenty-second candidate's rule, before its screen ran and before any model was run on it, waits for the next fixed
-default:
+twenty-second candidate's rule, before its screen ran and before any model was run on it, was run once for that
+candidate (the gated default) the same day and is spent too:
   edges      skating: PCS is deep edges at speed, how closely the body's lean (RGB) and the speed (flow) move together
              over the programme; TES jumps (RGB)
   cuts       RG: E loses 0.7 for each abrupt cut in the music (audio alone shows it)
