@@ -4,8 +4,8 @@ the ridge member's cross-validation (`lmac_ensemble --set gate=cv`), against tod
 For every finished run of `lmac_ensemble` with the two trained members (`lmac_aligned_md,gdlt`, as `REF31`) in the
 benchmark folder, it builds today's three-member default around the run's last-epoch members (they train exactly as
 in the default: the ridge is created after them and has no parameters), fits the ridge member on the run's training
-videos as the trainer's hook does, once with fixed weights and once with `gate=cv`, and scores both on the run's own
-validation split. The trained members are shared, so the two differ only in the weights. No test video is read,
+videos as the trainer's hook does (once), and scores it on the run's own validation split with `gate=cv`'s weights and
+with the fixed ones. The trained members are shared, so the two differ only in the weights. No test video is read,
 unless `--split test` asks for the test split (a diagnostic after a round was run once, never a choice).
 
     PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--out FILE.json]
@@ -35,19 +35,19 @@ def gate_run(run: Path, split: str = "val") -> dict:
     train, val, test = prepare_data(cfg, task)
     val = test if split == "test" else val
     trained, _ = load_run_model(run, "last")
-    out = {"task": cfg.task, "seed": cfg.seed}
-    for name, gate in (("fixed", ""), ("gated", "cv")):
-        args = dict(cfg.model_args, members=DEFAULT_MEMBERS, gate=gate)
-        model = build_model(dataclasses.replace(cfg, model_args=args), train.dims)
-        for n in ("lmac_aligned_md", "gdlt"):
-            model.members[n].load_state_dict(trained.members[n].state_dict())
-        fitted = model.fit(train, cfg.seed)
-        model.eval()
+    args = dict(cfg.model_args, members=DEFAULT_MEMBERS, gate="cv")
+    model = build_model(dataclasses.replace(cfg, model_args=args), train.dims)
+    for n in ("lmac_aligned_md", "gdlt"):
+        model.members[n].load_state_dict(trained.members[n].state_dict())
+    fitted = model.fit(train, cfg.seed)  # the ridge once; the gated weights
+    out = {"task": cfg.task, "seed": cfg.seed, "cv_by_reads": fitted["pooled_ridge"].get("cv_by_reads"),
+           "ridge_inputs": fitted["pooled_ridge"]["inputs"]}
+    model.eval()
+    for name, w in (("gated", model.w.clone()), ("fixed", model.fixed_weights())):
+        model.w.copy_(w)
         res = predict_dataset(model, val, task, "cpu", batch_size=32)
         out[name] = spearman(np.asarray(res["pred"]), np.asarray(res["true"]))
-        out[f"{name}_weights"] = {n: float(w) for n, w in zip(model.members, model.w / model.w.sum())}
-        out["cv_by_reads"] = fitted["pooled_ridge"].get("cv_by_reads")
-        out["ridge_inputs"] = fitted["pooled_ridge"]["inputs"]
+        out[f"{name}_weights"] = {n: float(x) for n, x in zip(model.members, w / w.sum())}
     return out
 
 

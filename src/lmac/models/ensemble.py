@@ -119,8 +119,12 @@ class Ensemble(nn.Module):
             self.member_modalities[key] = tuple(model.modalities)
         self.modalities = tuple(m for m in dims if any(m in mods for mods in self.member_modalities.values()))
         # saved with the checkpoint, so that a run scores as it was trained when the default weights change
-        self.register_buffer("w", torch.tensor([w for _, _, w in slots]))
+        self.register_buffer("w", self.fixed_weights())
         self.explainer = next((key for key, name, _ in slots if MODELS.info(name).get("interpretable")), None)
+
+    def fixed_weights(self) -> torch.Tensor:
+        """The config's weights, one per trained model (copies sharing their member's), before any gate."""
+        return torch.tensor([w for _, _, w in self.config.slots()])
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """A checkpoint from before the weights were saved (before the sixteenth candidate) was trained, and is
@@ -200,8 +204,7 @@ class Ensemble(nn.Module):
         fitted = {name: m.fit(dataset, seed) for name, m in self.members.items() if hasattr(m, "fit")}
         if self.config.gate == "cv":
             gates = self.gates(fitted)
-            base = torch.tensor([w for _, _, w in self.config.slots()])
-            self.w.copy_(base * torch.tensor([gates[n] for n in self.members]))
+            self.w.copy_(self.fixed_weights() * torch.tensor([gates[n] for n in self.members]))
             fitted["member_weights"] = {n: float(w) for n, w in zip(self.members, self.w / self.w.sum())}
         return fitted
 
@@ -214,7 +217,8 @@ class Ensemble(nn.Module):
         cv = {}
         for chose in fitted.values():
             for reads, rho in chose.get("cv_by_reads", {}).items():
-                cv[frozenset(reads.split("+"))] = max(cv.get(frozenset(reads.split("+")), -1.0), rho)
+                mods = frozenset(reads.split("+"))
+                cv[mods] = max(cv.get(mods, -1.0), rho)
         best = max(cv.values(), default=0.0)
         out = {}
         for n, m in self.members.items():

@@ -219,13 +219,16 @@ def cv_scores(candidates: dict, y: np.ndarray, seed: int, folds: int = 5) -> dic
     return best
 
 
-def choose_by_cv(candidates: dict, y: np.ndarray, seed: int, folds: int = 5, scores: dict | None = None):
-    """candidates {key: X}; returns (key, penalty) with the best mean validation Spearman rho over `folds`
-    cross-validation folds (seeded by `seed`), the first key and the smallest penalty winning ties. `scores`:
-    `cv_scores`' answer for the same arguments, when the caller has it already."""
-    scores = cv_scores(candidates, y, seed, folds) if scores is None else scores
+def best_by_cv(scores: dict):
+    """(key, penalty) of the best `cv_scores` entry, the first key winning ties."""
     key = max(scores, key=lambda k: scores[k][0])  # the first of equal maxima
     return key, scores[key][1]
+
+
+def choose_by_cv(candidates: dict, y: np.ndarray, seed: int, folds: int = 5):
+    """candidates {key: X}; returns (key, penalty) with the best mean validation Spearman rho over `folds`
+    cross-validation folds (seeded by `seed`), the first key and the smallest penalty winning ties."""
+    return best_by_cv(cv_scores(candidates, y, seed, folds))
 
 
 def stack_by_cv(groups: dict, y: np.ndarray, seed: int, folds: int = 5) -> dict:
@@ -545,7 +548,7 @@ class PooledRidge(nn.Module):
             lam = max(stack.values(), key=lambda v: v[2])[1]  # the heaviest option's penalty
         else:
             scores = cv_scores(X, y, seed)
-            (mods, k, cca, key, delta), lam = choose_by_cv(X, y, seed, scores=scores)
+            (mods, k, cca, key, delta), lam = best_by_cv(scores)
             mu, sd, w, b = ridge_fit(X[(mods, k, cca, key, delta)], y, lam)
             mean, scale, weight = self._layout(mods, k, cca, key, delta, mu, sd, w)
             stack = None
@@ -575,7 +578,7 @@ class PooledRidge(nn.Module):
                  "changes": bool(delta), "penalty": float(lam)}
         if stack is None:
             chose["cv_by_reads"] = self._cv_by_reads(scores)
-        if stack is not None:
+        else:
             chose["stack"] = {o: {"weight": a, "penalty": float(lam_o)} for o, (_, lam_o, a) in stack.items()}
         return chose
 
