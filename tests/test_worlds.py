@@ -332,6 +332,37 @@ def test_the_ninth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert 0 in counts and max(counts) >= 3
 
 
+def test_the_tenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`entries` and `space` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import EntriesWorld, SpaceWorld
+
+    entered = set()
+    for r, tr in _routines(tmp_path, "entries"):
+        els = tr["elements"]
+        assert len(els) == 7 and tr["entered"] == sum(e["entry"] for e in els)
+        entered.add(tr["entered"])
+        assert 7 <= tr["entered"] + len(tr["footwork_elsewhere"]) <= 9  # how much footwork says nothing
+        for t0 in tr["footwork_elsewhere"]:  # never right before (or inside) a jump
+            assert all(not (e["start"] - 3 <= t0 + 1 and t0 <= e["end"]) for e in els)
+        tes = sum(e["value"] * (0.5 + e["q"]) + EntriesWorld.BONUS * e["value"] * e["entry"] for e in els)
+        assert r.scores["tes"] == pytest.approx(tes, abs=0.006)
+        assert abs(r.scores["pcs"] - (20 + 8 * tr["entered"] / 7)) < 4  # + the judges' noise N(0, 0.8)
+    assert min(entered) <= 1 and max(entered) >= 5
+    missing = set()
+    for r, tr in _routines(tmp_path, "space"):
+        els = tr["elements"]
+        assert 6 <= len(els) <= 9
+        assert tr["missing_levels"] == 3 - len({e["level"] for e in els})
+        assert tr["missing_directions"] == 4 - len({e["direction"] for e in els})
+        missing.add((tr["missing_levels"], tr["missing_directions"]))
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - SpaceWorld.LEVEL * tr["missing_levels"] \
+            - SpaceWorld.DIRECTION * tr["missing_directions"]
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        assert r.scores["penalty"] == 0
+    assert (0, 0) in missing and max(m for m, _ in missing) == 2 and max(d for _, d in missing) >= 2
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

@@ -66,6 +66,13 @@ candidate (the gated default) the same day and is spent too:
   edges      skating: PCS is deep edges at speed, how closely the body's lean (RGB) and the speed (flow) move together
              over the programme; TES jumps (RGB)
   cuts       RG: E loses 0.7 for each abrupt cut in the music (audio alone shows it)
+A tenth round, written on 2026-12-06 before any model was run on it and before any next candidate was named, waits
+for the next fixed default:
+  entries    skating: a jump entered straight from footwork (flow, the two segments before take-off) earns 30% of its
+             base value; footwork elsewhere counts for nothing, so only the order in time is scored; PCS: the share of
+             jumps so entered
+  space      RG: E loses 0.6 for each level (RGB: floor, standing, air) and 0.45 for each direction of travel (flow)
+             that none of the elements uses
 """
 from __future__ import annotations
 
@@ -1576,13 +1583,121 @@ class CutsWorld(World):
                            "elements": elements}
 
 
+class EntriesWorld(World):
+    """Fis-V law, held out (tenth round). The ISU's grade of execution rewards a jump entered straight from difficult
+    footwork: a jump whose two segments before take-off are footwork (flow: quick turns, a rotation back and forth)
+    earns 30% of its base value on top. Every skater does 7-9 bouts of footwork; those that do not enter a jump come
+    elsewhere in her transitions (never right before a jump), so how much footwork flow shows says nothing: only
+    footwork *just before* a jump counts, an order in time. Each jump is entered so with probability sigmoid(1.5 transitions), transitions a skill correlated
+    0.4 with jumping skill. TES: 7 jumps, base value x (0.5 + q) + the entry bonuses, RGB showing each jump's look,
+    value and quality, flow its take-off. PCS (the transitions component) = 20 + 8 x the share of jumps so entered +
+    the judges' noise N(0, 0.8). The music (passages, highlights) is unscored."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 640, "flow": 896, "audio": 192}, t_range=(116, 136), n_elements=(7, 7),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+    BONUS = 0.3  # of the jump's base value
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.look = rng.standard_normal((7, 12))
+
+    @staticmethod
+    def _footwork(z, t0: int) -> None:
+        z["flow"][t0:t0 + 2, 8] = 2.5  # quick turns
+        z["flow"][t0:t0 + 2, 9] = [2.0, -2.0]  # the rotation goes back and forth
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        transitions = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.8 + 0.5 * rng.standard_normal(T)  # skating between elements, unscored
+        z["flow"][:, 10:13] = 1.0 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = self.jumps(rng, z, T, skill)
+        busy = np.zeros(T, bool)  # segments that footwork elsewhere must not touch
+        entered = 0
+        for e in elements:
+            busy[max(e["start"] - 3, 0):e["end"] + 1] = True
+            e["entry"] = bool(rng.random() < _sigmoid(1.5 * transitions))
+            if e["entry"]:
+                self._footwork(z, e["start"] - 2)
+                tes += self.BONUS * e["value"]
+                entered += 1
+        free = [t for t in range(1, T - 2) if not busy[t:t + 2].any() and not busy[t + 2]]
+        bouts, elsewhere = [], int(rng.integers(7, 10)) - entered
+        for t0 in rng.permutation(free):
+            if len(bouts) == elsewhere:
+                break
+            if not busy[t0:t0 + 3].any():
+                self._footwork(z, int(t0))
+                busy[t0:t0 + 3] = True
+                bouts.append(int(t0))
+        pcs = 20.0 + 8.0 * entered / len(elements) + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 13, "audio": 17})
+        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        return z, labels, {"T": T, "skill": float(skill), "transitions": float(transitions), "entered": entered,
+                           "footwork_elsewhere": sorted(bouts), "elements": elements}
+
+
+class SpaceWorld(World):
+    """RG law, held out (tenth round). Hoop. The FIG's artistic rules ask a routine to use the space: its elements
+    at every level (on the floor, standing, in the air) and travelling in every direction (forward, back, left,
+    right). E loses 0.6 for each level and 0.45 for each direction that none of the 6-9 elements uses: a question of
+    whether something happens at all in the routine, not how often. RGB shows each element's level (the body's
+    height), flow its direction of travel. A gymnast keeps to her favourite level and direction for each element
+    with probability 0.3 + 0.6 sigmoid(-1.5 composition) (composition correlated 0.4 with skill), otherwise picks at
+    random. D: the elements' values (RGB look); E also loses technical deductions 0.4 (1 - q) (RGB quality). The
+    music (passages, highlights) is unscored."""
+
+    LAW = "rg"
+    CLASS = "Hoop"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 384, "flow": 640, "audio": 256}, t_range=(62, 80), n_elements=(6, 9),
+                    backbone={"rgb": "relu", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    LEVEL, DIRECTION = 0.6, 0.45
+    LEVELS, DIRECTIONS = 3, 4
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        composition = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
+        keep = 0.3 + 0.6 * _sigmoid(-1.5 * composition)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6:10] = 0.4 * rng.standard_normal((T, 4))  # drifting between elements
+        z["flow"][:, 10:13] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        z["rgb"][:, 26:29] = 0.3 * rng.standard_normal((T, 3))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 4), 1.0)
+        favourite = int(rng.integers(self.LEVELS)), int(rng.integers(self.DIRECTIONS))
+        for e in elements:
+            e["level"] = favourite[0] if rng.random() < keep else int(rng.integers(self.LEVELS))
+            e["direction"] = favourite[1] if rng.random() < keep else int(rng.integers(self.DIRECTIONS))
+            z["rgb"][e["start"]:e["end"], 26 + e["level"]] = 2.5
+            z["flow"][e["start"]:e["end"], 6 + e["direction"]] = 2.5
+        missing_levels = self.LEVELS - len({e["level"] for e in elements})
+        missing_directions = self.DIRECTIONS - len({e["direction"] for e in elements})
+        E = float(np.clip(10.0 - tech - self.LEVEL * missing_levels - self.DIRECTION * missing_directions, 0, 10))
+        self.fill_noise(z, rng, {"rgb": 29, "flow": 13, "audio": 17})
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "composition": float(composition),
+                           "missing_levels": missing_levels, "missing_directions": missing_directions,
+                           "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
     "combos": CombosWorld, "pauses": PausesWorld, "drops": DropsWorld, "character": CharacterWorld,
     "articulation": ArticulationWorld, "consistency": ConsistencyWorld, "tempo": TempoWorld, "counting": CountingWorld,
     "climax": ClimaxWorld, "balances": BalancesWorld, "motifs": MotifsWorld, "glide": GlideWorld,
-    "edges": EdgesWorld, "cuts": CutsWorld,
+    "edges": EdgesWorld, "cuts": CutsWorld, "entries": EntriesWorld, "space": SpaceWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
