@@ -8,7 +8,12 @@ videos as the trainer's hook does (once), and scores it on the run's own validat
 with the fixed ones. The trained members are shared, so the two differ only in the weights. No test video is read,
 unless `--split test` asks for the test split (a diagnostic after a round was run once, never a choice).
 
-    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--out FILE.json]
+`--trained-too` (the twenty-third candidate's screen, runs trained with `--weight-average`): the last checkpoint holds
+the members' averaged weights and the trainer state the last step's trained ones, which are exactly what the same runs
+would have given without averaging (the average never feeds back into training). Both are scored around the same ridge
+fit: `gated`/`fixed` with the averaged members, `gated_trained`/`fixed_trained` with the trained ones.
+
+    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--trained-too] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from lmac.training.trainer import build_model, load_run_model, predict_dataset, 
 DEFAULT_MEMBERS = "lmac_aligned_md,gdlt,pooled_ridge"
 
 
-def gate_run(run: Path, split: str = "val") -> dict:
+def gate_run(run: Path, split: str = "val", trained_too: bool = False) -> dict:
     cfg = load_config(run / "config.yaml")
     task = get_task(cfg.task)
     train, val, test = prepare_data(cfg, task)
@@ -43,11 +48,25 @@ def gate_run(run: Path, split: str = "val") -> dict:
     out = {"task": cfg.task, "seed": cfg.seed, "cv_by_reads": fitted["pooled_ridge"].get("cv_by_reads"),
            "ridge_inputs": fitted["pooled_ridge"]["inputs"]}
     model.eval()
-    for name, w in (("gated", model.w.clone()), ("fixed", model.fixed_weights())):
+    gated = model.w.clone()
+    for name, w in (("gated", gated), ("fixed", model.fixed_weights())):
         model.w.copy_(w)
         res = predict_dataset(model, val, task, "cpu", batch_size=32)
         out[name] = spearman(np.asarray(res["pred"]), np.asarray(res["true"]))
         out[f"{name}_weights"] = {n: float(x) for n, x in zip(model.members, w / w.sum())}
+    if trained_too:
+        from lmac.training.checkpoints import load_trainer_state
+
+        state = load_trainer_state(run / "checkpoints" / "trainer_last.pt")
+        if state.get("average") is None:
+            raise SystemExit(f"{run}: trained without --weight-average; --trained-too needs runs that kept an average")
+        for n in ("lmac_aligned_md", "gdlt"):
+            prefix = f"members.{n}."
+            model.members[n].load_state_dict({k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)})
+        for name, w in (("gated_trained", gated), ("fixed_trained", model.fixed_weights())):
+            model.w.copy_(w)
+            res = predict_dataset(model, val, task, "cpu", batch_size=32)
+            out[name] = spearman(np.asarray(res["pred"]), np.asarray(res["true"]))
     return out
 
 
@@ -57,6 +76,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--tasks", help="only these tasks (comma-separated)")
     p.add_argument("--split", choices=("val", "test"), default="val")
+    p.add_argument("--trained-too", action="store_true",
+                   help="also score the members' last trained weights (the trainer state), for runs with --weight-average")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     torch.set_grad_enabled(False)
@@ -67,18 +88,23 @@ def main(argv=None) -> int:
             continue
         s = json.loads((run / "summary.json").read_text())
         if s["model"] == "lmac_ensemble" and s["seed"] in seeds and (not args.tasks or s["task"] in args.tasks.split(",")):
-            r = gate_run(run, args.split)
+            r = gate_run(run, args.split, args.trained_too)
             rows.append(r)
             w = r["gated_weights"]
             print(f"{r['task']} s{r['seed']}: fixed {r['fixed']:.3f} gated {r['gated']:.3f} | gated weights "
-                  + ", ".join(f"{n} {v:.2f}" for n, v in w.items()) + f" | ridge cv {r['cv_by_reads']}", flush=True)
+                  + ", ".join(f"{n} {v:.2f}" for n, v in w.items()) + f" | ridge cv {r['cv_by_reads']}"
+                  + (f" | trained weights: fixed {r['fixed_trained']:.3f} gated {r['gated_trained']:.3f}"
+                     if args.trained_too else ""), flush=True)
     worlds = sorted({world_of(r["task"]) for r in rows})
     table = {}
     for wname in worlds + ["all worlds"]:
         sel = [r for r in rows if wname == "all worlds" or world_of(r["task"]) == wname]
-        table[wname] = {k: fisher_z_mean([r[k] for r in sel]) for k in ("fixed", "gated")}
+        keys = ("fixed", "gated") + (("fixed_trained", "gated_trained") if args.trained_too else ())
+        table[wname] = {k: fisher_z_mean([r[k] for r in sel]) for k in keys}
         print(f"{wname}: fixed {table[wname]['fixed']:.3f} gated {table[wname]['gated']:.3f} "
-              f"({table[wname]['gated'] - table[wname]['fixed']:+.3f}, {len(sel)} task-draws)")
+              f"({table[wname]['gated'] - table[wname]['fixed']:+.3f}, {len(sel)} task-draws)"
+              + (f" | trained weights: fixed {table[wname]['fixed_trained']:.3f} gated "
+                 f"{table[wname]['gated_trained']:.3f}" if args.trained_too else ""))
     if args.out:
         args.out.write_text(json.dumps({"runs": rows, "worlds": table}, indent=1) + "\n")
     return 0

@@ -186,3 +186,62 @@ def test_input_dropout_regularises_training_deterministically_and_resumes(tiny_s
 def test_input_dropout_outside_0_1_is_refused_with_its_flag(tiny_synth, tmp_path):
     with pytest.raises(ValueError, match="--input-dropout"):
         train(_cfg(tiny_synth, input_dropout=1.0), tmp_path / "run", log=lambda m: None)
+
+
+def test_the_weight_average_is_a_running_mean_then_an_exponential_one():
+    import torch
+
+    from lmac.training.averaging import WeightAverage
+
+    lin = torch.nn.Linear(2, 1)
+    avg = WeightAverage(lin, window=2)
+    seen = []
+    for v in (1.0, 3.0, 7.0, 15.0):
+        with torch.no_grad():
+            lin.weight.fill_(v)
+        avg.update(lin)
+        seen.append(float(avg.shadow["weight"][0, 0]))
+    assert seen == [1.0, 2.0, 4.5, 9.75]  # mean of 1 and 3, then halfway to each new value
+    with avg.applied(lin):
+        assert float(lin.weight.detach()[0, 0]) == 9.75
+    assert float(lin.weight.detach()[0, 0]) == 15.0  # the trained weights are back
+    with pytest.raises(ValueError, match="window"):
+        WeightAverage(lin, window=0.5)
+
+
+def test_weight_average_is_evaluated_and_saved_and_resumes(tiny_synth, tmp_path):
+    """--weight-average: the checkpoints and the metrics are the averaged weights', the trainer state keeps the trained
+    ones, and a run cut short and resumed ends where the uninterrupted one does."""
+    import torch
+
+    from lmac.training.checkpoints import load_trainer_state, read_model_state
+
+    log = lambda m: None  # noqa: E731
+    plain = train(_cfg(tiny_synth, epochs=4, save_every=0), tmp_path / "plain", log=log)
+    full = train(_cfg(tiny_synth, epochs=4, save_every=0, weight_average=0.5), tmp_path / "full", log=log)
+    rows = lambda d: list(csv.DictReader(open(tmp_path / d / "metrics.csv")))  # noqa: E731
+    assert [r["train_total"] for r in rows("full")] == [r["train_total"] for r in rows("plain")]  # same training
+    assert all(a["test_mse"] != b["test_mse"] for a, b in zip(rows("full"), rows("plain")))  # scored otherwise
+    state = load_trainer_state(tmp_path / "full" / "checkpoints" / "trainer_last.pt")
+    last = read_model_state(tmp_path / "full" / "checkpoints" / "last.safetensors")
+    trained = {n: state["model"][n] for n in state["average"]["shadow"]}
+    for n, t in state["average"]["shadow"].items():
+        assert torch.equal(last[n], t) and not torch.equal(trained[n], t), n
+    assert state["average"]["window"] == 0.5 * state["average"]["steps"]  # half the run's steps
+    plain_state = load_trainer_state(tmp_path / "plain" / "checkpoints" / "trainer_last.pt")
+    plain_last = read_model_state(tmp_path / "plain" / "checkpoints" / "last.safetensors")
+    assert all(torch.equal(plain_last[n], t) for n, t in plain_state["model"].items())
+
+    def crash(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_cfg(tiny_synth, epochs=4, save_every=0, weight_average=0.5), tmp_path / "cut", log=log,
+              on_epoch_end=crash)
+    resumed = train(_cfg(tiny_synth, epochs=4), tmp_path / "cut", resume=True, log=log)
+    for ra, rb in zip(rows("full"), rows("cut")):
+        assert float(ra["test_srcc"]) == pytest.approx(float(rb["test_srcc"]), rel=1e-5, abs=1e-7)
+    assert resumed["test_srcc_last"] == pytest.approx(full["test_srcc_last"])
+    with pytest.raises(ValueError, match="--weight-average"):
+        train(_cfg(tiny_synth, weight_average=1.5), tmp_path / "bad", log=log)

@@ -57,6 +57,10 @@ class TrainConfig:
     input_dropout: float | None = _opt(None, "training only: each input feature value is zeroed with this probability "
                                              "(and the rest scaled by 1/(1-p)), a ridge-like regulariser for small "
                                              "training sets; default: the recipe's, 0 (off)")
+    weight_average: float | None = _opt(None, "evaluate and save an average of the weights along training instead of "
+                                              "the last step's: the running mean, then an exponential moving average "
+                                              "whose time constant is this share of the run's steps (0 = off); "
+                                              "default: the recipe's, 0")
     window: int | None = _opt(None, "training window in segments; default: the task's (70 RG, 130 Fis-V)")
     test_crop: int = _opt(0, "score validation/test videos on a centre crop of this many segments (the FS1000 "
                              "peers' 95); 0: the full length")
@@ -79,7 +83,8 @@ DEFAULT_MODEL = "lmac_ensemble"
 # the cosine decay [ours; the paper states none]. Without it, Adam's first full-size steps can drive
 # LMAC-Net's sigmoid stage head into saturation, where it stays (seen: Ball, seed 2, train MSE frozen
 # at 0.203 for 30 epochs; fine with 3 warm-up epochs). Weight decay and clipping at 2 are PAMFN's.
-RECIPE_DEFAULTS = {"optimizer": "adamw", "weight_decay": 1e-4, "grad_clip": 2.0, "warmup_epochs": 3, "input_dropout": 0.0}
+RECIPE_DEFAULTS = {"optimizer": "adamw", "weight_decay": 1e-4, "grad_clip": 2.0, "warmup_epochs": 3, "input_dropout": 0.0,
+                   "weight_average": 0.0}
 OPTIMIZERS = ("adamw", "sgd")
 
 

@@ -17,6 +17,7 @@ folder. See lmac.distributed and docs/scaling.md.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -39,6 +40,7 @@ from lmac.evaluation.metrics import fisher_z_mean, mse_points, relative_l2, spea
 from lmac.models import MODELS, create_model, count_parameters
 from lmac.models._builder import center_gap_per_video
 from lmac.models.dropout import dropout_mask
+from lmac.training.averaging import WeightAverage
 from lmac.training.run import RunFolder
 from lmac.training.checkpoints import (
     apply_model_state,
@@ -52,8 +54,6 @@ AUTOCAST = {"bf16": torch.bfloat16}  # mixed precision: fp32 weights, forward an
 
 def _autocast(device, precision: str):
     """torch.autocast for mixed-precision modes, a no-op context otherwise."""
-    import contextlib
-
     if precision not in AUTOCAST:
         return contextlib.nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=AUTOCAST[precision])
@@ -328,7 +328,8 @@ def resolve_config(cfg: TrainConfig) -> TrainConfig:
                            ("grad_clip", cfg.grad_clip is None or cfg.grad_clip >= 0, ">= 0"),
                            ("warmup_epochs", cfg.warmup_epochs is None or cfg.warmup_epochs >= 0, ">= 0"),
                            ("dropout", cfg.dropout is None or 0 <= cfg.dropout < 1, "in [0, 1)"),
-                           ("input_dropout", cfg.input_dropout is None or 0 <= cfg.input_dropout < 1, "in [0, 1)")):
+                           ("input_dropout", cfg.input_dropout is None or 0 <= cfg.input_dropout < 1, "in [0, 1)"),
+                           ("weight_average", cfg.weight_average is None or 0 <= cfg.weight_average <= 1, "in [0, 1]")):
         if not ok:
             raise ValueError(f"{name} must be {want}, got {getattr(cfg, name)!r} (--{name.replace('_', '-')})")
     dropout = cfg.dropout
@@ -375,9 +376,9 @@ def _drop_inputs(feats: dict, p: float, key: tuple) -> dict:
     return {m: x * dropout_mask(x.shape, p, x.dtype, generator=g).to(x.device) for m, x in feats.items()}
 
 
-def _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dtype, out_dir) -> dict:
+def _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dtype, out_dir, average=None) -> dict:
     """One epoch over the training set (this rank's shard of each global batch under DDP); returns each loss
-    term's mean over the epoch's videos."""
+    term's mean over the epoch's videos. `average` (a WeightAverage) takes in each step's weights."""
     model.train()
     train_ds.set_epoch(epoch)
     g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
@@ -418,6 +419,8 @@ def _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dty
                 torch.nn.utils.clip_grad_norm_(group, cfg.grad_clip)
         opt.step()
         sched.step()
+        if average is not None:
+            average.update(model)
         for k, v in losses.items():
             sums[k] = sums.get(k, 0.0) + float(v.detach()) * bs
         n += bs
@@ -572,12 +575,19 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
 
         model.load_branches(pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log), str(out_dir))
         torch.manual_seed(cfg.seed + 1)  # stage 2's random draws do not depend on whether stage 1 ran in this call
+    average = None
+    if cfg.weight_average:  # evaluated and saved in place of the last step's weights (lmac.training.averaging)
+        average = WeightAverage(model, max(1.0, cfg.weight_average * cfg.epochs * steps_per_epoch))
     if resume and _on_rank0(lambda: run.resumable(log), info):
         st = _on_rank0(run.read_state, info)  # rank 0 reads, every rank loads the same state
         apply_model_state(st["model"], model, run.state_path)
         opt.load_state_dict(st["optimizer"])
         sched.load_state_dict(st["scheduler"])
         torch.set_rng_state(st["torch_rng"])
+        if average is not None:
+            if st.get("average") is None:
+                raise ValueError(f"{run.state_path}: was written without --weight-average; resume it without one")
+            average.load_state_dict(st["average"], run.state_path)
         start_epoch = int(st["epoch"])
         rows = json.loads(st["rows"])
         b = json.loads(st["best"])
@@ -633,71 +643,85 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     last_save = time.time()
     for epoch in bar:
         t0 = time.time()
-        losses = _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dtype, out_dir)
+        losses = _train_epoch(epoch, net, model, train_ds, opt, sched, cfg, info, device, dtype, out_dir, average)
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"]}
         row.update({f"train_{k}": v for k, v in losses.items()})
-        if val_ds is not None:
-            res_val = _predict(model, val_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
-            mv = _metrics(res_val)
-            row.update({"val_srcc": mv["srcc"], "val_mse": mv["mse"]})
-            row.update({f"val_srcc_{k}": v for k, v in mv.get("per_score", {}).items()})
-        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision,
-                            spans=bool(elements) and epoch + 1 == cfg.epochs)
-        mt = _metrics(res_test)
-        row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"]})
-        row.update({f"test_srcc_{k}": v for k, v in mt.get("per_score", {}).items()})
-        row.update({"center_gap": res_test["center_gap"], "epoch_s": time.time() - t0})
-        rows.append(row)
-        # every rank holds the same gathered metrics, so they agree on the best epochs; rank 0 writes
-        if mt["srcc"] > best["test"]["srcc"]:
-            best["test"].update(srcc=mt["srcc"], epoch=epoch + 1, res=res_test, mse=mt["mse"])
-            if main:
-                pending["best_test"] = (_weights(model), epoch + 1)
-        if val_ds is not None and row["val_srcc"] > best["val"]["srcc"]:
-            best["val"].update(srcc=row["val_srcc"], epoch=epoch + 1, res=res_test, test_srcc=mt["srcc"], mse=mt["mse"])
-            if main:
-                pending["best_val"] = (_weights(model), epoch + 1)
-        if main:
-            run.write_metrics(rows)
-            run.log_epoch(row)
-            if epoch + 1 == cfg.epochs or time.time() - last_save >= cfg.save_every:
-                # a resume point: the best checkpoints found since the last one, then `last`, then the trainer
-                # state, so the files on disk always agree with the state a resume reads. Writing them every
-                # epoch was a third of a small run's time (a 6 M-param model's state is 75 MB)
-                for which, (weights, at) in pending.items():
-                    run.save_checkpoint(which, weights, meta, at)
-                pending.clear()
-                run.save_checkpoint("last", model, meta, epoch + 1)
-                run.save_state({  # weights too: one atomic file is always a consistent resume point
-                    "epoch": epoch + 1,
-                    "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                    "optimizer": opt.state_dict(),
-                    "scheduler": sched.state_dict(),
-                    "torch_rng": torch.get_rng_state(),
-                    "rows": json.dumps(rows),
-                    "best": json.dumps(best, default=_jsonable),
-                })
-                last_save = time.time()
+        save_now = main and (epoch + 1 == cfg.epochs or time.time() - last_save >= cfg.save_every)
+        with average.applied(model) if average is not None else contextlib.nullcontext():
+            res_test, mt = _evaluate_epoch(epoch, t0, row, model, val_ds, test_ds, task, device, cfg, info, elements,
+                                           best, pending, rows, main, run, save_now, meta)
+        if save_now:
+            run.save_state({  # the trained weights (not the average), so a resume continues the same run
+                "epoch": epoch + 1,
+                "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "rows": json.dumps(rows),
+                "best": json.dumps(best, default=_jsonable),
+                "average": average.state_dict() if average is not None else None,
+            })
+            last_save = time.time()
         bar.set_postfix(loss=f"{row['train_total']:.4f}", test_rho=f"{mt['srcc']:.3f}")
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1)
     bar.close()
 
     if res_test is None:  # resumed a finished run: re-evaluate the last checkpoint
-        res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision,
-                            spans=bool(elements))
+        with average.applied(model) if average is not None else contextlib.nullcontext():
+            res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision,
+                                spans=bool(elements))
     last = _metrics(res_test)
     if main:
         run.write_predictions(res_test, best)
         run.plot(rows)
-    summary = _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, res_test, device, info,
-                       elements)
+    with average.applied(model) if average is not None else contextlib.nullcontext():
+        summary = _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, res_test, device, info,
+                           elements)
     if main:
         run.write_summary(summary)
     if info.enabled:  # a job trained alone (lmac benchmark's ranks) must not wait for the other ranks' jobs
         ddist.barrier()  # every rank returns once the run folder is complete
     return summary
 
+
+def _evaluate_epoch(epoch, t0, row, model, val_ds, test_ds, task, device, cfg, info, elements, best, pending, rows,
+                    main, run, save_now, meta) -> tuple[dict, dict]:
+    """Score the epoch's model (the weight average, where one is kept) on validation and test, update the best
+    epochs and the metrics, and write the checkpoints when the epoch ends a resume point."""
+    if val_ds is not None:
+        res_val = _predict(model, val_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
+        mv = _metrics(res_val)
+        row.update({"val_srcc": mv["srcc"], "val_mse": mv["mse"]})
+        row.update({f"val_srcc_{k}": v for k, v in mv.get("per_score", {}).items()})
+    res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision,
+                        spans=bool(elements) and epoch + 1 == cfg.epochs)
+    mt = _metrics(res_test)
+    row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"]})
+    row.update({f"test_srcc_{k}": v for k, v in mt.get("per_score", {}).items()})
+    row.update({"center_gap": res_test["center_gap"], "epoch_s": time.time() - t0})
+    rows.append(row)
+    # every rank holds the same gathered metrics, so they agree on the best epochs; rank 0 writes
+    if mt["srcc"] > best["test"]["srcc"]:
+        best["test"].update(srcc=mt["srcc"], epoch=epoch + 1, res=res_test, mse=mt["mse"])
+        if main:
+            pending["best_test"] = (_weights(model), epoch + 1)
+    if val_ds is not None and row["val_srcc"] > best["val"]["srcc"]:
+        best["val"].update(srcc=row["val_srcc"], epoch=epoch + 1, res=res_test, test_srcc=mt["srcc"], mse=mt["mse"])
+        if main:
+            pending["best_val"] = (_weights(model), epoch + 1)
+    if main:
+        run.write_metrics(rows)
+        run.log_epoch(row)
+        if save_now:
+            # a resume point: the best checkpoints found since the last one, then `last`, then (the caller) the
+            # trainer state, so the files on disk always agree with the state a resume reads. Writing them every
+            # epoch was a third of a small run's time (a 6 M-param model's state is 75 MB)
+            for which, (weights, at) in pending.items():
+                run.save_checkpoint(which, weights, meta, at)
+            pending.clear()
+            run.save_checkpoint("last", model, meta, epoch + 1)
+    return res_test, mt
 
 def _weights(model) -> dict:
     """A copy of the model's weights on the CPU, to write later (a best epoch's checkpoint)."""
