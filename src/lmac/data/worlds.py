@@ -67,7 +67,7 @@ candidate (the gated default) the same day and is spent too:
              over the programme; TES jumps (RGB)
   cuts       RG: E loses 0.7 for each abrupt cut in the music (audio alone shows it)
 A tenth round, written on 2026-12-06 before any model was run on it and before any next candidate was named, waits
-for the next fixed default:
+for the next fixed default (the twenty-third candidate missed its rule, so it was not run for it):
   entries    skating: a jump entered straight from footwork (flow, the two segments before take-off) earns 30% of its
              base value; footwork elsewhere counts for nothing, so only the order in time is scored; PCS: the share of
              jumps so entered
