@@ -29,6 +29,8 @@ from lmac.config import load_config
 from lmac.data.tasks import get_task
 from lmac.evaluation.benchmark import world_of
 from lmac.evaluation.metrics import fisher_z_mean, spearman
+from lmac.training.checkpoints import apply_model_state
+from lmac.training.run import RunFolder
 from lmac.training.trainer import build_model, load_run_model, predict_dataset, prepare_data
 
 DEFAULT_MEMBERS = "lmac_aligned_md,gdlt,pooled_ridge"
@@ -42,31 +44,34 @@ def gate_run(run: Path, split: str = "val", trained_too: bool = False) -> dict:
     trained, _ = load_run_model(run, "last")
     args = dict(cfg.model_args, members=DEFAULT_MEMBERS, gate="cv")
     model = build_model(dataclasses.replace(cfg, model_args=args), train.dims)
-    for n in ("lmac_aligned_md", "gdlt"):
-        model.members[n].load_state_dict(trained.members[n].state_dict())
+
+    def take_members():  # the run's trained members into the three-member default
+        for n in ("lmac_aligned_md", "gdlt"):
+            model.members[n].load_state_dict(trained.members[n].state_dict())
+
+    def score(w) -> float:
+        model.w.copy_(w)
+        res = predict_dataset(model, val, task, "cpu", batch_size=32)
+        return spearman(np.asarray(res["pred"]), np.asarray(res["true"]))
+
+    take_members()
     fitted = model.fit(train, cfg.seed)  # the ridge once; the gated weights
     out = {"task": cfg.task, "seed": cfg.seed, "cv_by_reads": fitted["pooled_ridge"].get("cv_by_reads"),
            "ridge_inputs": fitted["pooled_ridge"]["inputs"]}
     model.eval()
-    gated = model.w.clone()
-    for name, w in (("gated", gated), ("fixed", model.fixed_weights())):
-        model.w.copy_(w)
-        res = predict_dataset(model, val, task, "cpu", batch_size=32)
-        out[name] = spearman(np.asarray(res["pred"]), np.asarray(res["true"]))
+    weights = {"gated": model.w.clone(), "fixed": model.fixed_weights()}
+    for name, w in weights.items():
+        out[name] = score(w)
         out[f"{name}_weights"] = {n: float(x) for n, x in zip(model.members, w / w.sum())}
     if trained_too:
-        from lmac.training.checkpoints import load_trainer_state
-
-        state = load_trainer_state(run / "checkpoints" / "trainer_last.pt")
+        folder = RunFolder(run)
+        state = folder.read_state()
         if state.get("average") is None:
             raise SystemExit(f"{run}: trained without --weight-average; --trained-too needs runs that kept an average")
-        for n in ("lmac_aligned_md", "gdlt"):
-            prefix = f"members.{n}."
-            model.members[n].load_state_dict({k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)})
-        for name, w in (("gated_trained", gated), ("fixed_trained", model.fixed_weights())):
-            model.w.copy_(w)
-            res = predict_dataset(model, val, task, "cpu", batch_size=32)
-            out[name] = spearman(np.asarray(res["pred"]), np.asarray(res["true"]))
+        apply_model_state(state["model"], trained, folder.state_path)
+        take_members()
+        for name, w in weights.items():
+            out[f"{name}_trained"] = score(w)
     return out
 
 

@@ -578,6 +578,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     average = None
     if cfg.weight_average:  # evaluated and saved in place of the last step's weights (lmac.training.averaging)
         average = WeightAverage(model, max(1.0, cfg.weight_average * cfg.epochs * steps_per_epoch))
+    scored = (lambda: average.applied(model)) if average is not None else contextlib.nullcontext
     if resume and _on_rank0(lambda: run.resumable(log), info):
         st = _on_rank0(run.read_state, info)  # rank 0 reads, every rank loads the same state
         apply_model_state(st["model"], model, run.state_path)
@@ -647,11 +648,42 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"]}
         row.update({f"train_{k}": v for k, v in losses.items()})
         save_now = main and (epoch + 1 == cfg.epochs or time.time() - last_save >= cfg.save_every)
-        with average.applied(model) if average is not None else contextlib.nullcontext():
-            res_test, mt = _evaluate_epoch(epoch, t0, row, model, val_ds, test_ds, task, device, cfg, info, elements,
-                                           best, pending, rows, main, run, save_now, meta)
+        with scored():  # the epoch's model: the weight average, where one is kept
+            if val_ds is not None:
+                res_val = _predict(model, val_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
+                mv = _metrics(res_val)
+                row.update({"val_srcc": mv["srcc"], "val_mse": mv["mse"]})
+                row.update({f"val_srcc_{k}": v for k, v in mv.get("per_score", {}).items()})
+            res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision,
+                                spans=bool(elements) and epoch + 1 == cfg.epochs)
+            mt = _metrics(res_test)
+            row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"]})
+            row.update({f"test_srcc_{k}": v for k, v in mt.get("per_score", {}).items()})
+            row.update({"center_gap": res_test["center_gap"], "epoch_s": time.time() - t0})
+            rows.append(row)
+            # every rank holds the same gathered metrics, so they agree on the best epochs; rank 0 writes
+            if mt["srcc"] > best["test"]["srcc"]:
+                best["test"].update(srcc=mt["srcc"], epoch=epoch + 1, res=res_test, mse=mt["mse"])
+                if main:
+                    pending["best_test"] = (_weights(model), epoch + 1)
+            if val_ds is not None and row["val_srcc"] > best["val"]["srcc"]:
+                best["val"].update(srcc=row["val_srcc"], epoch=epoch + 1, res=res_test, test_srcc=mt["srcc"],
+                                   mse=mt["mse"])
+                if main:
+                    pending["best_val"] = (_weights(model), epoch + 1)
+            if main:
+                run.write_metrics(rows)
+                run.log_epoch(row)
+                if save_now:
+                    # a resume point: the best checkpoints found since the last one, then `last`, then (below) the
+                    # trainer state, so the files on disk always agree with the state a resume reads. Writing them every
+                    # epoch was a third of a small run's time (a 6 M-param model's state is 75 MB)
+                    for which, (weights, at) in pending.items():
+                        run.save_checkpoint(which, weights, meta, at)
+                    pending.clear()
+                    run.save_checkpoint("last", model, meta, epoch + 1)
         if save_now:
-            run.save_state({  # the trained weights (not the average), so a resume continues the same run
+            run.save_state({  # the trained weights (not the average) too: one atomic file is a consistent resume point
                 "epoch": epoch + 1,
                 "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                 "optimizer": opt.state_dict(),
@@ -668,14 +700,14 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
     bar.close()
 
     if res_test is None:  # resumed a finished run: re-evaluate the last checkpoint
-        with average.applied(model) if average is not None else contextlib.nullcontext():
+        with scored():
             res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision,
                                 spans=bool(elements))
     last = _metrics(res_test)
     if main:
         run.write_predictions(res_test, best)
         run.plot(rows)
-    with average.applied(model) if average is not None else contextlib.nullcontext():
+    with scored():
         summary = _summary(cfg, task, model, n_params, train_ds, val_ds, test_ds, best, last, res_test, device, info,
                            elements)
     if main:
@@ -684,44 +716,6 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         ddist.barrier()  # every rank returns once the run folder is complete
     return summary
 
-
-def _evaluate_epoch(epoch, t0, row, model, val_ds, test_ds, task, device, cfg, info, elements, best, pending, rows,
-                    main, run, save_now, meta) -> tuple[dict, dict]:
-    """Score the epoch's model (the weight average, where one is kept) on validation and test, update the best
-    epochs and the metrics, and write the checkpoints when the epoch ends a resume point."""
-    if val_ds is not None:
-        res_val = _predict(model, val_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision)
-        mv = _metrics(res_val)
-        row.update({"val_srcc": mv["srcc"], "val_mse": mv["mse"]})
-        row.update({f"val_srcc_{k}": v for k, v in mv.get("per_score", {}).items()})
-    res_test = _predict(model, test_ds, task, device, cfg.eval_batch_size, info, precision=cfg.precision,
-                        spans=bool(elements) and epoch + 1 == cfg.epochs)
-    mt = _metrics(res_test)
-    row.update({"test_srcc": mt["srcc"], "test_mse": mt["mse"], "test_rl2": mt["rl2"]})
-    row.update({f"test_srcc_{k}": v for k, v in mt.get("per_score", {}).items()})
-    row.update({"center_gap": res_test["center_gap"], "epoch_s": time.time() - t0})
-    rows.append(row)
-    # every rank holds the same gathered metrics, so they agree on the best epochs; rank 0 writes
-    if mt["srcc"] > best["test"]["srcc"]:
-        best["test"].update(srcc=mt["srcc"], epoch=epoch + 1, res=res_test, mse=mt["mse"])
-        if main:
-            pending["best_test"] = (_weights(model), epoch + 1)
-    if val_ds is not None and row["val_srcc"] > best["val"]["srcc"]:
-        best["val"].update(srcc=row["val_srcc"], epoch=epoch + 1, res=res_test, test_srcc=mt["srcc"], mse=mt["mse"])
-        if main:
-            pending["best_val"] = (_weights(model), epoch + 1)
-    if main:
-        run.write_metrics(rows)
-        run.log_epoch(row)
-        if save_now:
-            # a resume point: the best checkpoints found since the last one, then `last`, then (the caller) the
-            # trainer state, so the files on disk always agree with the state a resume reads. Writing them every
-            # epoch was a third of a small run's time (a 6 M-param model's state is 75 MB)
-            for which, (weights, at) in pending.items():
-                run.save_checkpoint(which, weights, meta, at)
-            pending.clear()
-            run.save_checkpoint("last", model, meta, epoch + 1)
-    return res_test, mt
 
 def _weights(model) -> dict:
     """A copy of the model's weights on the CPU, to write later (a best epoch's checkpoint)."""
