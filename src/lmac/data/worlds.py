@@ -131,6 +131,16 @@ class Backbone:
         return np.maximum(z @ self.w1, 0.0) @ self.w2
 
 
+def _fisv_labels(tes: float, pcs: float, falls: int = 0) -> dict:
+    """Fis-V label columns: TES and PCS within the dataset's 0-45 range, to 0.01 as published, and the falls."""
+    return {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": falls}
+
+
+def _correlated(rng, x: float, r: float = 0.4) -> float:
+    """A standard-normal trait correlated r with the standard-normal `x` (a skill of its own, partly shared)."""
+    return r * x + float(np.sqrt(1 - r ** 2)) * rng.standard_normal()
+
+
 def _rg_labels(difficulty: float, execution: float, penalty: float, T: int) -> dict:
     """RG label columns: D and E rounded to 0.05 as judges do, Total = D + E - P."""
     D, E = round(difficulty * 20) / 20, round(execution * 20) / 20
@@ -352,8 +362,7 @@ class AmplitudeWorld(World):
         # PCS: skating skills, and performance judged partly on how the elements came off; judges disagree
         pcs = 20.0 + 8.0 * _sigmoid(skating) + 12.0 * np.mean([e["q"] * e["a"] for e in elements]) + rng.normal(0, 1.2)
         self.fill_noise(z, rng, {"rgb": 31, "flow": 12, "audio": 17})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2),
-                  "falls": falls}
+        labels = _fisv_labels(tes, pcs, falls)
         return z, labels, {"T": T, "skill": float(skill), "power": float(power), "skating": float(skating),
                            "elements": elements}
 
@@ -543,7 +552,7 @@ class LandingWorld(World):
         corr = float(np.corrcoef(energy, intensity)[0, 1]) if np.std(energy) > 0 else 0.0
         pcs = 18.0 + 8.0 * _sigmoid(skill) + 8.0 * max(corr, 0.0) + rng.normal(0, 0.8)
         self.fill_noise(z, rng, {"rgb": 25, "flow": 8, "audio": 12})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        labels = _fisv_labels(tes, pcs)
         return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "corr": corr, "elements": elements}
 
 
@@ -750,7 +759,7 @@ class SpinsWorld(World):
         marked = float(np.mean([any(abs(s - a) <= 1 for s in spikes) for a in accents]))
         pcs = 20.0 + 7.0 * _sigmoid(skill) + 10.0 * marked + rng.normal(0, 1.0)
         self.fill_noise(z, rng, {"rgb": 27, "flow": 9, "audio": 17})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        labels = _fisv_labels(tes, pcs)
         return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "accents": accents,
                            "spikes": sorted(spikes), "marked": marked, "elements": elements}
 
@@ -855,7 +864,7 @@ class CombosWorld(World):
         z["audio"][:, 16] = _bump(t, rng.uniform(0, T), 3.0, 6.0)
         pcs = 20.0 + 7.0 * _sigmoid(skating) + 8.0 * variety + rng.normal(0, 1.0)
         self.fill_noise(z, rng, {"rgb": 33, "flow": 10, "audio": 17})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        labels = _fisv_labels(tes, pcs)
         return z, labels, {"T": T, "skill": float(skill), "skating": float(skating), "variety": float(variety),
                            "passes": passes}
 
@@ -1055,8 +1064,7 @@ class CharacterWorld(World):
                           "fell": fell, "points": float(pts)})
         pcs = 20.0 + 6.0 * _sigmoid(skating) + 6.0 * fit + rng.normal(0, 1.0)
         self.fill_noise(z, rng, {"rgb": 32, "flow": 10, "audio": 20})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2),
-                  "falls": int(sum(j["fell"] for j in jumps))}
+        labels = _fisv_labels(tes, pcs, int(sum(j["fell"] for j in jumps)))
         return z, labels, {"T": T, "skill": float(skill), "skating": float(skating), "musical": float(musical),
                            "sections": sections, "fit": float(fit), "jumps": jumps}
 
@@ -1184,8 +1192,7 @@ class ConsistencyWorld(World):
         unevenness = float(np.std(qs))
         pcs = 20.0 + 7.0 * _sigmoid(presence) - 12.0 * unevenness + rng.normal(0, 1.0)
         self.fill_noise(z, rng, {"rgb": 31, "flow": 13, "audio": 17})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2),
-                  "falls": int(sum(e["fell"] for e in els))}
+        labels = _fisv_labels(tes, pcs, int(sum(e["fell"] for e in els)))
         return z, labels, {"T": T, "skill": float(skill), "presence": float(presence), "spread": spread,
                            "unevenness": unevenness, "elements": els}
 
@@ -1343,7 +1350,7 @@ class ClimaxWorld(World):
         match = float(np.exp(-abs(t_move - t_music) / self.WIDTH))
         pcs = 20.0 + 7.0 * _sigmoid(skill) + 3.0 * match + rng.normal(0, 1.0)
         self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        labels = _fisv_labels(tes, pcs)
         return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "t_music": t_music,
                            "t_move": t_move, "match": match, "elements": elements}
 
@@ -1479,7 +1486,7 @@ class GlideWorld(World):
 
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
-        glide = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
+        glide = _correlated(rng, skill)
         _unscored_music(rng, z, T)
         speed = 1.2 * glide + 0.5 * rng.standard_normal(T)  # flow: speed over the ice
         stumbles = min(int(rng.poisson(3.0 * _sigmoid(-1.2 * glide))), 4)
@@ -1492,7 +1499,7 @@ class GlideWorld(World):
         tes, elements = self.jumps(rng, z, T, skill)
         pcs = 20.0 + 8.0 * _sigmoid(glide) - self.STUMBLE * stumbles + rng.normal(0, 1.0)
         self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        labels = _fisv_labels(tes, pcs)
         return z, labels, {"T": T, "skill": float(skill), "glide": float(glide), "stumbles": stumbles,
                            "stumble_at": [int(t) for t in at], "elements": elements}
 
@@ -1523,7 +1530,7 @@ class EdgesWorld(World):
 
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
-        edges = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
+        edges = _correlated(rng, skill)
         coupling = float(np.tanh(0.8 * edges + 0.4))
         _unscored_music(rng, z, T)
         lean = self._course(rng, T)
@@ -1537,7 +1544,7 @@ class EdgesWorld(World):
         tes, elements = self.jumps(rng, z, T, skill)
         pcs = 20.0 + 8.0 * together + rng.normal(0, 1.0)
         self.fill_noise(z, rng, {"rgb": 27, "flow": 11, "audio": 17})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        labels = _fisv_labels(tes, pcs)
         return z, labels, {"T": T, "skill": float(skill), "edges": float(edges), "coupling": coupling,
                            "together": together, "elements": elements}
 
@@ -1611,7 +1618,7 @@ class EntriesWorld(World):
 
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
-        transitions = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
+        transitions = _correlated(rng, skill)
         _unscored_music(rng, z, T)
         z["flow"][:, 6] = 0.8 + 0.5 * rng.standard_normal(T)  # skating between elements, unscored
         z["flow"][:, 10:13] = 1.0 * rng.standard_normal((T, 3))  # movement texture, unscored
@@ -1637,7 +1644,7 @@ class EntriesWorld(World):
                 bouts.append(int(t0))
         pcs = 20.0 + 8.0 * entered / len(elements) + rng.normal(0, 0.8)
         self.fill_noise(z, rng, {"rgb": 26, "flow": 13, "audio": 17})
-        labels = {"tes": round(float(np.clip(tes, 0, 45)), 2), "pcs": round(float(np.clip(pcs, 0, 45)), 2), "falls": 0}
+        labels = _fisv_labels(tes, pcs)
         return z, labels, {"T": T, "skill": float(skill), "transitions": float(transitions), "entered": entered,
                            "footwork_elsewhere": sorted(bouts), "elements": elements}
 
@@ -1667,7 +1674,7 @@ class SpaceWorld(World):
 
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
-        composition = 0.4 * skill + float(np.sqrt(1 - 0.4 ** 2)) * rng.standard_normal()
+        composition = _correlated(rng, skill)
         keep = 0.3 + 0.6 * _sigmoid(-1.5 * composition)
         _unscored_music(rng, z, T)
         z["flow"][:, 6:10] = 0.4 * rng.standard_normal((T, 4))  # drifting between elements
