@@ -5,8 +5,9 @@ by several invocations (a candidate with `--set`, then `gdlt` beside it; or base
 run), this writes the table over all of them with the benchmark's own code (collect, summarise, worlds_table).
 
     python benchmarks/worlds_tables.py BENCH lmac_ensemble,gdlt,concat,lmac benchmarks/results/worlds/NAME [--spent]
-        [--per-score]
+        [--per-score] [--worlds W1,W2]
 
+`--worlds`: only these worlds' runs (a baseline run on some of a round's worlds only gets a table of its own).
 `--spent`: the held-out worlds were spent before some or all of these runs (a rerun, or a model added after the
 round was run once), and the table says so instead of "generated and run once".
 `--per-score`: a second verdict table follows, with one column per task (a Fis-V world's TES and PCS each alone).
@@ -33,11 +34,16 @@ def main(argv=None) -> int:
                    help="the held-out worlds were spent before some or all of these runs: the table says so")
     p.add_argument("--per-score", action="store_true",
                    help="add the verdict table per task (each of a Fis-V world's TES and PCS alone)")
+    p.add_argument("--worlds", help="comma-separated: only these worlds' runs (default: every world in BENCH)")
     args = p.parse_args(argv)
     models = args.models.split(",")
     results = [r for r in collect(args.bench) if r["model"] in models]
+    if args.worlds:
+        worlds = args.worlds.split(",")
+        results = [r for r in results if any(r["task"] == f"world_{w}" or r["task"].startswith(f"world_{w}_")
+                                             for w in worlds)]
     if not results:
-        p.error(f"no finished run of {models} in {args.bench}/runs")
+        p.error(f"no finished run of {models} in {args.bench}/runs" + (f" for --worlds {args.worlds}" if args.worlds else ""))
     md = worlds_table(args.bench, results, models, models[0], args.resamples)
     if args.per_score:
         md += "\n" + worlds_table(args.bench, results, models, models[0], args.resamples, by_task=True)

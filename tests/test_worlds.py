@@ -614,3 +614,10 @@ def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):
         assert float(got) == pytest.approx(rho[t, "concat_rgb"], abs=1e-3)
         assert float(diff.split("±")[0]) == pytest.approx(rho[t, "concat"] - rho[t, "concat_rgb"], abs=2e-3)
     assert "| model | amplitude | all worlds |" in md[:md.index("## Scores")]  # the per-world table stays first
+    # --worlds keeps only the named worlds' runs: amplitude's table is the same, a world with no runs is refused
+    only = tmp_path / "only"
+    assert load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(only), "--per-score",
+                                       "--resamples", "20", "--worlds", "amplitude"]) == 0
+    assert only.with_suffix(".md").read_text() == md
+    with pytest.raises(SystemExit):
+        load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(only), "--worlds", "amp"])
