@@ -363,6 +363,42 @@ def test_the_tenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert (0, 0) in missing and max(m for m, _ in missing) == 2 and max(d for _, d in missing) >= 2
 
 
+def test_the_eleventh_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`stamina` and `rotations` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import RotationsWorld, StaminaWorld
+
+    fades, residuals = [], []
+    for r, tr in _routines(tmp_path, "stamina"):
+        assert 0 < tr["fade"] < 0.6 and tr["level"] == pytest.approx(0.5 + 0.2 * tr["skating"])
+        els = tr["elements"]
+        assert len(els) == 7
+        assert r.scores["tes"] == pytest.approx(sum(e["value"] * (0.5 + e["q"]) for e in els), abs=0.006)
+        want = 20 + 6 / (1 + np.exp(-1.5 * tr["skating"])) - StaminaWorld.FADE * tr["fade"]
+        assert abs(r.scores["pcs"] - want) < 4  # + the judges' noise N(0, 0.8)
+        fades.append(tr["fade"])
+        residuals.append(r.scores["pcs"] - want)
+    assert min(fades) < 0.1 and max(fades) > 0.4
+    assert abs(np.mean(residuals)) < 0.6  # only the noise is left (the fade costs 8 x 0.28 on average)
+    unders = []
+    for r, tr in _routines(tmp_path, "rotations"):
+        els, risks = tr["elements"], tr["risks"]
+        assert 5 <= len(els) <= 7 and 2 <= len(risks) <= 4
+        spans = [(k["start"], k["end"]) for k in risks] + [(e["start"], e["end"]) for e in els]
+        for k in risks:
+            assert 2 <= k["end"] - k["start"] <= 4 and all(k["start"] <= t < k["end"] for t in k["rotations"])
+        for t in tr["pivots"]:  # pivots: where nothing is in the air and no element is
+            assert not any(a <= t < b for a, b in spans)
+        under = sum(len(k["rotations"]) for k in risks)
+        assert tr["under_flight"] == under
+        assert under + len(tr["pivots"]) >= 9 and (len(tr["pivots"]) == 0 or under + len(tr["pivots"]) <= 12)
+        D = sum(e["value"] for e in els) + RotationsWorld.ROTATION * under
+        assert r.scores["difficulty"] == pytest.approx(round(D * 20) / 20, abs=1e-6)
+        assert r.scores["execution"] == pytest.approx(round((10 - sum(0.4 * (1 - e["q"]) for e in els)) * 20) / 20,
+                                                      abs=1e-6)
+        unders.append(under)
+    assert min(unders) <= 2 and max(unders) >= 8
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

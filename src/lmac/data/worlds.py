@@ -73,6 +73,12 @@ for the next fixed default (the twenty-third candidate missed its rule, so it wa
              jumps so entered
   space      RG: E loses 0.6 for each level (RGB: floor, standing, air) and 0.45 for each direction of travel (flow)
              that none of the elements uses
+An eleventh round, written on 2026-12-06 while the tenth was run once for today's default, before any model was run
+on it and before any next candidate was named, waits for the next fixed default:
+  stamina    skating: PCS loses 8 x the fade of a skater who goes out too fast (flow: speed falling in a line over the
+             programme, the same mean whatever the fade), so where in the programme the speed is high is scored
+  rotations  RG: D gains 0.2 for each rotation of the body (flow) under the apparatus's flight (RGB: the apparatus
+             up); as many turns on the floor elsewhere earn nothing
 """
 from __future__ import annotations
 
@@ -1698,6 +1704,108 @@ class SpaceWorld(World):
                            "elements": elements}
 
 
+class StaminaWorld(World):
+    """Fis-V law, held out (eleventh round). The ISU's skating skills ask for speed *maintained throughout* the
+    programme. A skater paces herself: one who goes out too fast fades, so her speed (flow) falls in a straight line
+    from `level + fade` at the start to `level - fade` at the end, and her mean speed is her level whatever she
+    fades: only where in the programme the speed is high says how much she faded. level = 0.5 + 0.2 skating, fade =
+    0.6 sigmoid(-1.5 stamina + N(0, 0.5)) (skating and stamina: skills correlated 0.4 with jumping skill). PCS =
+    20 + 6 sigmoid(1.5 skating) - 8 fade + the judges' noise N(0, 0.8). TES: 7 jumps, base value x (0.5 + q), RGB
+    showing each jump's look, value and quality, flow its take-off. The music (passages, highlights) is unscored."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 512, "flow": 384, "audio": 640}, t_range=(118, 138), n_elements=(7, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    FADE = 8.0  # PCS points for a fade of 1 (the fastest start over the slowest finish, in speed units)
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.look = rng.standard_normal((7, 12))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        skating, stamina = _correlated(rng, skill), _correlated(rng, skill)
+        level = 0.5 + 0.2 * skating
+        fade = float(0.6 * _sigmoid(-1.5 * stamina + rng.normal(0, 0.5)))
+        speed = level + fade * (1.0 - 2.0 * np.arange(T) / (T - 1))
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 3.0 * speed + 0.5 * rng.standard_normal(T)
+        z["flow"][:, 8:11] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = self.jumps(rng, z, T, skill)
+        pcs = 20.0 + 6.0 * _sigmoid(1.5 * skating) - self.FADE * fade + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 17})
+        labels = _fisv_labels(tes, pcs)
+        return z, labels, {"T": T, "skill": float(skill), "skating": float(skating), "stamina": float(stamina),
+                           "level": float(level), "fade": fade, "elements": elements}
+
+
+class RotationsWorld(World):
+    """RG law, held out (eleventh round). Clubs. The FIG's dynamic elements with rotation (R): a throw of the
+    apparatus, rotations of the body while it is in the air, the catch. An R earns 0.2 for each rotation made
+    *under the flight*: RGB shows the apparatus up (2-4 segments after the throw, whose impulse flow shows), flow a
+    rotation as a turn of the body (one a segment at most). Gymnasts also turn on the floor (pivots) where nothing
+    is in the air, which earns nothing here: every gymnast makes 9-12 rotations in all (more only when her flights
+    hold more), so how much she turns says little and only rotations inside a flight count. 2-4 risks, each with 0-4 rotations under its flight (how many:
+    binomial, `sigmoid(1.2 daring)` each, daring correlated 0.4 with skill), beside 5-7 valued body elements (RGB
+    look, value, quality). D = the elements' values + 0.2 x the rotations under flights; E = 10 - 0.4 (1 - q)
+    summed. The music (passages, highlights) is unscored."""
+
+    LAW = "rg"
+    CLASS = "Clubs"
+    held_out = True
+    LATENT = {"rgb": 56, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 768, "flow": 192, "audio": 320}, t_range=(64, 80), n_elements=(5, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "relu"}, feature_noise=0.5)
+    ROTATION = 0.2  # D for each rotation under a flight
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        daring = _correlated(rng, skill)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.6 * rng.standard_normal(T)  # travel between elements, unscored
+        z["flow"][:, 10:13] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        z["rgb"][:, 26] = 0.3 * rng.standard_normal(T)
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 3), 1.0)
+        busy = np.zeros(T, bool)
+        for e in elements:
+            busy[e["start"]:e["end"]] = True
+        risks, under = [], 0
+        for _ in range(int(rng.integers(2, 5))):
+            flight = int(rng.integers(2, 5))
+            free = [t for t in range(1, T - flight - 1) if not busy[t - 1:t + flight + 1].any()]
+            if not free:
+                break
+            t0 = int(rng.choice(free))
+            busy[t0 - 1:t0 + flight + 1] = True
+            n_rot = min(int(rng.binomial(4, _sigmoid(1.2 * daring))), flight)
+            spins = sorted(int(t) for t in rng.choice(np.arange(t0, t0 + flight), n_rot, replace=False))
+            z["flow"][t0, 7] = 3.0  # the throw's impulse
+            z["rgb"][t0:t0 + flight, 26] = 2.5  # the apparatus up
+            for t in spins:
+                z["flow"][t, 8:10] = [3.0, 2.0]  # a turn of the body
+            risks.append({"start": t0, "end": t0 + flight, "rotations": spins})
+            under += n_rot
+        pivots, in_all = [], int(rng.integers(9, 13))
+        for t in rng.permutation(np.flatnonzero(~busy)):
+            if under + len(pivots) >= in_all:
+                break
+            z["flow"][t, 8:10] = [3.0, 2.0]
+            pivots.append(int(t))
+        difficulty += self.ROTATION * under
+        self.fill_noise(z, rng, {"rgb": 27, "flow": 13, "audio": 17})
+        labels = _rg_labels(difficulty, float(np.clip(10.0 - tech, 0, 10)), 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "daring": float(daring), "under_flight": under,
+                           "pivots": sorted(pivots), "risks": risks, "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
@@ -1705,6 +1813,7 @@ WORLDS: dict[str, type[World]] = {
     "articulation": ArticulationWorld, "consistency": ConsistencyWorld, "tempo": TempoWorld, "counting": CountingWorld,
     "climax": ClimaxWorld, "balances": BalancesWorld, "motifs": MotifsWorld, "glide": GlideWorld,
     "edges": EdgesWorld, "cuts": CutsWorld, "entries": EntriesWorld, "space": SpaceWorld,
+    "stamina": StaminaWorld, "rotations": RotationsWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
