@@ -245,3 +245,60 @@ def test_weight_average_is_evaluated_and_saved_and_resumes(tiny_synth, tmp_path)
     assert resumed["test_srcc_last"] == pytest.approx(full["test_srcc_last"])
     with pytest.raises(ValueError, match="--weight-average"):
         train(_cfg(tiny_synth, weight_average=1.5), tmp_path / "bad", log=log)
+
+
+def test_per_modality_pretraining_starts_each_decoder_from_its_own_run(tiny_synth, tmp_path):
+    """`pretrain_epochs`: LMAC-Net is first trained on each modality alone (run folders OUT/stage1/<modality>) and each
+    decoder starts from that run's last checkpoint. At lr 1e-12 nothing moves (by more than 1e-11) afterwards, so the
+    trained model's decoders are the pretraining runs'; without pretraining they are the model's own initialisation,
+    which differs for the modalities built after the first."""
+    import torch
+
+    from lmac.training.checkpoints import read_model_state
+    from small_models import narrow
+
+    log = lambda m: None  # noqa: E731
+    args = {**narrow("lmac_aligned_md"), "pretrain_epochs": 1}
+    train(_cfg(tiny_synth, model="lmac_aligned_md", model_args=args, epochs=1, lr=1e-12), tmp_path / "pre", log=log)
+    train(_cfg(tiny_synth, model="lmac_aligned_md", model_args=narrow("lmac_aligned_md"), epochs=1, lr=1e-12),
+          tmp_path / "plain", log=log)
+    last = read_model_state(tmp_path / "pre" / "checkpoints" / "last.safetensors")
+    plain = read_model_state(tmp_path / "plain" / "checkpoints" / "last.safetensors")
+    for m in ("rgb", "flow", "audio"):
+        stage1 = read_model_state(tmp_path / "pre" / "stage1" / m / "checkpoints" / "last.safetensors")
+        keys = [k for k in last if k.startswith(f"decoders.{m}.")]
+        assert keys and set(keys) == {k for k in stage1 if k.startswith("decoders.")}  # one modality each
+        assert all(torch.allclose(last[k], stage1[k], rtol=0, atol=1e-11) for k in keys), m
+        if m != "rgb":
+            assert max(float((plain[k] - stage1[k]).abs().max()) for k in keys) > 1e-3, m
+    with pytest.raises(ValueError, match="pretrain_epochs"):
+        train(_cfg(tiny_synth, model="lmac_aligned_md", model_args={"pretrain_epochs": -1}), tmp_path / "bad", log=log)
+
+
+def test_an_ensemble_pretrains_its_lmac_member_and_trains_the_others_as_before(tiny_synth, tmp_path):
+    """`member_args={lmac_aligned_md: {pretrain_epochs: N}}`: the pretraining runs sit under OUT/stage1/<member>/, and
+    they draw nothing from the run's random stream: the gdlt member trains exactly as it does without them."""
+    import torch
+
+    from lmac.training.checkpoints import read_model_state
+    from small_models import narrow
+
+    log = lambda m: None  # noqa: E731
+    members = "lmac_aligned_md,gdlt"
+    plain_args = {"members": members, "member_args": {m: narrow(m) for m in members.split(",")}}
+    pre_args = {"members": members, "member_args": {"lmac_aligned_md": {**narrow("lmac_aligned_md"), "pretrain_epochs": 1},
+                                                   "gdlt": narrow("gdlt")}}
+    train(_cfg(tiny_synth, model="lmac_ensemble", model_args=plain_args, epochs=2), tmp_path / "plain", log=log)
+    train(_cfg(tiny_synth, model="lmac_ensemble", model_args=pre_args, epochs=2), tmp_path / "pre", log=log)
+    for m in ("rgb", "flow", "audio"):
+        assert (tmp_path / "pre" / "stage1" / "lmac_aligned_md" / m / "summary.json").is_file()
+    plain = read_model_state(tmp_path / "plain" / "checkpoints" / "last.safetensors")
+    pre = read_model_state(tmp_path / "pre" / "checkpoints" / "last.safetensors")
+    gdlt = [k for k in plain if k.startswith("members.gdlt.")]
+    lmac = [k for k in plain if k.startswith("members.lmac_aligned_md.decoders.")]
+    assert gdlt and all(torch.equal(plain[k], pre[k]) for k in gdlt)
+    assert lmac and not all(torch.equal(plain[k], pre[k]) for k in lmac)
+    # resumed, the run reuses its finished pretraining runs and ends where it ended
+    again = train(_cfg(tiny_synth, model="lmac_ensemble", model_args=pre_args, epochs=2), tmp_path / "pre", resume=True,
+                  log=log)
+    assert again["test_srcc_last"] == pytest.approx(json.loads((tmp_path / "pre" / "summary.json").read_text())["test_srcc_last"])

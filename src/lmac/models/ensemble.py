@@ -229,6 +229,13 @@ class Ensemble(nn.Module):
                 out[n] = float(min(max(max(seen) / best, 0.0), 1.0))
         return out
 
+    def load_branches(self, states: dict[str, dict], source: str = "") -> None:
+        """Pretrained parts of the members, {member name: what its own `load_branches` takes}; every copy of a member
+        starts from the same ones."""
+        for key, name, _ in self.config.slots():
+            if name in states:
+                self.members[key].load_branches(states[name], source)
+
     def lr_scales(self) -> dict[str, float]:
         out = {}
         for name, m in self.members.items():
@@ -237,7 +244,30 @@ class Ensemble(nn.Module):
         return out
 
 
+def _pretrain_members(cfg, out_dir, train_fn, resume: bool, log) -> dict:
+    """Per-modality pretraining of the LMAC-Net members that ask for it (`member_args={lmac_aligned_md:
+    {pretrain_epochs: N}}`): their runs under OUT/stage1/<member>/<modality>. {} when none asks."""
+    from pathlib import Path
+
+    from lmac.models.lmac_net import LMACConfig, pretrain_decoders
+
+    config = config_from_kwargs(EnsembleConfig, dict(cfg.model_args), cfg.model)
+    states = {}
+    for name in config.names():
+        if MODELS.info(name).get("config") is not LMACConfig:
+            continue
+        args = dict(config.member_args.get(name, {}))
+        if config.dropout is not None and "dropout" not in args:
+            args["dropout"] = config.dropout
+        got = pretrain_decoders(cfg, Path(out_dir) / "stage1" / name, train_fn, resume, log, name=name,
+                                model_args=args)
+        if got:
+            states[name] = got
+    return states
+
+
 @MODELS.register("lmac_ensemble", modalities=None, config=EnsembleConfig, interpretable=True,
+                 pretrain=_pretrain_members,
                  batch_coupled="the gdlt member's BatchNorm statistics and batch-hard triplet loss",
                  uncoupled_args={"member_args": {"gdlt": {"triplet_weight": 0.0}}},
                  doc="lmac_aligned_md, RGB-only gdlt and a pooled-feature ridge, scores averaged [ours; the default]")

@@ -426,6 +426,10 @@ class LMACConfig:
     modality_dropout: float = 0.0  # per training video, each modality is hidden with this probability (one always
     # stays); a learned placeholder stands in for a hidden modality's stage features, so the model can score a video
     # with no sound or no flow. 0: no placeholder, and a missing modality is an error
+    # --- per-modality pretraining [ours; PAMFN's stage 1 for LMAC-Net, issue 17]
+    pretrain_epochs: int = 0  # > 0: before training, the same model is trained on each modality alone for this many
+    # epochs (run folders OUT/stage1/<modality>, resumable) and each modality's decoder starts from that run's last
+    # checkpoint; the stage head, stage weights and placeholders start fresh. 0: off
 
     def __post_init__(self):
         if self.self_attn_layers not in ("first", "all", "none"):
@@ -446,6 +450,8 @@ class LMACConfig:
             raise ValueError("num_queries and num_layers must be >= 1")
         if not 0.0 <= self.modality_dropout < 1.0:
             raise ValueError(f"modality_dropout must be in [0, 1), got {self.modality_dropout}")
+        if not isinstance(self.pretrain_epochs, int) or self.pretrain_epochs < 0:
+            raise ValueError(f"pretrain_epochs must be a whole number >= 0, got {self.pretrain_epochs!r}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -480,6 +486,16 @@ class LMACNet(nn.Module):
     @property
     def accepts_missing_modalities(self) -> bool:
         return self.placeholders is not None
+
+    def load_branches(self, states: dict[str, dict], source: str = "") -> None:
+        """Per-modality pretraining's decoders, {modality: state_dict of a run of this model on that modality alone}."""
+        for m, state in states.items():
+            prefix = f"decoders.{m}."
+            mine = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            missing, unexpected = self.decoders[m].load_state_dict(mine, strict=False)
+            if missing or unexpected:
+                raise ValueError(f"{source}: the {m} decoder does not fit this model (missing {missing[:3]}, "
+                                 f"unexpected {unexpected[:3]}); was it pretrained with other options?")
 
     def train(self, mode: bool = True):
         # the stacked weights live from one train()/eval() call to the next: optimisers that update in place
@@ -661,6 +677,43 @@ _PRESETS = {
 }
 
 
+def pretrain_decoders(cfg, out_dir, train_fn, resume: bool, log, name: str | None = None,
+                      model_args: dict | None = None) -> dict:
+    """Per-modality pretraining (`pretrain_epochs`), as PAMFN's stage 1 but for LMAC-Net: model `name` (the run's
+    own, or an ensemble member's) trained on each of the run's modalities alone, one resumable run folder each under
+    OUT/. Returns {modality: state_dict of its last checkpoint} ({} when `pretrain_epochs` is 0). The last checkpoint,
+    not a best one: nothing is picked on a validation or test split."""
+    import dataclasses
+    from pathlib import Path
+
+    from lmac.training.checkpoints import read_model_state
+
+    name = name or cfg.model
+    args = dict(cfg.model_args if model_args is None else model_args)
+    epochs = config_from_kwargs(LMACConfig, {**_PRESETS[name][0], **args}, name).pretrain_epochs
+    if not epochs:
+        return {}
+    mods = [m for m in cfg.modalities if _PRESETS[name][1] is None or m in _PRESETS[name][1]]
+    states = {}
+    for mod in mods:
+        run = Path(out_dir) / mod
+        sub = dataclasses.replace(cfg, model=name, modalities=[mod], model_args={**args, "pretrain_epochs": 0},
+                                  epochs=epochs)
+        if not (run / "summary.json").is_file():
+            again = (run / "config.yaml").is_file()
+            log(f"{name} pretraining: {mod} alone, {epochs} epochs -> {run}" + (" (resuming)" if again else ""))
+            train_fn(sub, run, resume=again, log=log)
+        states[mod] = read_model_state(run / "checkpoints" / "last.safetensors")
+    log(f"{name}: the {', '.join(states)} decoders start from their pretraining runs (last checkpoints)")
+    return states
+
+
+def _pretrain_own(cfg, out_dir, train_fn, resume: bool, log) -> dict:
+    from pathlib import Path
+
+    return pretrain_decoders(cfg, Path(out_dir) / "stage1", train_fn, resume, log)
+
+
 def _entry(name: str, preset: dict):
     def entry(dims, **kwargs):
         return LMACNet(dims, config_from_kwargs(LMACConfig, {**preset, **kwargs}, name))
@@ -670,4 +723,5 @@ def _entry(name: str, preset: dict):
 
 
 for _name, (_preset, _mods, _doc) in _PRESETS.items():
-    MODELS.register(_name, modalities=_mods, doc=_doc, interpretable=True, config=LMACConfig)(_entry(_name, _preset))
+    MODELS.register(_name, modalities=_mods, doc=_doc, interpretable=True, config=LMACConfig,
+                    pretrain=_pretrain_own)(_entry(_name, _preset))

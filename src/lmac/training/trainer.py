@@ -573,8 +573,14 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         def stage(sub_cfg, sub_dir, resume=False, log=log):  # alone or with the ranks, as this run is
             return train(sub_cfg, sub_dir, resume=resume, log=log, distributed=distributed)
 
-        model.load_branches(pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log), str(out_dir))
-        torch.manual_seed(cfg.seed + 1)  # stage 2's random draws do not depend on whether stage 1 ran in this call
+        if MODELS.info(cfg.model).get("pretrain_reseeds"):  # PAMFN, as its figures were made
+            model.load_branches(pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log), str(out_dir))
+            torch.manual_seed(cfg.seed + 1)  # stage 2's random draws do not depend on whether stage 1 ran in this call
+        else:  # stage 2 draws exactly what it would without pretraining (batches, dropout), whether stage 1 ran now
+            with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+                states = pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log)
+            if states:
+                model.load_branches(states, str(out_dir))
     average = None
     if cfg.weight_average:  # evaluated and saved in place of the last step's weights (lmac.training.averaging)
         average = WeightAverage(model, max(1.0, cfg.weight_average * cfg.epochs * steps_per_epoch))

@@ -360,6 +360,7 @@ def _pretrain_branches(cfg, out_dir, train_fn, resume: bool, log) -> dict:
 
 
 @MODELS.register("pamfn", modalities=None, config=PAMFNConfig, recipe=FUSION_RECIPE, pretrain=_pretrain_branches,
+                 pretrain_reseeds=True,
                  batch_coupled="BatchNorm statistics and the Gumbel-softmax policy's noise",
                  doc="PAMFN (TIP 2024): per-modality conv branches (stage 1), then progressive adaptive fusion")
 def pamfn(dims, **kwargs):
