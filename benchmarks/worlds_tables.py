@@ -7,7 +7,8 @@ run), this writes the table over all of them with the benchmark's own code (coll
     python benchmarks/worlds_tables.py BENCH lmac_ensemble,gdlt,concat,lmac benchmarks/results/worlds/NAME [--spent]
         [--per-score] [--worlds W1,W2]
 
-`--worlds`: only these worlds' runs (a baseline run on some of a round's worlds only gets a table of its own).
+`--worlds`: only these worlds' runs, or one score of a Fis-V world (`entries_pcs`): a baseline run on part of a round
+gets a table of its own.
 `--spent`: the held-out worlds were spent before some or all of these runs (a rerun, or a model added after the
 round was run once), and the table says so instead of "generated and run once".
 `--per-score`: a second verdict table follows, with one column per task (a Fis-V world's TES and PCS each alone).
@@ -34,7 +35,8 @@ def main(argv=None) -> int:
                    help="the held-out worlds were spent before some or all of these runs: the table says so")
     p.add_argument("--per-score", action="store_true",
                    help="add the verdict table per task (each of a Fis-V world's TES and PCS alone)")
-    p.add_argument("--worlds", help="comma-separated: only these worlds' runs (default: every world in BENCH)")
+    p.add_argument("--worlds", help="comma-separated: only these worlds' runs, or a Fis-V world's one score "
+                                    "(entries_pcs); default: every world in BENCH")
     args = p.parse_args(argv)
     models = args.models.split(",")
     results = [r for r in collect(args.bench) if r["model"] in models]

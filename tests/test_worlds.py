@@ -657,3 +657,6 @@ def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):
     assert only.with_suffix(".md").read_text() == md
     with pytest.raises(SystemExit):
         load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(only), "--worlds", "amp"])
+    assert load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(only), "--per-score",
+                                       "--resamples", "20", "--worlds", "amplitude_pcs"]) == 0  # one score
+    assert "| model | world_amplitude_pcs | all worlds |" in only.with_suffix(".md").read_text()
