@@ -66,8 +66,8 @@ candidate (the gated default) the same day and is spent too:
   edges      skating: PCS is deep edges at speed, how closely the body's lean (RGB) and the speed (flow) move together
              over the programme; TES jumps (RGB)
   cuts       RG: E loses 0.7 for each abrupt cut in the music (audio alone shows it)
-A tenth round, written on 2026-12-06 before any model was run on it and before any next candidate was named, waits
-for the next fixed default (the twenty-third candidate missed its rule, so it was not run for it):
+A tenth round, written on 2026-12-06 before any model was run on it and before any next candidate was named, was run
+once for today's default the same day (the twenty-third candidate missed its rule) and is spent too:
   entries    skating: a jump entered straight from footwork (flow, the two segments before take-off) earns 30% of its
              base value; footwork elsewhere counts for nothing, so only the order in time is scored; PCS: the share of
              jumps so entered
