@@ -1748,9 +1748,9 @@ class RotationsWorld(World):
     *under the flight*: RGB shows the apparatus up (2-4 segments after the throw, whose impulse flow shows), flow a
     rotation as a turn of the body (one a segment at most). Gymnasts also turn on the floor (pivots) where nothing
     is in the air, which earns nothing here: every gymnast makes 9-12 rotations in all (more only when her flights
-    hold more), so how much she turns says little and only rotations inside a flight count. 2-4 risks, each with 0-4 rotations under its flight (how many:
-    binomial, `sigmoid(1.2 daring)` each, daring correlated 0.4 with skill), beside 5-7 valued body elements (RGB
-    look, value, quality). D = the elements' values + 0.2 x the rotations under flights; E = 10 - 0.4 (1 - q)
+    hold more), so how much she turns says little and only rotations inside a flight count. 2-4 risks, each with 0-4
+    rotations under its flight (how many: binomial, `sigmoid(1.2 daring)` each, daring correlated 0.4 with skill),
+    beside 5-7 valued body elements (RGB look, value, quality). D = the elements' values + 0.2 x the rotations under flights; E = 10 - 0.4 (1 - q)
     summed. The music (passages, highlights) is unscored."""
 
     LAW = "rg"

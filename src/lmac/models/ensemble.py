@@ -81,6 +81,14 @@ class EnsembleConfig:
     def names(self) -> list[str]:
         return [n.strip() for n in self.members.split(",") if n.strip()]
 
+    def member_kwargs(self, name: str) -> dict:
+        """A member's options: its `member_args`, and the run's dropout where it has a `dropout` option of its own
+        (as `lmac train` would give it alone)."""
+        kwargs = dict(self.member_args.get(name, {}))
+        if self.dropout is not None and "dropout" in MODELS.info(name).get("config").__dataclass_fields__:
+            kwargs.setdefault("dropout", self.dropout)
+        return kwargs
+
     def weight_list(self, closed_form_weight: float = CLOSED_FORM_WEIGHT) -> list[float]:
         if self.weights:
             return [float(x) for x in self.weights.split(",")]
@@ -105,12 +113,9 @@ class Ensemble(nn.Module):
         self.member_modalities = {}
         slots = config.slots()
         for key, name, _ in slots:
-            kwargs = dict(config.member_args.get(name, {}))
-            fields_ = MODELS.info(name).get("config").__dataclass_fields__
-            if config.dropout is not None and "dropout" in fields_ and "dropout" not in kwargs:
-                kwargs["dropout"] = config.dropout
+            kwargs = config.member_kwargs(name)
             if config.num_scores != 1:
-                if "num_scores" not in fields_:
+                if "num_scores" not in MODELS.info(name).get("config").__dataclass_fields__:
                     raise ValueError(f"member {name} predicts one score; num_scores={config.num_scores} needs members "
                                      f"that predict several")
                 kwargs["num_scores"] = config.num_scores
@@ -256,11 +261,8 @@ def _pretrain_members(cfg, out_dir, train_fn, resume: bool, log) -> dict:
     for name in config.names():
         if MODELS.info(name).get("config") is not LMACConfig:
             continue
-        args = dict(config.member_args.get(name, {}))
-        if config.dropout is not None and "dropout" not in args:
-            args["dropout"] = config.dropout
         got = pretrain_decoders(cfg, Path(out_dir) / "stage1" / name, train_fn, resume, log, name=name,
-                                model_args=args)
+                                model_args=config.member_kwargs(name))
         if got:
             states[name] = got
     return states

@@ -686,24 +686,20 @@ def pretrain_decoders(cfg, out_dir, train_fn, resume: bool, log, name: str | Non
     import dataclasses
     from pathlib import Path
 
-    from lmac.training.checkpoints import read_model_state
+    from lmac.training.run import stage_checkpoint
 
     name = name or cfg.model
     args = dict(cfg.model_args if model_args is None else model_args)
-    epochs = config_from_kwargs(LMACConfig, {**_PRESETS[name][0], **args}, name).pretrain_epochs
+    epochs = _config(name, args).pretrain_epochs
     if not epochs:
         return {}
-    mods = [m for m in cfg.modalities if _PRESETS[name][1] is None or m in _PRESETS[name][1]]
+    wanted = MODELS.info(name).get("modalities")
     states = {}
-    for mod in mods:
-        run = Path(out_dir) / mod
+    for mod in [m for m in cfg.modalities if wanted is None or m in wanted]:
         sub = dataclasses.replace(cfg, model=name, modalities=[mod], model_args={**args, "pretrain_epochs": 0},
                                   epochs=epochs)
-        if not (run / "summary.json").is_file():
-            again = (run / "config.yaml").is_file()
-            log(f"{name} pretraining: {mod} alone, {epochs} epochs -> {run}" + (" (resuming)" if again else ""))
-            train_fn(sub, run, resume=again, log=log)
-        states[mod] = read_model_state(run / "checkpoints" / "last.safetensors")
+        states[mod] = stage_checkpoint(sub, Path(out_dir) / mod, train_fn, log,
+                                       f"{name} pretraining: {mod} alone, {epochs} epochs")
     log(f"{name}: the {', '.join(states)} decoders start from their pretraining runs (last checkpoints)")
     return states
 
@@ -714,14 +710,19 @@ def _pretrain_own(cfg, out_dir, train_fn, resume: bool, log) -> dict:
     return pretrain_decoders(cfg, Path(out_dir) / "stage1", train_fn, resume, log)
 
 
-def _entry(name: str, preset: dict):
+def _config(name: str, kwargs: dict) -> LMACConfig:
+    """A registry name's config: its preset, then the options given."""
+    return config_from_kwargs(LMACConfig, {**_PRESETS[name][0], **kwargs}, name)
+
+
+def _entry(name: str):
     def entry(dims, **kwargs):
-        return LMACNet(dims, config_from_kwargs(LMACConfig, {**preset, **kwargs}, name))
+        return LMACNet(dims, _config(name, kwargs))
 
     entry.__name__ = name
     return entry
 
 
-for _name, (_preset, _mods, _doc) in _PRESETS.items():
+for _name, (_, _mods, _doc) in _PRESETS.items():
     MODELS.register(_name, modalities=_mods, doc=_doc, interpretable=True, config=LMACConfig,
-                    pretrain=_pretrain_own)(_entry(_name, _preset))
+                    pretrain=_pretrain_own)(_entry(_name))

@@ -115,6 +115,17 @@ class RunFolder:
         return False
 
 
+def stage_checkpoint(sub_cfg: TrainConfig, path, train_fn, log, what: str, which: str = "last") -> dict:
+    """A run inside a run (PAMFN's stage 1, LMAC-Net's per-modality pretraining): trained into `path` by `train_fn`
+    unless it finished there already, resumed when it was cut short. Returns the tensors of its `which` checkpoint."""
+    folder = RunFolder(path)
+    if not (folder.path / "summary.json").is_file():
+        again = folder.has_run()
+        log(f"{what} -> {folder.path}" + (" (resuming)" if again else ""))
+        train_fn(sub_cfg, folder.path, resume=again, log=log)
+    return read_model_state(folder.checkpoint(which))
+
+
 def _write_csv(path, rows: list[dict]) -> None:
     if not rows:
         return

@@ -340,20 +340,16 @@ def _pretrain_branches(cfg, out_dir, train_fn, resume: bool, log) -> dict:
     import dataclasses
     from pathlib import Path
 
-    from lmac.training.checkpoints import read_model_state
+    from lmac.training.run import stage_checkpoint
 
     pcfg = config_from_kwargs(PAMFNConfig, dict(cfg.model_args), "pamfn")
     which = "best_val" if cfg.val_fraction > 0 else "last"
     states = {}
     for mod in cfg.modalities:
-        run = Path(out_dir) / "stage1" / mod
         sub = dataclasses.replace(cfg, model="pamfn_branch", modalities=[mod], model_args=pcfg.branch_config(),
                                   epochs=pcfg.stage1_epochs or cfg.epochs, dropout=None, **BRANCH_RECIPE)
-        if not (run / "summary.json").is_file():
-            again = (run / "config.yaml").is_file()
-            log(f"pamfn stage 1: {mod} branch -> {run}" + (" (resuming)" if again else ""))
-            train_fn(sub, run, resume=again, log=log)
-        states[mod] = read_model_state(run / "checkpoints" / f"{which}.safetensors")
+        states[mod] = stage_checkpoint(sub, Path(out_dir) / "stage1" / mod, train_fn, log,
+                                       f"pamfn stage 1: {mod} branch", which)
     log(f"pamfn stage 2: fusion over {', '.join(cfg.modalities)} ({', '.join(states)} branches from stage 1, "
         f"{which} checkpoints)")
     return states
