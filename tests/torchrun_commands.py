@@ -21,18 +21,24 @@ def run(commands_file: str, out_dir: str) -> None:
     commands = json.loads(Path(commands_file).read_text())
     info = ddist.init_from_env(device="cpu", backend="gloo", timeout=ddist.LONG_TIMEOUT)
     results = []
+    mine = Path(out_dir, f"rank{info.rank}.json")
     try:
-        for argv in commands:
+        for i, argv in enumerate(commands):
+            # on the real stderr, so that a rank killed by a signal (no Python error) still names its step
+            print(f"[rank {info.rank}] step {i + 1}/{len(commands)}: lmac {argv[0]}", file=sys.__stderr__, flush=True)
             out, err = io.StringIO(), io.StringIO()
             t0 = time.perf_counter()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 rc = main(argv)
             results.append({"argv": argv, "rc": rc, "stdout": out.getvalue(), "stderr": err.getvalue(),
                             "seconds": round(time.perf_counter() - t0, 2)})
+            mine.write_text(json.dumps(results, indent=1))  # after every step: a crash keeps what ran
             ddist.barrier()  # the next command starts on every rank together
+        print(f"[rank {info.rank}] all steps done; leaving the process group", file=sys.__stderr__, flush=True)
     finally:
-        Path(out_dir, f"rank{info.rank}.json").write_text(json.dumps(results, indent=1))
+        mine.write_text(json.dumps(results, indent=1))
         ddist.shutdown()
+    print(f"[rank {info.rank}] left the process group", file=sys.__stderr__, flush=True)
 
 
 if __name__ == "__main__":
