@@ -15,7 +15,6 @@ so an N-process run follows the 1-process run step for step; see docs/scaling.md
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -90,12 +89,8 @@ def init_from_env(device: str = "auto", backend: str | None = None, timeout: tim
 
 def shutdown() -> None:
     """Leave the job. Every rank first waits for the others: tearing gloo down while a peer is
-    still in a collective aborts that peer ("terminate called without an active exception").
-    Before that, objects that hold the group (a DDP wrapper or a finished collective's work kept
-    alive by a reference cycle, a caught exception's traceback) are collected, so none outlives it
-    to be torn down at interpreter exit."""
+    still in a collective aborts that peer ("terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
-        gc.collect()
         try:
             dist.barrier()
         finally:
