@@ -36,17 +36,13 @@ END_TO_END = dict(rel=1e-9, abs=1e-12)
 COMPARED = ("train_total", "train_mse", "train_rank", "train_sparsity", "train_consistency", "val_srcc", "val_mse",
             "test_srcc", "test_mse", "test_rl2", "center_gap", "lr")
 
-def torchrun_script(args: list[str], nproc: int = 2, timeout: float = 240, check: bool = True) -> subprocess.CompletedProcess:
+def torchrun_script(args: list[str], nproc: int = 2, timeout: float = 240) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(key, None)
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", *args]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    progress = "\n".join(line for line in res.stderr.splitlines() if line.startswith("[rank "))  # where each rank was
-    assert res.returncode == 0 or not check, \
-        f"torchrun failed ({res.returncode}):\n{progress}\n{res.stdout[-3000:]}\n{res.stderr[-5000:]}"
-    return res
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
 def _flags(tiny_synth) -> list[str]:
     return ["--task", RUN["task"], "--model", RUN["model"], "--features", str(tiny_synth / "features"),
@@ -149,7 +145,7 @@ def job(tiny_synth, single_run, tmp_path_factory):
     script = Path(__file__).with_name("torchrun_commands.py")
     t0 = time.perf_counter()
     print(f"job setup in this process: {t0 - setup_start:.1f} s")
-    res = torchrun_script([str(script), str(root / "commands.json"), str(root)], check=False)
+    res = torchrun_script([str(script), str(root / "commands.json"), str(root)])
     ranks = [json.loads(p.read_text()) if (p := root / f"rank{r}.json").exists() else [] for r in range(2)]
     finished = all(len(r) == len(steps) for r in ranks) and all(
         f"[rank {r}] all steps done" in res.stderr for r in range(2))
@@ -160,8 +156,9 @@ def job(tiny_synth, single_run, tmp_path_factory):
         warnings.warn(f"torchrun job exited {res.returncode} after every step finished on both ranks:\n"
                       f"{res.stderr[-2000:]}")
     else:
-        progress = "\n".join(line for line in res.stderr.splitlines() if line.startswith("[rank "))
-        assert res.returncode == 0, f"torchrun failed ({res.returncode}):\n{progress}\n{res.stderr[-5000:]}"
+        progress = "\n".join(line for line in res.stderr.splitlines() if line.startswith("[rank "))  # where each rank was
+        assert res.returncode == 0, \
+            f"torchrun failed ({res.returncode}):\n{progress}\n{res.stdout[-3000:]}\n{res.stderr[-5000:]}"
     print(f"torchrun job: {time.perf_counter() - t0:.1f} s;", ", ".join(
         f"{k} {max(r[i]['seconds'] for r in ranks):.1f} s" for i, k in enumerate(steps)))
     assert all(len(r) == len(steps) for r in ranks), ranks

@@ -17,6 +17,13 @@ from lmac import distributed as ddist
 from lmac.cli.main import main
 
 
+def say(line: str) -> None:
+    """One line on the real stderr in one write (the ranks share the pipe), so that a rank killed by a
+    signal, which leaves no Python error, still shows which step it was in."""
+    sys.__stderr__.write(line + "\n")
+    sys.__stderr__.flush()
+
+
 def run(commands_file: str, out_dir: str) -> None:
     commands = json.loads(Path(commands_file).read_text())
     info = ddist.init_from_env(device="cpu", backend="gloo", timeout=ddist.LONG_TIMEOUT)
@@ -24,8 +31,7 @@ def run(commands_file: str, out_dir: str) -> None:
     mine = Path(out_dir, f"rank{info.rank}.json")
     try:
         for i, argv in enumerate(commands):
-            # on the real stderr, so that a rank killed by a signal (no Python error) still names its step
-            print(f"[rank {info.rank}] step {i + 1}/{len(commands)}: lmac {argv[0]}", file=sys.__stderr__, flush=True)
+            say(f"[rank {info.rank}] step {i + 1}/{len(commands)}: lmac {argv[0]}")
             out, err = io.StringIO(), io.StringIO()
             t0 = time.perf_counter()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -34,11 +40,11 @@ def run(commands_file: str, out_dir: str) -> None:
                             "seconds": round(time.perf_counter() - t0, 2)})
             mine.write_text(json.dumps(results, indent=1))  # after every step: a crash keeps what ran
             ddist.barrier()  # the next command starts on every rank together
-        print(f"[rank {info.rank}] all steps done; leaving the process group", file=sys.__stderr__, flush=True)
+        say(f"[rank {info.rank}] all steps done; leaving the process group")
     finally:
         mine.write_text(json.dumps(results, indent=1))
         ddist.shutdown()
-    print(f"[rank {info.rank}] left the process group", file=sys.__stderr__, flush=True)
+    say(f"[rank {info.rank}] left the process group")
 
 
 if __name__ == "__main__":
