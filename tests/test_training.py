@@ -275,6 +275,63 @@ def test_per_modality_pretraining_starts_each_decoder_from_its_own_run(tiny_synt
         train(_cfg(tiny_synth, model="lmac_aligned_md", model_args={"pretrain_epochs": -1}), tmp_path / "bad", log=log)
 
 
+def test_the_pretraining_gate_reads_the_closed_form_members_best_cross_validated_read():
+    from lmac.models.ensemble import best_read
+
+    two = {"rgb": 0.71, "rgb+flow+audio": 0.64}
+    assert best_read({"pooled_ridge": {"cv_by_reads": two}}) == frozenset({"rgb"})
+    assert best_read({"pooled_ridge": {"cv_by_reads": {**two, "rgb+flow+audio": 0.80}}}) == {"rgb", "flow", "audio"}
+    assert best_read({"pooled_ridge": {"cv_by_reads": {"rgb": 0.5, "flow+audio": 0.5}}}) == {"rgb"}  # a tie: fewer
+    assert best_read({"member_weights": {"gdlt": 1.0}, "other": {"inputs": ["rgb"]}}) is None
+
+
+def _rgb_alone_shows_the_score(tiny_synth, folder):
+    """tiny_synth with the Hoop total written into RGB (dimension 0, every segment) and flow and audio redrawn as
+    noise: the ridge's cross-validation then reads RGB alone, by a margin no CPU's rounding can flip."""
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    from lmac.data.labels import read_rg_labels
+
+    shutil.copytree(tiny_synth, folder)
+    totals = {r.video_id: r.scores["total"] for name in ("train.txt", "test.txt")
+              for r in read_rg_labels(folder / name)}
+    mean = float(np.mean(list(totals.values())))
+    rng = np.random.default_rng(0)
+    for f in sorted((folder / "features").glob("*.safetensors")):
+        x = load_file(f)
+        x["rgb"][:, 0] += 3.0 * (totals[f.stem] - mean) if f.stem in totals else 0.0
+        for m in ("flow", "audio"):
+            x[m] = rng.standard_normal(x[m].shape).astype(x[m].dtype)
+        save_file(x, f)
+    return folder
+
+
+def test_a_gated_ensemble_pretrains_only_the_modalities_its_ridge_reads(tiny_synth, tmp_path):
+    """`pretrain_gate="cv"`: the LMAC-Net member pretrains the decoders of the ridge's best cross-validated read
+    alone (the log says which and why), the others start untrained; without a closed-form member the option is
+    refused."""
+    from small_models import narrow
+
+    data = _rgb_alone_shows_the_score(tiny_synth, tmp_path / "data")
+    members = "lmac_aligned_md,gdlt,pooled_ridge"
+    args = {"members": members, "pretrain_gate": "cv",
+            "member_args": {"lmac_aligned_md": {**narrow("lmac_aligned_md"), "pretrain_epochs": 1},
+                            "gdlt": narrow("gdlt")}}
+    said = []
+    train(_cfg(data, model="lmac_ensemble", model_args=args, epochs=1), tmp_path / "gated", log=said.append)
+    line = next(m for m in said if m.startswith("pretraining gated by the closed-form member's cross-validation"))
+    assert line.split("best read ")[1].startswith("rgb (")
+    stage1 = tmp_path / "gated" / "stage1" / "lmac_aligned_md"
+    assert sorted(p.name for p in stage1.iterdir()) == ["rgb"] and (stage1 / "rgb" / "summary.json").is_file()
+    assert "lmac_aligned_md: the rgb decoders start from their pretraining runs (last checkpoints)" in said
+    refused = {**args, "members": "lmac_aligned_md,gdlt"}
+    with pytest.raises(ValueError, match="pretrain_gate='cv' needs a closed-form member"):
+        train(_cfg(data, model="lmac_ensemble", model_args=refused, epochs=1), tmp_path / "refused",
+              log=lambda m: None)
+
+
 def test_an_ensemble_pretrains_its_lmac_member_and_trains_the_others_as_before(tiny_synth, tmp_path):
     """`member_args={lmac_aligned_md: {pretrain_epochs: N}}`: the pretraining runs sit under OUT/stage1/<member>/, and
     they draw nothing from the run's random stream: the gdlt member trains exactly as it does without them."""

@@ -58,6 +58,10 @@ class EnsembleConfig:
     # over all inputs (fitted on the training videos, `fit`): a member whose modalities show none of the score
     # sits out (the twenty-second worlds candidate, the default since; `gate=` for the fixed weights)
     gate: str = "cv"
+    # Per-modality pretraining of the LMAC-Net members (`member_args={...: {pretrain_epochs: N}}`): "" pretrains each
+    # of a member's modalities; "cv" only those of the closed-form member's best cross-validated read (RGB alone where
+    # flow and audio add nothing on the training videos), the others starting untrained (the twenty-fifth candidate)
+    pretrain_gate: str = ""
 
     def __post_init__(self):
         names = self.names()
@@ -72,8 +76,9 @@ class EnsembleConfig:
                 raise ValueError(f"weights must be {len(names)} non-negative numbers, got {self.weights!r}")
         if not isinstance(self.copies, int) or self.copies < 1:
             raise ValueError(f"copies must be a whole number >= 1, got {self.copies!r}")
-        if self.gate not in ("", "cv"):
-            raise ValueError(f"gate must be '' or 'cv', got {self.gate!r}")
+        for key in ("gate", "pretrain_gate"):
+            if getattr(self, key) not in ("", "cv"):
+                raise ValueError(f"{key} must be '' or 'cv', got {getattr(self, key)!r}")
         unknown = sorted(set(self.member_args) - set(names))
         if unknown:
             raise ValueError(f"member_args names {unknown}, which are not members ({', '.join(names)})")
@@ -219,11 +224,7 @@ class Ensemble(nn.Module):
         them or nothing reads the score); 1 for the closed-form members themselves. Why: at a fixed weight, a member
         that cannot see a score (RGB-only `gdlt` on a score that only flow shows: round 8's `glide` PCS) pulls the
         average towards noise, and the ridge's cross-validation on the training videos already says so."""
-        cv = {}
-        for chose in fitted.values():
-            for reads, rho in chose.get("cv_by_reads", {}).items():
-                mods = frozenset(reads.split("+"))
-                cv[mods] = max(cv.get(mods, -1.0), rho)
+        cv = cv_by_reads(fitted)
         best = max(cv.values(), default=0.0)
         out = {}
         for n, m in self.members.items():
@@ -249,20 +250,50 @@ class Ensemble(nn.Module):
         return out
 
 
-def _pretrain_members(cfg, out_dir, train_fn, resume: bool, log) -> dict:
+def cv_by_reads(fitted: dict) -> dict[frozenset, float]:
+    """{modalities read: the closed-form members' best cross-validated rho on inputs reading exactly those}, from
+    what `Ensemble.fit` returned ({} when no member reports one)."""
+    cv = {}
+    for chose in fitted.values():
+        for reads, rho in (chose.get("cv_by_reads", {}) if isinstance(chose, dict) else {}).items():
+            mods = frozenset(reads.split("+"))
+            cv[mods] = max(cv.get(mods, -1.0), rho)
+    return cv
+
+
+def best_read(fitted: dict) -> frozenset | None:
+    """The modalities of the closed-form member's best cross-validated read (ties: the fewer modalities); None when
+    no member reports one."""
+    cv = cv_by_reads(fitted)
+    if not cv:
+        return None
+    return max(cv, key=lambda mods: (cv[mods], -len(mods), sorted(mods)))
+
+
+def _pretrain_members(cfg, out_dir, train_fn, resume: bool, log, fitted: dict | None = None) -> dict:
     """Per-modality pretraining of the LMAC-Net members that ask for it (`member_args={lmac_aligned_md:
-    {pretrain_epochs: N}}`): their runs under OUT/stage1/<member>/<modality>. {} when none asks."""
+    {pretrain_epochs: N}}`): their runs under OUT/stage1/<member>/<modality>. {} when none asks. With
+    `pretrain_gate="cv"`, only the modalities of the closed-form member's best cross-validated read (`fitted`)."""
     from pathlib import Path
 
     from lmac.models.lmac_net import LMACConfig, pretrain_decoders
 
     config = config_from_kwargs(EnsembleConfig, dict(cfg.model_args), cfg.model)
+    only = None
+    if config.pretrain_gate == "cv":
+        only = best_read(fitted or {})
+        if only is None:
+            raise ValueError("pretrain_gate='cv' needs a closed-form member (pooled_ridge) whose cross-validation "
+                             "reports its reads; add one to members or leave pretrain_gate empty")
+        cv = cv_by_reads(fitted)
+        log("pretraining gated by the closed-form member's cross-validation: best read "
+            + "+".join(sorted(only)) + " (" + ", ".join(f"{'+'.join(sorted(m))} {r:.3f}" for m, r in cv.items()) + ")")
     states = {}
     for name in config.names():
         if MODELS.info(name).get("config") is not LMACConfig:
             continue
         got = pretrain_decoders(cfg, Path(out_dir) / "stage1" / name, train_fn, resume, log, name=name,
-                                model_args=config.member_kwargs(name))
+                                model_args=config.member_kwargs(name), only=only)
         if got:
             states[name] = got
     return states

@@ -678,11 +678,12 @@ _PRESETS = {
 
 
 def pretrain_decoders(cfg, out_dir, train_fn, resume: bool, log, name: str | None = None,
-                      model_args: dict | None = None) -> dict:
+                      model_args: dict | None = None, only: frozenset | None = None) -> dict:
     """Per-modality pretraining (`pretrain_epochs`), as PAMFN's stage 1 but for LMAC-Net: model `name` (the run's
     own, or an ensemble member's) trained on each of the run's modalities alone, one resumable run folder each under
     OUT/. Returns {modality: state_dict of its last checkpoint} ({} when `pretrain_epochs` is 0). The last checkpoint,
-    not a best one: nothing is picked on a validation or test split."""
+    not a best one: nothing is picked on a validation or test split. `only`: pretrain just these modalities (the
+    ensemble's `pretrain_gate`); the others' decoders start untrained."""
     import dataclasses
     from pathlib import Path
 
@@ -695,16 +696,19 @@ def pretrain_decoders(cfg, out_dir, train_fn, resume: bool, log, name: str | Non
         return {}
     wanted = MODELS.info(name).get("modalities")
     states = {}
-    for mod in [m for m in cfg.modalities if wanted is None or m in wanted]:
+    for mod in [m for m in cfg.modalities if (wanted is None or m in wanted) and (only is None or m in only)]:
         sub = dataclasses.replace(cfg, model=name, modalities=[mod], model_args={**args, "pretrain_epochs": 0},
                                   epochs=epochs)
         states[mod] = stage_checkpoint(sub, Path(out_dir) / mod, train_fn, log,
                                        f"{name} pretraining: {mod} alone, {epochs} epochs")
-    log(f"{name}: the {', '.join(states)} decoders start from their pretraining runs (last checkpoints)")
+    if states:
+        log(f"{name}: the {', '.join(states)} decoders start from their pretraining runs (last checkpoints)")
+    else:
+        log(f"{name}: no decoder pretrained (none of its modalities is in the gated read)")
     return states
 
 
-def _pretrain_own(cfg, out_dir, train_fn, resume: bool, log) -> dict:
+def _pretrain_own(cfg, out_dir, train_fn, resume: bool, log, fitted: dict | None = None) -> dict:
     from pathlib import Path
 
     return pretrain_decoders(cfg, Path(out_dir) / "stage1", train_fn, resume, log)

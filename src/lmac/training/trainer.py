@@ -578,7 +578,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             torch.manual_seed(cfg.seed + 1)  # stage 2's random draws do not depend on whether stage 1 ran in this call
         else:  # stage 2 draws exactly what it would without pretraining (batches, dropout), whether stage 1 ran now
             with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
-                states = pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log)
+                states = pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log, fitted=fitted)
             if states:
                 model.load_branches(states, str(out_dir))
     average = None
