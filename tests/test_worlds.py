@@ -660,3 +660,24 @@ def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):
     assert load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(only), "--per-score",
                                        "--resamples", "20", "--worlds", "amplitude_pcs"]) == 0  # one score
     assert "| model | world_amplitude_pcs | all worlds |" in only.with_suffix(".md").read_text()
+
+
+def test_merged_screens_take_each_task_draw_from_the_latest_file_and_average_again(tmp_path):
+    """benchmarks/worlds_val_merge.py: a later screen's task-draws replace an earlier one's; the worlds' figures are
+    the Fisher-z averages over the merged runs, and each run says which file it came from."""
+    from benchmark_scripts import load
+
+    from lmac.evaluation.metrics import fisher_z_mean
+
+    def run(task, seed, rho):
+        return {"task": task, "seed": seed, "fixed": rho, "gated": rho + 0.01}
+
+    base = {"runs": [run("world_execution", 1, 0.5), run("world_execution", 2, 0.6), run("world_rg", 1, 0.8)]}
+    own = {"runs": [run("world_execution", 2, 0.3)]}
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    (tmp_path / "own.json").write_text(json.dumps(own))
+    merged = load("worlds_val_merge").merge([tmp_path / "base.json", tmp_path / "own.json"])
+    assert [(r["task"], r["seed"], r["fixed"], r["from"]) for r in merged["runs"]] == [
+        ("world_execution", 1, 0.5, "base.json"), ("world_execution", 2, 0.3, "own.json"), ("world_rg", 1, 0.8, "base.json")]
+    assert merged["worlds"]["execution"]["fixed"] == pytest.approx(fisher_z_mean([0.5, 0.3]))
+    assert merged["worlds"]["all worlds"]["gated"] == pytest.approx(fisher_z_mean([0.51, 0.31, 0.81]))
