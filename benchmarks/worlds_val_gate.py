@@ -75,6 +75,13 @@ def gate_run(run: Path, split: str = "val", trained_too: bool = False) -> dict:
     return out
 
 
+def by_world(rows: list[dict]) -> dict[str, list[dict]]:
+    """{world: its task-draws} in world order, then "all worlds": every task-draw (the screens' Fisher-z averages are
+    taken over these)."""
+    out = {w: [r for r in rows if world_of(r["task"]) == w] for w in sorted({world_of(r["task"]) for r in rows})}
+    return {**out, "all worlds": list(rows)}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("bench", type=Path)
@@ -100,10 +107,8 @@ def main(argv=None) -> int:
                   + ", ".join(f"{n} {v:.2f}" for n, v in w.items()) + f" | ridge cv {r['cv_by_reads']}"
                   + (f" | trained weights: fixed {r['fixed_trained']:.3f} gated {r['gated_trained']:.3f}"
                      if args.trained_too else ""), flush=True)
-    worlds = sorted({world_of(r["task"]) for r in rows})
     table = {}
-    for wname in worlds + ["all worlds"]:
-        sel = [r for r in rows if wname == "all worlds" or world_of(r["task"]) == wname]
+    for wname, sel in by_world(rows).items():
         keys = ("fixed", "gated") + (("fixed_trained", "gated_trained") if args.trained_too else ())
         table[wname] = {k: fisher_z_mean([r[k] for r in sel]) for k in keys}
         print(f"{wname}: fixed {table[wname]['fixed']:.3f} gated {table[wname]['gated']:.3f} "

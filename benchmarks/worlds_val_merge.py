@@ -3,7 +3,7 @@
 Why: a candidate whose code path is another's on some task-draws (checked to every digit on runs of both) need not
 train those again; its screen is the other's runs there and its own elsewhere (the twenty-fifth worlds candidate).
 Each later file's runs replace the earlier files' runs of the same (task, seed); the per-world and overall figures
-are the Fisher-z averages `worlds_val_gate.py` prints. Each merged run records the file it came from.
+are the Fisher-z averages `worlds_val_gate.py` prints (its `by_world`). Each merged run records the file it came from.
 
     PYTHONPATH=src:benchmarks python benchmarks/worlds_val_merge.py BASE.json OWN.json [...] --out MERGED.json
 """
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 
-from lmac.evaluation.benchmark import world_of
 from lmac.evaluation.metrics import fisher_z_mean
+from worlds_val_gate import by_world
 
 
 def merge(files: list[Path]) -> dict:
@@ -24,19 +25,11 @@ def merge(files: list[Path]) -> dict:
             runs[(r["task"], r["seed"])] = {**r, "from": Path(f).name}
     rows = [runs[k] for k in sorted(runs)]
     table = {}
-    for wname in sorted({world_of(r["task"]) for r in rows}) + ["all worlds"]:
-        sel = [r for r in rows if wname == "all worlds" or world_of(r["task"]) == wname]
+    for wname, sel in by_world(rows).items():
         table[wname] = {k: fisher_z_mean([r[k] for r in sel]) for k in ("fixed", "gated")}
         print(f"{wname}: fixed {table[wname]['fixed']:.3f} gated {table[wname]['gated']:.3f} ({len(sel)} task-draws: "
-              + ", ".join(f"{n} from {src}" for src, n in _count(sel).items()) + ")")
+              + ", ".join(f"{n} from {src}" for src, n in Counter(r["from"] for r in sel).items()) + ")")
     return {"runs": rows, "worlds": table}
-
-
-def _count(rows: list[dict]) -> dict:
-    out = {}
-    for r in rows:
-        out[r["from"]] = out.get(r["from"], 0) + 1
-    return out
 
 
 def main(argv=None) -> int:

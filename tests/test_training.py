@@ -276,13 +276,16 @@ def test_per_modality_pretraining_starts_each_decoder_from_its_own_run(tiny_synt
 
 
 def test_the_pretraining_gate_reads_the_closed_form_members_best_cross_validated_read():
-    from lmac.models.ensemble import best_read
+    from lmac.models.ensemble import best_read, cv_by_reads
+
+    def best(fitted):
+        return best_read(cv_by_reads(fitted))
 
     two = {"rgb": 0.71, "rgb+flow+audio": 0.64}
-    assert best_read({"pooled_ridge": {"cv_by_reads": two}}) == frozenset({"rgb"})
-    assert best_read({"pooled_ridge": {"cv_by_reads": {**two, "rgb+flow+audio": 0.80}}}) == {"rgb", "flow", "audio"}
-    assert best_read({"pooled_ridge": {"cv_by_reads": {"rgb": 0.5, "flow+audio": 0.5}}}) == {"rgb"}  # a tie: fewer
-    assert best_read({"member_weights": {"gdlt": 1.0}, "other": {"inputs": ["rgb"]}}) is None
+    assert best({"pooled_ridge": {"cv_by_reads": two}}) == frozenset({"rgb"})
+    assert best({"pooled_ridge": {"cv_by_reads": {**two, "rgb+flow+audio": 0.80}}}) == {"rgb", "flow", "audio"}
+    assert best({"pooled_ridge": {"cv_by_reads": {"rgb": 0.5, "flow+audio": 0.5}}}) == {"rgb"}  # a tie: fewer
+    assert best({"member_weights": {"gdlt": 1.0}, "other": {"inputs": ["rgb"]}}) is None
 
 
 def _rgb_alone_shows_the_score(tiny_synth, folder):

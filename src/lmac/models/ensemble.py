@@ -255,16 +255,15 @@ def cv_by_reads(fitted: dict) -> dict[frozenset, float]:
     what `Ensemble.fit` returned ({} when no member reports one)."""
     cv = {}
     for chose in fitted.values():
-        for reads, rho in (chose.get("cv_by_reads", {}) if isinstance(chose, dict) else {}).items():
+        for reads, rho in chose.get("cv_by_reads", {}).items():
             mods = frozenset(reads.split("+"))
             cv[mods] = max(cv.get(mods, -1.0), rho)
     return cv
 
 
-def best_read(fitted: dict) -> frozenset | None:
-    """The modalities of the closed-form member's best cross-validated read (ties: the fewer modalities); None when
-    no member reports one."""
-    cv = cv_by_reads(fitted)
+def best_read(cv: dict[frozenset, float]) -> frozenset | None:
+    """The modalities of the best read in `cv_by_reads`'s answer (ties: the fewer modalities); None when it is empty
+    (no closed-form member reported one)."""
     if not cv:
         return None
     return max(cv, key=lambda mods: (cv[mods], -len(mods), sorted(mods)))
@@ -281,11 +280,11 @@ def _pretrain_members(cfg, out_dir, train_fn, resume: bool, log, fitted: dict | 
     config = config_from_kwargs(EnsembleConfig, dict(cfg.model_args), cfg.model)
     only = None
     if config.pretrain_gate == "cv":
-        only = best_read(fitted or {})
+        cv = cv_by_reads(fitted or {})
+        only = best_read(cv)
         if only is None:
             raise ValueError("pretrain_gate='cv' needs a closed-form member (pooled_ridge) whose cross-validation "
                              "reports its reads; add one to members or leave pretrain_gate empty")
-        cv = cv_by_reads(fitted)
         log("pretraining gated by the closed-form member's cross-validation: best read "
             + "+".join(sorted(only)) + " (" + ", ".join(f"{'+'.join(sorted(m))} {r:.3f}" for m, r in cv.items()) + ")")
     states = {}
