@@ -313,8 +313,8 @@ def _rgb_alone_shows_the_score(tiny_synth, folder):
 
 def test_a_gated_ensemble_pretrains_only_the_modalities_its_ridge_reads(tiny_synth, tmp_path):
     """`pretrain_gate="cv"`: the LMAC-Net member pretrains the decoders of the ridge's best cross-validated read
-    alone (the log says which and why), the others start untrained; without a closed-form member the option is
-    refused."""
+    alone (the log says which and why), the others start untrained; without a closed-form member there is nothing to
+    gate on and every modality is pretrained (said in the log)."""
     from small_models import narrow
 
     data = _rgb_alone_shows_the_score(tiny_synth, tmp_path / "data")
@@ -329,10 +329,12 @@ def test_a_gated_ensemble_pretrains_only_the_modalities_its_ridge_reads(tiny_syn
     stage1 = tmp_path / "gated" / "stage1" / "lmac_aligned_md"
     assert sorted(p.name for p in stage1.iterdir()) == ["rgb"] and (stage1 / "rgb" / "summary.json").is_file()
     assert "lmac_aligned_md: the rgb decoders start from their pretraining runs (last checkpoints)" in said
-    refused = {**args, "members": "lmac_aligned_md,gdlt"}
-    with pytest.raises(ValueError, match="pretrain_gate='cv' needs a closed-form member"):
-        train(_cfg(data, model="lmac_ensemble", model_args=refused, epochs=1), tmp_path / "refused",
-              log=lambda m: None)
+    said = []
+    ungated = {**args, "members": "lmac_aligned_md,gdlt"}
+    train(_cfg(data, model="lmac_ensemble", model_args=ungated, epochs=1), tmp_path / "ungated", log=said.append)
+    assert any(m.startswith("pretraining every modality: no closed-form member") for m in said)
+    assert sorted(p.name for p in (tmp_path / "ungated" / "stage1" / "lmac_aligned_md").iterdir()) == \
+        ["audio", "flow", "rgb"]
 
 
 def test_an_ensemble_pretrains_its_lmac_member_and_trains_the_others_as_before(tiny_synth, tmp_path):
@@ -345,7 +347,7 @@ def test_an_ensemble_pretrains_its_lmac_member_and_trains_the_others_as_before(t
 
     log = lambda m: None  # noqa: E731
     members = "lmac_aligned_md,gdlt"
-    plain_args = {"members": members, "member_args": {m: narrow(m) for m in members.split(",")}}
+    plain_args = {"members": members, "pretrain_epochs": 0, "member_args": {m: narrow(m) for m in members.split(",")}}
     pre_args = {"members": members, "member_args": {"lmac_aligned_md": {**narrow("lmac_aligned_md"), "pretrain_epochs": 1},
                                                    "gdlt": narrow("gdlt")}}
     train(_cfg(tiny_synth, model="lmac_ensemble", model_args=plain_args, epochs=2), tmp_path / "plain", log=log)
@@ -362,3 +364,44 @@ def test_an_ensemble_pretrains_its_lmac_member_and_trains_the_others_as_before(t
     again = train(_cfg(tiny_synth, model="lmac_ensemble", model_args=pre_args, epochs=2), tmp_path / "pre", resume=True,
                   log=log)
     assert again["test_srcc_last"] == pytest.approx(json.loads((tmp_path / "pre" / "summary.json").read_text())["test_srcc_last"])
+
+
+def test_the_default_ensemble_is_the_twenty_fifth_candidate(tiny_synth, tmp_path):
+    """`lmac train` without options pretrains the LMAC-Net member for the run's own epochs, gated by the ridge: the
+    model the eleventh held-out round ran with `--set member_args={lmac_aligned_md: {pretrain_epochs: N}} --set
+    pretrain_gate=cv` at N = --epochs, weight for weight. `pretrain_epochs=0` trains without pretraining, a number
+    sets the epochs, and a bad value is refused."""
+    import torch
+    import yaml
+
+    from lmac.training.checkpoints import read_model_state
+    from small_models import merge_options, narrow
+
+    log = lambda m: None  # noqa: E731
+    said = []
+    train(_cfg(tiny_synth, model="lmac_ensemble", model_args=narrow("lmac_ensemble"), epochs=2), tmp_path / "default",
+          log=said.append)
+    assert any(m.startswith("pretraining gated by the closed-form member's cross-validation") for m in said)
+    stage1 = tmp_path / "default" / "stage1" / "lmac_aligned_md"
+    pretrained = sorted(p.name for p in stage1.iterdir())
+    assert pretrained
+    for m in pretrained:
+        assert yaml.safe_load((stage1 / m / "config.yaml").read_text())["epochs"] == 2
+    explicit = merge_options(narrow("lmac_ensemble"), {"pretrain_gate": "cv", "pretrain_epochs": 0,
+                                                        "member_args": {"lmac_aligned_md": {"pretrain_epochs": 2}}})
+    train(_cfg(tiny_synth, model="lmac_ensemble", model_args=explicit, epochs=2), tmp_path / "explicit", log=log)
+    a = read_model_state(tmp_path / "default" / "checkpoints" / "last.safetensors")
+    b = read_model_state(tmp_path / "explicit" / "checkpoints" / "last.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    off = merge_options(narrow("lmac_ensemble"), {"pretrain_epochs": 0})
+    train(_cfg(tiny_synth, model="lmac_ensemble", model_args=off, epochs=2), tmp_path / "off", log=log)
+    assert not (tmp_path / "off" / "stage1").exists()
+    c = read_model_state(tmp_path / "off" / "checkpoints" / "last.safetensors")
+    assert not all(torch.equal(a[k], c[k]) for k in a if k.startswith("members.lmac_aligned_md.decoders."))
+    one = merge_options(narrow("lmac_ensemble"), {"pretrain_epochs": 1})
+    train(_cfg(tiny_synth, model="lmac_ensemble", model_args=one, epochs=2), tmp_path / "one", log=log)
+    for m in pretrained:
+        assert yaml.safe_load((tmp_path / "one" / "stage1" / "lmac_aligned_md" / m / "config.yaml").read_text())["epochs"] == 1
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="pretrain_epochs must be a whole number"):
+            train(_cfg(tiny_synth, model="lmac_ensemble", model_args={"pretrain_epochs": bad}), tmp_path / "bad", log=log)

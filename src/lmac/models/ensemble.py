@@ -58,10 +58,14 @@ class EnsembleConfig:
     # over all inputs (fitted on the training videos, `fit`): a member whose modalities show none of the score
     # sits out (the twenty-second worlds candidate, the default since; `gate=` for the fixed weights)
     gate: str = "cv"
-    # Per-modality pretraining of the LMAC-Net members (`member_args={...: {pretrain_epochs: N}}`): "" pretrains each
-    # of a member's modalities; "cv" only those of the closed-form member's best cross-validated read (RGB alone where
-    # flow and audio add nothing on the training videos), the others starting untrained (the twenty-fifth candidate)
-    pretrain_gate: str = ""
+    # Per-modality pretraining of the LMAC-Net members (the twenty-fifth worlds candidate, the default since): each is
+    # first trained on each modality alone for this many epochs, as PAMFN's stage 1. None: the run's own --epochs (30
+    # in the worlds benchmark, as screened); 0: off. A member's own `member_args` pretrain_epochs wins.
+    pretrain_epochs: int | None = None
+    # Which modalities are pretrained: "cv" only those of the closed-form member's best cross-validated read (RGB
+    # alone where flow and audio add nothing on the training videos), the others starting untrained; every modality
+    # when no closed-form member reports its reads (members without pooled_ridge). "": every modality.
+    pretrain_gate: str = "cv"
 
     def __post_init__(self):
         names = self.names()
@@ -74,6 +78,10 @@ class EnsembleConfig:
             w = [float(x) for x in self.weights.split(",")]
             if len(w) != len(names) or min(w) < 0 or sum(w) <= 0:
                 raise ValueError(f"weights must be {len(names)} non-negative numbers, got {self.weights!r}")
+        if self.pretrain_epochs is not None and (not isinstance(self.pretrain_epochs, int) or isinstance(
+                self.pretrain_epochs, bool) or self.pretrain_epochs < 0):
+            raise ValueError(f"pretrain_epochs must be a whole number >= 0 (or None: the run's epochs), "
+                             f"got {self.pretrain_epochs!r}")
         if not isinstance(self.copies, int) or self.copies < 1:
             raise ValueError(f"copies must be a whole number >= 1, got {self.copies!r}")
         for key in ("gate", "pretrain_gate"):
@@ -270,29 +278,38 @@ def best_read(cv: dict[frozenset, float]) -> frozenset | None:
 
 
 def _pretrain_members(cfg, out_dir, train_fn, resume: bool, log, fitted: dict | None = None) -> dict:
-    """Per-modality pretraining of the LMAC-Net members that ask for it (`member_args={lmac_aligned_md:
-    {pretrain_epochs: N}}`): their runs under OUT/stage1/<member>/<modality>. {} when none asks. With
-    `pretrain_gate="cv"`, only the modalities of the closed-form member's best cross-validated read (`fitted`)."""
+    """Per-modality pretraining of the LMAC-Net members (`pretrain_epochs`, or a member's own in `member_args`):
+    their runs under OUT/stage1/<member>/<modality>. {} when it is off. With `pretrain_gate="cv"`, only the
+    modalities of the closed-form member's best cross-validated read (`fitted`), every modality when none reports one."""
     from pathlib import Path
 
     from lmac.models.lmac_net import LMACConfig, pretrain_decoders
 
     config = config_from_kwargs(EnsembleConfig, dict(cfg.model_args), cfg.model)
+    default_epochs = cfg.epochs if config.pretrain_epochs is None else config.pretrain_epochs
+    todo = {}
+    for name in config.names():
+        if MODELS.info(name).get("config") is LMACConfig:
+            kwargs = config.member_kwargs(name)
+            kwargs.setdefault("pretrain_epochs", default_epochs)
+            if kwargs["pretrain_epochs"]:
+                todo[name] = kwargs
+    if not todo:
+        return {}
     only = None
     if config.pretrain_gate == "cv":
         cv = cv_by_reads(fitted or {})
         only = best_read(cv)
         if only is None:
-            raise ValueError("pretrain_gate='cv' needs a closed-form member (pooled_ridge) whose cross-validation "
-                             "reports its reads; add one to members or leave pretrain_gate empty")
-        log("pretraining gated by the closed-form member's cross-validation: best read "
-            + "+".join(sorted(only)) + " (" + ", ".join(f"{'+'.join(sorted(m))} {r:.3f}" for m, r in cv.items()) + ")")
+            log("pretraining every modality: no closed-form member (pooled_ridge) reports which modalities show the "
+                "score, so pretrain_gate='cv' has nothing to gate on")
+        else:
+            log("pretraining gated by the closed-form member's cross-validation: best read " + "+".join(sorted(only))
+                + " (" + ", ".join(f"{'+'.join(sorted(m))} {r:.3f}" for m, r in cv.items()) + ")")
     states = {}
-    for name in config.names():
-        if MODELS.info(name).get("config") is not LMACConfig:
-            continue
+    for name, kwargs in todo.items():
         got = pretrain_decoders(cfg, Path(out_dir) / "stage1" / name, train_fn, resume, log, name=name,
-                                model_args=config.member_kwargs(name), only=only)
+                                model_args=kwargs, only=only)
         if got:
             states[name] = got
     return states
