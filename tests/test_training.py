@@ -329,6 +329,10 @@ def test_a_gated_ensemble_pretrains_only_the_modalities_its_ridge_reads(tiny_syn
     stage1 = tmp_path / "gated" / "stage1" / "lmac_aligned_md"
     assert sorted(p.name for p in stage1.iterdir()) == ["rgb"] and (stage1 / "rgb" / "summary.json").is_file()
     assert "lmac_aligned_md: the rgb decoders start from their pretraining runs (last checkpoints)" in said
+    kept = (tmp_path / "gated" / "train.log").read_text()  # the run folder says it too, and not the stages' epochs
+    assert line in kept and "decoders start from their pretraining runs" in kept
+    assert "lmac_aligned_md pretraining: rgb alone, 1 epochs ->" in kept
+    assert "epoch 1:" not in kept.split("decoders start from their pretraining runs")[0]
     said = []
     ungated = {**args, "members": "lmac_aligned_md,gdlt"}
     train(_cfg(data, model="lmac_ensemble", model_args=ungated, epochs=1), tmp_path / "ungated", log=said.append)

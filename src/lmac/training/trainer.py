@@ -570,15 +570,22 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
         run.create(cfg, env)
     pretrain = MODELS.info(cfg.model).get("pretrain")
     if pretrain is not None:  # e.g. PAMFN's stage 1: its own runs inside this run folder (resumed state loads over it)
-        def stage(sub_cfg, sub_dir, resume=False, log=log):  # alone or with the ranks, as this run is
-            return train(sub_cfg, sub_dir, resume=resume, log=log, distributed=distributed)
+        outer_log = log
+
+        def stage(sub_cfg, sub_dir, resume=False, log=None):  # alone or with the ranks, as this run is; each stage
+            return train(sub_cfg, sub_dir, resume=resume, log=outer_log, distributed=distributed)  # keeps its own log
+
+        def pretrain_log(msg):  # what is pretrained and why, also in this run's train.log
+            outer_log(msg)
+            if main:
+                run.log(msg)
 
         if MODELS.info(cfg.model).get("pretrain_reseeds"):  # PAMFN, as its figures were made
-            model.load_branches(pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log), str(out_dir))
+            model.load_branches(pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=pretrain_log), str(out_dir))
             torch.manual_seed(cfg.seed + 1)  # stage 2's random draws do not depend on whether stage 1 ran in this call
         else:  # stage 2 draws exactly what it would without pretraining (batches, dropout), whether stage 1 ran now
             with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
-                states = pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=log, fitted=fitted)
+                states = pretrain(cfg, out_dir, train_fn=stage, resume=resume, log=pretrain_log, fitted=fitted)
             if states:
                 model.load_branches(states, str(out_dir))
     average = None
