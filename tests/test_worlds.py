@@ -660,6 +660,27 @@ def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):
     assert load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(only), "--per-score",
                                        "--resamples", "20", "--worlds", "amplitude_pcs"]) == 0  # one score
     assert "| model | world_amplitude_pcs | all worlds |" in only.with_suffix(".md").read_text()
+    # --add: a model's runs from another folder of the same draws, under a new name (here concat_rgb's own runs, so
+    # its row must repeat concat_rgb's); a folder tested on other labels is refused
+    import shutil
+
+    for t in ("world_amplitude_tes", "world_amplitude_pcs"):
+        shutil.copytree(job_dir(tmp_path / "B", t, "concat_rgb", 1), job_dir(tmp_path / "C", t, "concat_rgb", 1))
+    added = tmp_path / "added"
+    assert load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(added), "--resamples", "20",
+                                       "--add", f"{tmp_path / 'C'}:concat_rgb=again"]) == 0
+    rows = {line.split("|")[1].strip(): line.split("|")[2:] for line in added.with_suffix(".md").read_text().splitlines()
+            if line.startswith("| concat_rgb |") or line.startswith("| again |")}
+    assert rows["again"] == rows["concat_rgb"]
+    pred = job_dir(tmp_path / "C", "world_amplitude_pcs", "concat_rgb", 1) / "predictions.csv"
+    lines = pred.read_text().splitlines()
+    head = lines[0].split(",")
+    first = lines[1].split(",")
+    first[head.index("true_score")] = str(float(first[head.index("true_score")]) + 1.0)
+    pred.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
+    with pytest.raises(SystemExit):
+        load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(added), "--add",
+                                    f"{tmp_path / 'C'}:concat_rgb=again"])
 
 
 def test_merged_screens_take_each_task_draw_from_the_latest_file_and_average_again(tmp_path):
