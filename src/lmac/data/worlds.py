@@ -74,11 +74,18 @@ once for today's default the same day (the twenty-third candidate missed its rul
   space      RG: E loses 0.6 for each level (RGB: floor, standing, air) and 0.45 for each direction of travel (flow)
              that none of the elements uses
 An eleventh round, written on 2026-12-06 while the tenth was run once for today's default, before any model was run
-on it and before any next candidate was named, waits for the next fixed default:
+on it and before any next candidate was named, was run once for the twenty-fifth candidate (gated pretraining, the
+default since) the same day and is spent too:
   stamina    skating: PCS loses 8 x the fade of a skater who goes out too fast (flow: speed falling in a line over the
              programme, the same mean whatever the fade), so where in the programme the speed is high is scored
   rotations  RG: D gains 0.2 for each rotation of the body (flow) under the apparatus's flight (RGB: the apparatus
              up); as many turns on the floor elsewhere earn nothing
+A twelfth round, written on 2026-12-06 after the eleventh was run and before any model was run on it or any next
+candidate was named, waits for the next fixed default:
+  lag        RG: every gymnast marks each of the music's accents (audio) with a movement accent (flow), some late; E
+             loses 0.1 for each segment of lateness, so the size of a delay between two streams is scored
+  falls      skating: a fallen jump earns half its base value less 1; the fall shows weakly in RGB (the skater down)
+             and weakly in flow (her stop), each beside its own look-alikes, so either stream alone shows it
 """
 from __future__ import annotations
 
@@ -1806,6 +1813,120 @@ class RotationsWorld(World):
                            "pivots": sorted(pivots), "risks": risks, "elements": elements}
 
 
+# ------------------------------------------------------------------------------------------------
+# The twelfth round of held-out worlds (written 2026-12-06, after the eleventh was run once and spent, and before
+# any model was run on these; see docs/worlds.md).
+
+
+class LagWorld(World):
+    """RG law, held out (twelfth round). Ribbon. The FIG's artistry asks for movement in harmony with the music's
+    accents; a movement after the accent is out of harmony. Every gymnast marks each of the music's 6-10 accents
+    (audio) with a movement accent (flow), so how many she marks says nothing; a gymnast's timing sets how late: her
+    lag d = clip(round(1.5 - 1.2 musicality + N(0, 0.5)), 0, 3) segments, and each accent is marked at a + d + j, j
+    in {-1, 0, +1} with probabilities 0.15, 0.7, 0.15, never before the accent. E loses 0.1 for each segment of
+    lateness over all accents; 2-4 movement accents fall where the music has none (unscored). D: 5-7 valued elements
+    (RGB look, value, quality); E = 10 - sum 0.4 (1 - q) - 0.1 x the lateness. The music's other texture (passages,
+    highlights) is unscored."""
+
+    LAW = "rg"
+    CLASS = "Ribbon"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 640, "flow": 320, "audio": 512}, t_range=(66, 82), n_elements=(5, 7),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+    LATE = 0.1  # E for each segment an accent is marked late
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def make(self, rng):
+        T, skill, musical, z = self.begin_musical(rng)
+        t = np.arange(T)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.6 * rng.standard_normal(T)  # travel between elements, unscored
+        z["flow"][:, 9:12] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 4), 1.0)
+        lag = int(np.clip(round(1.5 - 1.2 * musical + rng.normal(0, 0.5)), 0, 3))
+        accents = sorted(int(a) for a in rng.choice(np.arange(2, T - 6), int(rng.integers(6, 11)), replace=False))
+        marks, late = [], 0
+        for a in accents:
+            z["audio"][:, 17] = np.maximum(z["audio"][:, 17], _bump(t, a, 3.5, 0.6))
+            m = a + max(0, lag + int(rng.choice([-1, 0, 1], p=[0.15, 0.7, 0.15])))
+            z["flow"][m, 8] = 3.5
+            marks.append(m)
+            late += m - a
+        extra = [int(u) for u in rng.integers(0, T, int(rng.integers(2, 5)))]
+        for u in extra:
+            z["flow"][u, 8] = 3.5
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 12, "audio": 18})
+        E = float(np.clip(10.0 - tech - self.LATE * late, 0, 10))
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "lag": lag,
+                           "accents": accents, "marks": marks, "lateness": late, "unscored_marks": sorted(extra),
+                           "elements": elements}
+
+
+class FallsWorld(World):
+    """Fis-V law, held out (twelfth round). The ISU's rule for a fall: the jump's GOE is the lowest (here half its base
+    value) and 1 point is deducted. 7 jumps, base value x (0.5 + q) each, or base value x 0.5 - 1 when the skater
+    falls (probability sigmoid(-2 - skill + N(0, 0.7)) a jump). The fall shows weakly in two streams at once: in RGB
+    the skater down for the segment after the jump, in flow her stop there; and each stream has look-alikes of its
+    own (low poses of spins and spirals in RGB, 2-4; choreographed stops in flow, 2-4), so either stream alone shows
+    a fall dimly and both together surely. A fall does not change the jump's look in RGB. PCS = 20 + 7 sigmoid(1.2
+    skill) - 1.5 x the falls (a fall breaks the programme's flow) + the judges' noise N(0, 0.8). The music is
+    unscored. The labels' `falls` column counts them, as Fis-V's does."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 768, "flow": 512, "audio": 256}, t_range=(120, 140), n_elements=(7, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    FALL = 1.0  # the deduction for a fall (TES here), beside the lowest GOE
+    FALL_PCS = 1.5
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.look = rng.standard_normal((7, 12))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.5 + 0.3 * rng.standard_normal(T)  # gliding speed, unscored
+        z["flow"][:, 10:13] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements, busy = 0.0, [], np.zeros(T, bool)
+        for start, end, _ in _slots(rng, T, 7, length=(2, 3), margin=2):
+            typ = int(rng.integers(0, 7))
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+            fell = bool(rng.random() < _sigmoid(-2.0 - skill + rng.normal(0, 0.7)))
+            pts = self.jump_value[typ] * 0.5 - self.FALL if fell else self.jump_value[typ] * (0.5 + q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 0.8 * (self.jump_value[typ] - 2.75)
+            z["flow"][start:end, 7] = 3.0  # take-off and flight
+            if fell:  # the segment after the jump: down (RGB) and stopped (flow), each weakly
+                after = min(end, T - 1)
+                z["rgb"][after, 26] = 1.2
+                z["flow"][after, 6] = -0.7
+            busy[max(0, start - 1):min(T, end + 2)] = True
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.jump_value[typ]),
+                             "q": q, "fell": fell, "points": float(pts)})
+            tes += pts
+        free = np.flatnonzero(~busy)
+        low = sorted(int(u) for u in rng.choice(free, int(rng.integers(2, 5)), replace=False))
+        stops = sorted(int(u) for u in rng.choice(free, int(rng.integers(2, 5)), replace=False))
+        z["rgb"][low, 26] = 1.2  # low poses (spins, spirals)
+        z["flow"][stops, 6] = -0.7  # choreographed stops
+        falls = sum(e["fell"] for e in elements)
+        pcs = 20.0 + 7.0 * _sigmoid(1.2 * skill) - self.FALL_PCS * falls + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 27, "flow": 13, "audio": 17})
+        labels = _fisv_labels(tes, pcs, falls)
+        return z, labels, {"T": T, "skill": float(skill), "falls": falls, "low_poses": low, "stops": stops,
+                           "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
@@ -1813,7 +1934,7 @@ WORLDS: dict[str, type[World]] = {
     "articulation": ArticulationWorld, "consistency": ConsistencyWorld, "tempo": TempoWorld, "counting": CountingWorld,
     "climax": ClimaxWorld, "balances": BalancesWorld, "motifs": MotifsWorld, "glide": GlideWorld,
     "edges": EdgesWorld, "cuts": CutsWorld, "entries": EntriesWorld, "space": SpaceWorld,
-    "stamina": StaminaWorld, "rotations": RotationsWorld,
+    "stamina": StaminaWorld, "rotations": RotationsWorld, "lag": LagWorld, "falls": FallsWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
