@@ -49,10 +49,9 @@ def main(argv=None) -> int:
         return _tables(p, args, tmp)
 
 
-def _added(p, bench: Path, spec: str, view: Path) -> list[dict]:
+def _added(p, bench: Path, spec: str, view: Path, taken: set[str]) -> list[dict]:
     """The runs named by one `--add OTHER:MODEL=NAME`, as runs of NAME linked into `view`, after checking that each
-    was tested on the videos and labels of the same (task, seed) in `bench`."""
-    from lmac.evaluation.benchmark import job_dir
+    was tested on the videos and labels of the same (task, seed) in `bench`. `taken`: the model names `bench` has."""
     from lmac.evaluation.bootstrap import COLUMN, read_predictions
 
     try:
@@ -60,6 +59,8 @@ def _added(p, bench: Path, spec: str, view: Path) -> list[dict]:
         model, name = rest.split("=")
     except ValueError:
         p.error(f"--add takes OTHER:MODEL=NAME, got {spec!r}")
+    if name in taken:
+        p.error(f"--add {spec}: {bench} has runs of a model named {name}; choose another name")
     out = []
     for r in collect(other):
         if r["model"] != model:
@@ -76,14 +77,13 @@ def _added(p, bench: Path, spec: str, view: Path) -> list[dict]:
         out.append({**r, "model": name})
     if not out:
         p.error(f"--add {spec}: no finished run of {model} in {other}/runs")
-    if any(r["model"] == name for r in collect(bench)):
-        p.error(f"--add {spec}: {bench} has runs of a model named {name}; choose another name")
     return out
 
 
 def _tables(p, args, tmp: str) -> int:
     models = args.models.split(",")
-    results = [r for r in collect(args.bench) if r["model"] in models]
+    every = collect(args.bench)
+    results = [r for r in every if r["model"] in models]
     if args.add:  # a view of both folders' runs, the added ones under their new names
         view = Path(tmp)
         (view / "runs").mkdir()
@@ -91,7 +91,7 @@ def _tables(p, args, tmp: str) -> int:
             os.symlink(job_dir(args.bench, r["task"], r["model"], r["seed"]).resolve(),
                        job_dir(view, r["task"], r["model"], r["seed"]))
         for spec in args.add:
-            added = _added(p, args.bench, spec, view)
+            added = _added(p, args.bench, spec, view, {r["model"] for r in every})
             results += added
             models.append(added[0]["model"])
         args.bench = view

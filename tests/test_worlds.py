@@ -706,6 +706,9 @@ def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):
     rows = {line.split("|")[1].strip(): line.split("|")[2:] for line in added.with_suffix(".md").read_text().splitlines()
             if line.startswith("| concat_rgb |") or line.startswith("| again |")}
     assert rows["again"] == rows["concat_rgb"]
+    with pytest.raises(SystemExit):  # a name the folder already has is refused
+        load("worlds_tables").main([str(tmp_path / "B"), "concat,concat_rgb", str(added), "--add",
+                                    f"{tmp_path / 'C'}:concat_rgb=concat"])
     pred = job_dir(tmp_path / "C", "world_amplitude_pcs", "concat_rgb", 1) / "predictions.csv"
     lines = pred.read_text().splitlines()
     head = lines[0].split(",")

@@ -1897,8 +1897,8 @@ class FallsWorld(World):
         z["flow"][:, 10:13] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
         z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
         tes, elements, busy = 0.0, [], np.zeros(T, bool)
-        for start, end, _ in _slots(rng, T, 7, length=(2, 3), margin=2):
-            typ = int(rng.integers(0, 7))
+        for start, end, _ in _slots(rng, T, int(self.cfg.n_elements[0]), length=(2, 3), margin=2):
+            typ = int(rng.integers(0, len(self.jump_value)))
             q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
             fell = bool(rng.random() < _sigmoid(-2.0 - skill + rng.normal(0, 0.7)))
             pts = self.jump_value[typ] * 0.5 - self.FALL if fell else self.jump_value[typ] * (0.5 + q)
