@@ -13,7 +13,10 @@ the members' averaged weights and the trainer state the last step's trained ones
 would have given without averaging (the average never feeds back into training). Both are scored around the same ridge
 fit: `gated`/`fixed` with the averaged members, `gated_trained`/`fixed_trained` with the trained ones.
 
-    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--trained-too] [--out FILE.json]
+`--weights 1,1,4` (the twenty-sixth candidate's screen): the members' weights before the gate, as the ensemble's own
+`weights` option (default: the ensemble's, 1,1,2); `fixed` is then those weights and `gated` those times the gate.
+
+    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--trained-too] [--weights W] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -36,13 +39,14 @@ from lmac.training.trainer import build_model, load_run_model, predict_dataset, 
 DEFAULT_MEMBERS = "lmac_aligned_md,gdlt,pooled_ridge"
 
 
-def gate_run(run: Path, split: str = "val", trained_too: bool = False) -> dict:
+@torch.no_grad()
+def gate_run(run: Path, split: str = "val", trained_too: bool = False, weights: str = "") -> dict:
     cfg = load_config(run / "config.yaml")
     task = get_task(cfg.task)
     train, val, test = prepare_data(cfg, task)
     val = test if split == "test" else val
     trained, _ = load_run_model(run, "last")
-    args = dict(cfg.model_args, members=DEFAULT_MEMBERS, gate="cv")
+    args = dict(cfg.model_args, members=DEFAULT_MEMBERS, gate="cv", weights=weights)
     model = build_model(dataclasses.replace(cfg, model_args=args), train.dims)
 
     def take_members():  # the run's trained members into the three-member default
@@ -90,9 +94,9 @@ def main(argv=None) -> int:
     p.add_argument("--split", choices=("val", "test"), default="val")
     p.add_argument("--trained-too", action="store_true",
                    help="also score the members' last trained weights (the trainer state), for runs with --weight-average")
+    p.add_argument("--weights", default="", help="the members' weights before the gate (default: the ensemble's)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
-    torch.set_grad_enabled(False)
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     for run in sorted((args.bench / "runs").glob("*/")):
@@ -100,7 +104,7 @@ def main(argv=None) -> int:
             continue
         s = json.loads((run / "summary.json").read_text())
         if s["model"] == "lmac_ensemble" and s["seed"] in seeds and (not args.tasks or s["task"] in args.tasks.split(",")):
-            r = gate_run(run, args.split, args.trained_too)
+            r = gate_run(run, args.split, args.trained_too, args.weights)
             rows.append(r)
             w = r["gated_weights"]
             print(f"{r['task']} s{r['seed']}: fixed {r['fixed']:.3f} gated {r['gated']:.3f} | gated weights "

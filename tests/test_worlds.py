@@ -652,6 +652,38 @@ def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_p
         mod.main([str(tmp_path / "B"), "--weights", "1,2"])
 
 
+def test_the_gate_screen_rebuilds_the_default_around_a_runs_members(tmp_path):
+    """benchmarks/worlds_val_gate.py on a run of today's default: its gated figure is the run's own last-epoch
+    validation rho (the same members, the ridge refitted on the same videos), `--weights` sets the weights before the
+    gate (the twenty-sixth candidate's screen): the default's own are the default, the ridge's alone the ridge."""
+    import csv
+
+    from lmac.config import TrainConfig
+    from lmac.evaluation.benchmark import job_dir
+    from lmac.training.trainer import train
+    from small_models import narrow
+
+    mod = load("worlds_val_gate")
+    folder = tmp_path / "B" / "data" / "energy" / "seed1"
+    generate_world(folder, _tiny("energy", seed=1, n_train=40, n_test=4, dims={"rgb": 8, "flow": 8, "audio": 8}))
+    run = job_dir(tmp_path / "B", "world_energy", "lmac_ensemble", 1)
+    train(TrainConfig(task="world_energy", model_args=narrow("lmac_ensemble"), features=str(folder / "features"),
+                      labels=str(folder), seed=1, epochs=1, progress=False, device="cpu"), run, log=lambda m: None)
+    last = float(list(csv.DictReader(open(run / "metrics.csv")))[-1]["val_srcc"])
+    rows = {}
+    for weights in ("", "1,1,2", "0,0,1", "1,1,4"):
+        assert mod.main([str(tmp_path / "B"), "--seeds", "1", "--weights", weights, "--out", str(tmp_path / "o.json")]) == 0
+        (rows[weights],) = json.loads((tmp_path / "o.json").read_text())["runs"]
+    assert rows[""]["gated"] == pytest.approx(last, abs=1e-6)
+    assert rows["1,1,2"]["gated"] == rows[""]["gated"] and rows["1,1,2"]["fixed"] == rows[""]["fixed"]
+    assert rows["0,0,1"]["fixed_weights"] == {"lmac_aligned_md": 0.0, "gdlt": 0.0, "pooled_ridge": 1.0}
+    assert rows["0,0,1"]["gated"] == rows["0,0,1"]["fixed"]  # the gate leaves the ridge's weight alone
+    assert rows["1,1,4"]["fixed_weights"]["pooled_ridge"] == pytest.approx(4 / 6)
+    g = rows[""]["gated_weights"]  # the gate's factors are the same under other weights
+    g4 = rows["1,1,4"]["gated_weights"]
+    assert g4["lmac_aligned_md"] / g4["pooled_ridge"] == pytest.approx(g["lmac_aligned_md"] / g["pooled_ridge"] / 2)
+
+
 def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):
     """benchmarks/worlds_tables.py --per-score: one column per task, each cell that task's own rho, so a Fis-V
     world's average cannot hide a score on which the reference is behind."""
