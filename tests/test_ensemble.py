@@ -139,9 +139,11 @@ def test_the_default_has_the_ridge_member_which_sits_out_until_fitted_and_is_not
     torch.testing.assert_close(out["score"], two)
     copied = create_model("lmac_ensemble", DIMS, copies=2, **narrow("lmac_ensemble"))
     assert list(copied.members) == ["lmac_aligned_md", "lmac_aligned_md_copy2", "gdlt", "gdlt_copy2", "pooled_ridge"]
-    # the ridge weighs 2 against the trained members' 1 each (the sixteenth candidate); a closed-form fit has one copy
-    assert (model.w / model.w.sum()).tolist() == pytest.approx([1 / 4, 1 / 4, 1 / 2])
-    assert (copied.w / copied.w.sum()).tolist() == pytest.approx([1 / 8, 1 / 8, 1 / 8, 1 / 8, 1 / 2])
+    # the ridge weighs 4 against the trained members' 1 each (the twenty-sixth candidate); a closed-form fit has one copy
+    assert (model.w / model.w.sum()).tolist() == pytest.approx([1 / 6, 1 / 6, 2 / 3])
+    assert (copied.w / copied.w.sum()).tolist() == pytest.approx([1 / 12, 1 / 12, 1 / 12, 1 / 12, 2 / 3])
+    explicit = create_model("lmac_ensemble", DIMS, weights="1,1,4", **narrow("lmac_ensemble"))
+    assert torch.equal(explicit.w, model.w)  # the default is the candidate round 12 ran with (--set weights=1,1,4)
     two_members = create_model("lmac_ensemble", DIMS, members="lmac_aligned_md,gdlt",
                                member_args={m: narrow(m) for m in ("lmac_aligned_md", "gdlt")})
     assert (two_members.w / two_members.w.sum()).tolist() == pytest.approx([1 / 2, 1 / 2])
@@ -152,7 +154,7 @@ def test_the_default_has_the_ridge_member_which_sits_out_until_fitted_and_is_not
     again = create_model("lmac_ensemble", DIMS, **narrow("lmac_ensemble"))
     again.w.fill_(7.0)
     again.load_state_dict(state)
-    assert (again.w / again.w.sum()).tolist() == pytest.approx([1 / 4, 1 / 4, 1 / 2])
+    assert (again.w / again.w.sum()).tolist() == pytest.approx([1 / 6, 1 / 6, 2 / 3])
     del state["w"]
     again.load_state_dict(state)
     assert (again.w / again.w.sum()).tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])

@@ -644,8 +644,8 @@ def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_p
     assert set(row) == {"lmac_aligned_md", "gdlt", "pooled_ridge", "ensemble"}
     assert row["ensemble"] == pytest.approx(s["test_srcc_last"], abs=1e-6)
     assert out["worlds"]["energy"]["pooled_ridge"] == pytest.approx(row["pooled_ridge"])
-    # re-weighted members: the default weights (1, 1, 2) are the ensemble, the ridge's weight alone is the ridge
-    for weights, want in (("1,1,2", row["ensemble"]), ("0,0,1", row["pooled_ridge"]), ("2,0,0", row["lmac_aligned_md"])):
+    # re-weighted members: the default weights (1, 1, 4) are the ensemble, the ridge's weight alone is the ridge
+    for weights, want in (("1,1,4", row["ensemble"]), ("0,0,1", row["pooled_ridge"]), ("2,0,0", row["lmac_aligned_md"])):
         (again,) = mod.main([str(tmp_path / "B"), "--weights", weights])["runs"].values()
         assert again["reweighted"] == pytest.approx(want, abs=1e-6)
     with pytest.raises(SystemExit, match="weights must be 3"):
@@ -655,7 +655,8 @@ def test_member_scores_of_a_default_run_include_the_ensembles_own_test_rho(tmp_p
 def test_the_gate_screen_rebuilds_the_default_around_a_runs_members(tmp_path):
     """benchmarks/worlds_val_gate.py on a run of today's default: its gated figure is the run's own last-epoch
     validation rho (the same members, the ridge refitted on the same videos), `--weights` sets the weights before the
-    gate (the twenty-sixth candidate's screen): the default's own are the default, the ridge's alone the ridge."""
+    gate (the twenty-sixth candidate's screen): the default's own (1,1,4 since) are the default, the ridge's alone the
+    ridge."""
     import csv
 
     from lmac.config import TrainConfig
@@ -675,13 +676,13 @@ def test_the_gate_screen_rebuilds_the_default_around_a_runs_members(tmp_path):
         assert mod.main([str(tmp_path / "B"), "--seeds", "1", "--weights", weights, "--out", str(tmp_path / "o.json")]) == 0
         (rows[weights],) = json.loads((tmp_path / "o.json").read_text())["runs"]
     assert rows[""]["gated"] == pytest.approx(last, abs=1e-6)
-    assert rows["1,1,2"]["gated"] == rows[""]["gated"] and rows["1,1,2"]["fixed"] == rows[""]["fixed"]
+    assert rows["1,1,4"]["gated"] == rows[""]["gated"] and rows["1,1,4"]["fixed"] == rows[""]["fixed"]
     assert rows["0,0,1"]["fixed_weights"] == {"lmac_aligned_md": 0.0, "gdlt": 0.0, "pooled_ridge": 1.0}
     assert rows["0,0,1"]["gated"] == rows["0,0,1"]["fixed"]  # the gate leaves the ridge's weight alone
-    assert rows["1,1,4"]["fixed_weights"]["pooled_ridge"] == pytest.approx(4 / 6)
+    assert rows["1,1,2"]["fixed_weights"]["pooled_ridge"] == pytest.approx(2 / 4)
     g = rows[""]["gated_weights"]  # the gate's factors are the same under other weights
-    g4 = rows["1,1,4"]["gated_weights"]
-    assert g4["lmac_aligned_md"] / g4["pooled_ridge"] == pytest.approx(g["lmac_aligned_md"] / g["pooled_ridge"] / 2)
+    g2 = rows["1,1,2"]["gated_weights"]
+    assert g2["lmac_aligned_md"] / g2["pooled_ridge"] == pytest.approx(g["lmac_aligned_md"] / g["pooled_ridge"] * 2)
 
 
 def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):
