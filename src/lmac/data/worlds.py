@@ -81,7 +81,7 @@ default since) the same day and is spent too:
   rotations  RG: D gains 0.2 for each rotation of the body (flow) under the apparatus's flight (RGB: the apparatus
              up); as many turns on the floor elsewhere earn nothing
 A twelfth round, written on 2026-12-06 after the eleventh was run and before any model was run on it or any next
-candidate was named, waits for the next fixed default:
+candidate was named, was run once for the twenty-sixth candidate (the default since) and is spent:
   lag        RG: every gymnast marks each of the music's accents (audio) with a movement accent (flow), some late; E
              loses 0.1 for each segment of lateness, so the size of a delay between two streams is scored
   falls      skating: a fallen jump earns half its base value less 1; the fall shows weakly in RGB (the skater down)
