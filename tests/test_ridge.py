@@ -114,7 +114,7 @@ def _run(tiny_synth, out, members):
 
 def test_the_ridge_member_changes_nothing_of_the_trained_members(tiny_synth, tmp_path):
     """An ensemble with the ridge trains its other members exactly as the ensemble without it (the fit draws no
-    random numbers and has no loss); the run folder's checkpoint carries the fit and the gated weights (the ridge 2,
+    random numbers and has no loss); the run folder's checkpoint carries the fit and the gated weights (the ridge 4,
     `lmac_aligned_md` 1, `gdlt` 1 x its gate), and `lmac.load` reproduces predictions.csv. The two-member run's score
     is its members' mean (no ridge, no gate), the three-member run's their weighted mean with the ridge."""
     two = _run(tiny_synth, tmp_path / "two", "lmac_aligned_md,gdlt")
@@ -124,10 +124,10 @@ def test_the_ridge_member_changes_nothing_of_the_trained_members(tiny_synth, tmp
     p2, p3 = lmac.load(tmp_path / "two", device="cpu"), lmac.load(tmp_path / "three", device="cpu")
     s2, s3 = p2.model.state_dict(), p3.model.state_dict()
     for k, v in s2.items():
-        if k != "w":  # the members' weights differ: (1, 1) against (1, g, 2)
+        if k != "w":  # the members' weights differ: (1, 1) against (1, g, 4)
             assert torch.equal(v, s3[k]), k
     w = s3["w"].tolist()
-    assert s2["w"].tolist() == [1.0, 1.0] and w[0] == 1.0 and 0.0 <= w[1] <= 1.0 and w[2] == 2.0
+    assert s2["w"].tolist() == [1.0, 1.0] and w[0] == 1.0 and 0.0 <= w[1] <= 1.0 and w[2] == 4.0
     assert p3.model.members["pooled_ridge"].fitted
     feats = tiny_synth / "features"
     task = get_task("rg_hoop")
@@ -458,7 +458,7 @@ def test_the_gate_weighs_members_by_what_their_modalities_show(tmp_path):
         fresh.load_state_dict(ens.state_dict())
         assert torch.equal(fresh.w, ens.w)
         plain = create_model("lmac_ensemble", train_ds.dims, gate="", **kw)
-        assert "member_weights" not in plain.fit(train_ds, seed=0) and plain.w.tolist() == [1.0, 1.0, 2.0]
+        assert "member_weights" not in plain.fit(train_ds, seed=0) and plain.w.tolist() == [1.0, 1.0, 4.0]
     assert gates["world_glide_pcs"]["gdlt"] < 0.5 < gates["world_glide_tes"]["gdlt"]
 
 
