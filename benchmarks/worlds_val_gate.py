@@ -14,7 +14,8 @@ would have given without averaging (the average never feeds back into training).
 fit: `gated`/`fixed` with the averaged members, `gated_trained`/`fixed_trained` with the trained ones.
 
 `--weights 1,1,4` (the twenty-sixth candidate's screen): the members' weights before the gate, as the ensemble's own
-`weights` option (default: the ensemble's, 1,1,4 since the twenty-sixth candidate); `fixed` is then those weights and `gated` those times the gate.
+`weights` option (default: the ensemble's, 1,1,4 since the twenty-sixth candidate); `fixed` is then those weights
+and `gated` those times the gate.
 
     PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--trained-too] [--weights W] [--out FILE.json]
 """

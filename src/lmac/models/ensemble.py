@@ -1,8 +1,8 @@
 """`lmac_ensemble`: LMAC-Net (aligned, with modality dropout), an RGB-only GDLT, trained side by side in one run,
 and a ridge over pooled features fitted in closed form on the same training videos (`pooled_ridge`); their scores
 averaged, the ridge at weight 4 and the trained members at 1 each (weight 2 since the sixteenth worlds candidate, 4
-since the twenty-sixth), each trained member's weight gated by the ridge's cross-validation of its modalities (`gate`, the twenty-second). The default
-model of `lmac train` (issue 17; the ridge member since the fourteenth worlds candidate,
+since the twenty-sixth), each trained member's weight gated by the ridge's cross-validation of its modalities
+(`gate`, the twenty-second). The default model of `lmac train` (issue 17; the ridge member since the fourteenth worlds candidate,
 benchmarks/results/worlds/README.md: on the development worlds' validation splits it lifts the average from 0.613
 to 0.682, most on `execution` and `amplitude`, where a linear, order-free read-out of RGB beats every trained model;
 its aligned pairs of modalities since the fifteenth, which lift `rg`, where the judges reward flow in step with
