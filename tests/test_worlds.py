@@ -433,6 +433,42 @@ def test_the_twelfth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert min(falls) == 0 and max(falls) >= 2
 
 
+
+def test_the_thirteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`contour` and `coverage` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import ContourWorld, CoverageWorld
+
+    againsts = []
+    for r, tr in _routines(tmp_path, "contour"):
+        els, pitch = tr["elements"], np.array(tr["pitch"])
+        assert 5 <= len(els) <= 8 and len(pitch) == tr["T"]
+        for e in els:  # the melody rises or falls steadily under the element; the movement goes with it or against
+            steps = np.diff(pitch)[e["start"] - 1:e["end"] - 1]
+            assert np.allclose(steps, ContourWorld.SLOPE * e["melody"], atol=2e-4)
+            assert e["move"] == (e["melody"] if e["with_melody"] else -e["melody"])
+        assert tr["against"] == sum(not e["with_melody"] for e in els)
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - ContourWorld.AGAINST * tr["against"]
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        againsts.append(tr["against"])
+    assert min(againsts) == 0 and max(againsts) >= 3
+    covs, comps = [], []
+    for r, tr in _routines(tmp_path, "coverage"):
+        track = np.array(tr["track"])
+        assert track.shape == (tr["T"] + 1, 2) and np.all(np.abs(track) <= np.array(CoverageWorld.RINK) + 1e-9)
+        steps = np.linalg.norm(np.diff(track, axis=0), axis=1)
+        assert np.all(steps <= CoverageWorld.SPEED + 1e-4) and np.median(steps) == pytest.approx(CoverageWorld.SPEED, abs=1e-4)
+        fine = np.concatenate([track[:-1] + f * np.diff(track, axis=0) for f in np.linspace(0, 1, 5)])
+        cells = {(min(int((x + 1) * 4), 7), min(int((y + 0.5) * 4), 3)) for x, y in fine}  # 8 x 4 cells of 60 m x 30 m
+        assert tr["coverage"] == pytest.approx(len(cells) / 32)
+        els = tr["elements"]
+        assert len(els) == 7 and r.scores["tes"] == pytest.approx(sum(e["points"] for e in els), abs=0.006)
+        want = 18 + 6 / (1 + np.exp(-1.2 * tr["skill"])) + CoverageWorld.COVER * (tr["coverage"] - 0.5)
+        assert abs(r.scores["pcs"] - want) < 4  # + the judges' noise N(0, 0.8)
+        covs.append(tr["coverage"])
+        comps.append(tr["composition"])
+    assert np.corrcoef(covs, comps)[0, 1] > 0.4 and min(covs) < 0.4 and max(covs) > 0.7
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

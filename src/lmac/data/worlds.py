@@ -86,6 +86,12 @@ candidate was named, was run once for the twenty-sixth candidate (the default si
              loses 0.1 for each segment of lateness, so the size of a delay between two streams is scored
   falls      skating: a fallen jump earns half its base value less 1; the fall shows weakly in RGB (the skater down)
              and weakly in flow (her stop), each beside its own look-alikes, so either stream alone shows it
+A thirteenth round, written on 2026-12-06 after the twelfth was run and before any model was run on it or any next
+candidate was named, waits for the next fixed default:
+  contour    RG: E loses 0.3 for each element whose movement (flow: up or down) goes against the melody's line (audio:
+             rising or falling under the element, a change over time that no single moment shows)
+  coverage   skating: PCS rewards a path that covers the rink; flow shows only the velocity each segment, at one
+             speed for every skater, so where she is is a sum over time
 """
 from __future__ import annotations
 
@@ -1927,6 +1933,117 @@ class FallsWorld(World):
                            "elements": elements}
 
 
+class ContourWorld(World):
+    """RG law, held out (thirteenth round). Ball. The FIG's artistry asks the movement to express the music's
+    character and dynamics; a choreographer's plainest way is to follow the melody's line: rise as it rises, sink as
+    it falls. The melody (audio) is a pitch line that wanders between elements and, under each of 5-8 elements, rises
+    or falls steadily (chosen at random, continuing from where it is, so its level does not tell its direction). In
+    each element the gymnast moves up or down (flow: vertical direction), with the melody with probability
+    sigmoid(0.6 + 1.3 musicality), against it otherwise. E loses 0.3 for each element that moves against the
+    melody's line. Between elements the movement goes up and down at random, unscored. D: 5-8 valued elements (RGB
+    look, value, quality); E = 10 - sum 0.4 (1 - q) - 0.3 x the elements against the melody. The music's other
+    texture (passages, highlights) is unscored."""
+
+    LAW = "rg"
+    CLASS = "Ball"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 384, "flow": 768, "audio": 320}, t_range=(68, 86), n_elements=(5, 8),
+                    backbone={"rgb": "relu", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    AGAINST = 0.3  # E for each element that moves against the melody's line
+    SLOPE = 0.7  # the melody's rise or fall per segment under an element
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def make(self, rng):
+        T, skill, musical, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.8 * rng.standard_normal(T)  # up and down between elements, unscored
+        z["flow"][:, 8:11] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (3, 4), 1.0)
+        line = np.zeros(T, int)  # the melody's direction under each element, 0 elsewhere
+        for e in elements:
+            e["melody"] = int(rng.choice([-1, 1]))
+            e["with_melody"] = bool(rng.random() < _sigmoid(0.6 + 1.3 * musical))
+            e["move"] = e["melody"] if e["with_melody"] else -e["melody"]
+            line[e["start"]:e["end"]] = e["melody"]
+            z["flow"][e["start"]:e["end"], 6] = 2.5 * e["move"]
+            z["flow"][e["start"]:e["end"], 7] = 2.0  # elements move more than the transitions
+        pitch = np.zeros(T)
+        for t in range(1, T):  # a wandering line that returns towards the middle, steady under the elements
+            pitch[t] = pitch[t - 1] + self.SLOPE * line[t] if line[t] else 0.85 * pitch[t - 1] + rng.normal(0, 0.35)
+        z["audio"][:, 17] = pitch - pitch.mean()
+        against = sum(not e["with_melody"] for e in elements)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 18})
+        E = float(np.clip(10.0 - tech - self.AGAINST * against, 0, 10))
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "against": against,
+                           "elements": elements, "pitch": [round(float(v), 4) for v in z["audio"][:, 17]]}
+
+
+class CoverageWorld(World):
+    """Fis-V law, held out (thirteenth round). The ISU's Composition asks for a programme that uses the whole ice
+    ("pattern and ice coverage"). Flow shows the skater's velocity over the ice in each segment (two directions), at
+    a speed that is the same for every skater; where she is, and so how much of the rink her path covers, is the sum
+    of her velocities up to then. A skater's composition c (correlated 0.5 with skill) sets the part of the rink she
+    uses: she skates one step a segment at a steady speed towards waypoints drawn in a box whose size grows with c,
+    turning to the next once she reaches one. Coverage is the share of the rink's 8 x 4 cells her path passes through. PCS = 18 + 6 sigmoid(1.2
+    skill) + 6 (coverage - 0.5) + the judges' noise N(0, 0.8); TES 7 jumps (RGB), base value x (0.5 + q). The music
+    is unscored: only flow's path over the whole programme tells PCS's new term."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 896, "flow": 384, "audio": 448}, t_range=(116, 136), n_elements=(7, 7),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+    RINK = (1.0, 0.5)  # half-length and half-width (60 m x 30 m)
+    SPEED = 0.12  # rink half-lengths a segment
+    COVER = 6.0  # PCS points per unit of coverage
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.look = rng.standard_normal((7, 12))
+
+    def path(self, rng, T: int, composition: float):
+        """(velocity (T, 2), positions (T + 1, 2), coverage): one step a segment at the same speed, each towards the
+        current waypoint (drawn in a box of the rink that grows with composition; the next one once it is passed)."""
+        half = np.array(self.RINK) * (0.3 + 0.7 * _sigmoid(1.5 * composition))
+        centre = (np.array(self.RINK) - half) * rng.uniform(-1, 1, 2)
+        pos = centre + half * rng.uniform(-1, 1, 2)
+        target = centre + half * rng.uniform(-1, 1, 2)
+        vel, track = np.zeros((T, 2)), [pos.copy()]
+        for t in range(T):
+            while np.linalg.norm(target - pos) < self.SPEED / 2:  # reached: the next waypoint
+                target = centre + half * rng.uniform(-1, 1, 2)
+            vel[t] = (target - pos) / np.linalg.norm(target - pos) * self.SPEED
+            pos = np.clip(pos + vel[t], -np.array(self.RINK), self.RINK)
+            track.append(pos.copy())
+        track = np.array(track)
+        fine = np.concatenate([track[:-1] + f * np.diff(track, axis=0) for f in np.linspace(0, 1, 5)])
+        cells = np.floor((fine + self.RINK) / (2 * np.array(self.RINK)) * [8, 4]).clip(0, [7, 3])
+        coverage = len({(int(a), int(b)) for a, b in cells}) / 32
+        return vel, track, coverage
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        composition = 0.5 * skill + float(np.sqrt(0.75)) * rng.standard_normal()
+        vel, track, coverage = self.path(rng, T, composition)
+        z["flow"][:, 6] = 0.5 + 0.3 * rng.standard_normal(T)  # gliding speed: the same for every skater
+        z["flow"][:, 8:10] = 12.0 * vel  # the velocity over the ice, two directions
+        z["flow"][:, 10:13] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = self.jumps(rng, z, T, skill)
+        pcs = 18.0 + 6.0 * _sigmoid(1.2 * skill) + self.COVER * (coverage - 0.5) + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 13, "audio": 17})
+        labels = _fisv_labels(tes, pcs)
+        return z, labels, {"T": T, "skill": float(skill), "composition": float(composition),
+                           "coverage": float(coverage), "elements": elements, "track": track.round(5).tolist()}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
@@ -1935,6 +2052,7 @@ WORLDS: dict[str, type[World]] = {
     "climax": ClimaxWorld, "balances": BalancesWorld, "motifs": MotifsWorld, "glide": GlideWorld,
     "edges": EdgesWorld, "cuts": CutsWorld, "entries": EntriesWorld, "space": SpaceWorld,
     "stamina": StaminaWorld, "rotations": RotationsWorld, "lag": LagWorld, "falls": FallsWorld,
+    "contour": ContourWorld, "coverage": CoverageWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
