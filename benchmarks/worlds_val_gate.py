@@ -17,7 +17,13 @@ fit: `gated`/`fixed` with the averaged members, `gated_trained`/`fixed_trained` 
 `weights` option (default: the ensemble's, 1,1,4 since the twenty-sixth candidate); `fixed` is then those weights
 and `gated` those times the gate.
 
-    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--trained-too] [--weights W] [--out FILE.json]
+`--ridge-args key_pool=true` (the twenty-seventh candidate's screen): options of the ridge member, as `lmac train --set
+member_args=...` gives them. Only the ridge is refitted, so the screen is exact where the trained members would have
+trained the same: the gated pretraining trains the LMAC-Net member on the modalities of the ridge's best cross-validated
+read, so each row reports that read (`pretrain_read`) beside the modalities the run did pretrain (`pretrained`, its
+stage1 folders); where the two differ, the run would have trained differently and the screen is not exact.
+
+    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--trained-too] [--weights W] [--ridge-args K=V,...] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ from lmac.config import load_config
 from lmac.data.tasks import get_task
 from lmac.evaluation.benchmark import world_of
 from lmac.evaluation.metrics import fisher_z_mean, spearman
+from lmac.models.ensemble import best_read, cv_by_reads
 from lmac.training.checkpoints import apply_model_state
 from lmac.training.run import RunFolder
 from lmac.training.trainer import build_model, load_run_model, predict_dataset, prepare_data
@@ -41,13 +48,32 @@ DEFAULT_MEMBERS = "lmac_aligned_md,gdlt,pooled_ridge"
 
 
 @torch.no_grad()
-def gate_run(run: Path, split: str = "val", trained_too: bool = False, weights: str = "") -> dict:
+def parse_ridge_args(text: str) -> dict:
+    """`key_pool=true,key_rank=16` -> {"key_pool": True, "key_rank": 16}: each value read as JSON, else as text."""
+    out = {}
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        if "=" not in item:
+            raise SystemExit(f"--ridge-args: {item!r} is not KEY=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def gate_run(run: Path, split: str = "val", trained_too: bool = False, weights: str = "",
+             ridge_args: dict | None = None) -> dict:
     cfg = load_config(run / "config.yaml")
     task = get_task(cfg.task)
     train, val, test = prepare_data(cfg, task)
     val = test if split == "test" else val
     trained, _ = load_run_model(run, "last")
     args = dict(cfg.model_args, members=DEFAULT_MEMBERS, gate="cv", weights=weights)
+    if ridge_args:
+        member_args = dict(args.get("member_args") or {})
+        member_args["pooled_ridge"] = {**member_args.get("pooled_ridge", {}), **ridge_args}
+        args["member_args"] = member_args
     model = build_model(dataclasses.replace(cfg, model_args=args), train.dims)
 
     def take_members():  # the run's trained members into the three-member default
@@ -61,8 +87,11 @@ def gate_run(run: Path, split: str = "val", trained_too: bool = False, weights: 
 
     take_members()
     fitted = model.fit(train, cfg.seed)  # the ridge once; the gated weights
+    read = best_read(cv_by_reads(fitted))
+    stage1 = run / "stage1" / "lmac_aligned_md"
     out = {"task": cfg.task, "seed": cfg.seed, "cv_by_reads": fitted["pooled_ridge"].get("cv_by_reads"),
-           "ridge_inputs": fitted["pooled_ridge"]["inputs"]}
+           "ridge_inputs": fitted["pooled_ridge"]["inputs"], "pretrain_read": sorted(read) if read else None,
+           "pretrained": sorted(d.name for d in stage1.iterdir() if d.is_dir()) if stage1.is_dir() else None}
     model.eval()
     weights = {"gated": model.w.clone(), "fixed": model.fixed_weights()}
     for name, w in weights.items():
@@ -96,8 +125,10 @@ def main(argv=None) -> int:
     p.add_argument("--trained-too", action="store_true",
                    help="also score the members' last trained weights (the trainer state), for runs with --weight-average")
     p.add_argument("--weights", default="", help="the members' weights before the gate (default: the ensemble's)")
+    p.add_argument("--ridge-args", default="", help="the ridge member's options, KEY=VALUE,... (e.g. key_pool=true)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
+    ridge_args = parse_ridge_args(args.ridge_args)
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     for run in sorted((args.bench / "runs").glob("*/")):
@@ -105,13 +136,15 @@ def main(argv=None) -> int:
             continue
         s = json.loads((run / "summary.json").read_text())
         if s["model"] == "lmac_ensemble" and s["seed"] in seeds and (not args.tasks or s["task"] in args.tasks.split(",")):
-            r = gate_run(run, args.split, args.trained_too, args.weights)
+            r = gate_run(run, args.split, args.trained_too, args.weights, ridge_args)
             rows.append(r)
             w = r["gated_weights"]
             print(f"{r['task']} s{r['seed']}: fixed {r['fixed']:.3f} gated {r['gated']:.3f} | gated weights "
                   + ", ".join(f"{n} {v:.2f}" for n, v in w.items()) + f" | ridge cv {r['cv_by_reads']}"
                   + (f" | trained weights: fixed {r['fixed_trained']:.3f} gated {r['gated_trained']:.3f}"
-                     if args.trained_too else ""), flush=True)
+                     if args.trained_too else "")
+                  + ("" if r["pretrain_read"] == r["pretrained"] else
+                     f" | NOT EXACT: pretrains {r['pretrain_read']}, the run pretrained {r['pretrained']}"), flush=True)
     table = {}
     for wname, sel in by_world(rows).items():
         keys = ("fixed", "gated") + (("fixed_trained", "gated_trained") if args.trained_too else ())

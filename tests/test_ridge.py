@@ -432,6 +432,51 @@ def test_changes_count_the_elements_whatever_their_length(tmp_path):
         create_model("pooled_ridge", train_ds.dims, inputs="rgb_delta", delta_rank=0)
 
 
+
+def _element_quality_world(tmp_path, seed=0):
+    """A world scored on what RGB shows at a routine's elements only: elements (a third of the segments) change the
+    picture (RGB dims 0-3 move together) and show their quality in RGB dim 4 (the routine's q plus N(0, 0.3)); between
+    them dim 4 is N(0, 4), unscored. Score 10 + 2 q. The mean over every segment dilutes q with the transitions."""
+    def rewrite(s, T, rng):
+        x = {m: rng.standard_normal((T, 6)) for m in s.feats}
+        el = np.zeros(T, bool)
+        el[rng.permutation(T)[:T // 3]] = True
+        q = rng.standard_normal()
+        x["rgb"][:, :4] += np.where(el, 4.0, 0.0)[:, None]
+        x["rgb"][:, 4] = np.where(el, q + 0.3 * rng.standard_normal(T), 4.0 * rng.standard_normal(T))
+        s.feats = {m: torch.from_numpy(a.astype(np.float32)) for m, a in x.items()}
+        s.score = 10 + 2 * q
+
+    return _rewritten_world(tmp_path, 160, 80, rewrite, seed)
+
+
+def test_key_pooling_reads_each_stream_at_its_own_key_moments(tmp_path):
+    """With `key_pool`, every input option's pooled features are also taken over each read modality's own key moments:
+    on a score that RGB shows at the elements only, the member ranks unseen videos better than without it. The torch
+    forward computes `pool_video`'s numpy features of the fit (padded videos included), a checkpoint carries it, and
+    a member without the option has the state it had before the option existed."""
+    from lmac.models.ridge import pool_video, ridge_predict
+
+    train_ds, test_ds = _element_quality_world(tmp_path)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=True, key_rank=1)
+    chose = model.fit(train_ds, seed=0)
+    assert chose["inputs"] == ["rgb"] and bool(model.key_pooled)
+    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")
+    assert plain.fit(train_ds, seed=0)["inputs"] == ["rgb"]
+    assert not any(name.startswith(("key_pooled", "key_mean_", "key_scale_", "key_rgb")) for name in plain.state_dict())
+    assert _rho(model, test_ds) > 0.8 and _rho(model, test_ds) > _rho(plain, test_ds) + 0.1
+    gates = {"rgb": tuple(model.get_buffer(f"{n}_rgb").numpy()[:, :1] if n == "key" else model.get_buffer(f"{n}_rgb")
+                          .numpy() for n in ("key_mean", "key_scale", "key"))}
+    X = np.stack([pool_video(s.feats, ["rgb"], train_ds.window, gates, 1) for s in test_ds.samples])
+    assert X.shape[1] == 4 * 6  # mean, sum / window, and both over the key moments
+    fit = (model.mean[:24].numpy(), model.scale[:24].numpy(), model.weight[:24].numpy(), model.bias.numpy())
+    assert len({len(s.feats["rgb"]) for s in test_ds.samples}) > 1
+    got = _score(model, test_ds)["score"].double().numpy()  # one padded batch of different lengths
+    assert got == pytest.approx(ridge_predict(fit, X)[:, 0], rel=1e-5, abs=1e-5)
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=True, key_rank=1)
+    fresh.load_state_dict(model.state_dict())
+    assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
+
 def test_the_gate_weighs_members_by_what_their_modalities_show(tmp_path):
     """`gate=cv` (the twenty-second candidate): on `glide`, whose PCS only flow shows, the ridge's cross-validation
     on the training videos gives the RGB-only `gdlt` member little weight, and on its TES, which RGB shows, most of

@@ -692,7 +692,8 @@ def test_the_gate_screen_rebuilds_the_default_around_a_runs_members(tmp_path):
     """benchmarks/worlds_val_gate.py on a run of today's default: its gated figure is the run's own last-epoch
     validation rho (the same members, the ridge refitted on the same videos), `--weights` sets the weights before the
     gate (the twenty-sixth candidate's screen): the default's own (1,1,4 since) are the default, the ridge's alone the
-    ridge."""
+    ridge; each row says which modalities the run pretrained and which the refitted ridge would have it pretrain, and
+    `--ridge-args` gives the ridge options (the twenty-seventh's screen)."""
     import csv
 
     from lmac.config import TrainConfig
@@ -719,6 +720,16 @@ def test_the_gate_screen_rebuilds_the_default_around_a_runs_members(tmp_path):
     g = rows[""]["gated_weights"]  # the gate's factors are the same under other weights
     g2 = rows["1,1,2"]["gated_weights"]
     assert g2["lmac_aligned_md"] / g2["pooled_ridge"] == pytest.approx(g["lmac_aligned_md"] / g["pooled_ridge"] * 2)
+    # the modalities the run pretrained (its stage1 folders) are those of the ridge's best read, refitted here
+    assert rows[""]["pretrained"] == rows[""]["pretrain_read"] and rows[""]["pretrained"]
+    assert mod.main([str(tmp_path / "B"), "--seeds", "1", "--ridge-args", "key_pool=true,key_rank=2",
+                     "--out", str(tmp_path / "k.json")]) == 0
+    (keyed,) = json.loads((tmp_path / "k.json").read_text())["runs"]
+    assert keyed["gated"] != rows[""]["gated"]  # the ridge read its key moments too
+    assert mod.parse_ridge_args("key_pool=true, key_rank=16,inputs=rgb") == {"key_pool": True, "key_rank": 16,
+                                                                           "inputs": "rgb"}
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        mod.parse_ridge_args("key_pool")
 
 
 def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):

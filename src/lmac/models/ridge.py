@@ -63,10 +63,18 @@ from lmac.models._builder import MODELS, config_from_kwargs
 PENALTIES = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5)
 
 
-def pool_video(feats: dict, modalities, window: int) -> np.ndarray:
-    """One video's pooled features: per modality, the mean over its segments and their sum / window."""
-    return np.concatenate([np.concatenate([np.asarray(feats[m], np.float64).mean(0),
-                                           np.asarray(feats[m], np.float64).sum(0) / window]) for m in modalities])
+def pool_video(feats: dict, modalities, window: int, key_projections: dict | None = None, k: int = 0) -> np.ndarray:
+    """One video's pooled features: per modality, the mean over its segments and their sum / window; with
+    `key_projections` {modality: pca_projection} (`key_pool`), also the mean and sum / window over the modality's own
+    key moments (`key_gate` of its `salience` in the first k components)."""
+    out = []
+    for m in modalities:
+        x = np.asarray(feats[m], np.float64)
+        out += [x.mean(0), x.sum(0) / window]
+        if key_projections is not None:
+            g = key_gate(salience(x, key_projections[m], k))
+            out += [x[g].mean(0), x[g].sum(0) / window]
+    return np.concatenate(out)
 
 
 def pca_projection(segments: np.ndarray, k: int):
@@ -266,6 +274,10 @@ class PooledRidgeConfig:
     cca_rank: int = 64  # principal components per modality before the canonical correlation analysis
     key_rank: int = 16  # principal components per modality in which a segment's salience is measured
     delta_rank: int = 16  # principal components per modality whose changes from segment to segment are read
+    # each read modality's pooled features also over its own key moments (the top third of its segments by salience in
+    # its first `key_rank` principal components), in every input option: judges score the elements, and the routine's
+    # mean dilutes them with the transitions (the twenty-seventh worlds candidate)
+    key_pool: bool = False
     # "best": the one (input option, penalty) that cross-validation ranks first; "stack": every input option at its
     # own best penalty, weighted by non-negative least squares on their out-of-fold predictions (`stack_by_cv`)
     combine: str = "best"
@@ -327,8 +339,10 @@ class PooledRidge(nn.Module):
         self.n_key = 10 * len(self.modalities) * len(self.pairs) if self.keys else 0
         self.kd = int(config.delta_rank) if any(o.endswith("_delta") for o in self.options) else 0  # 0: no changes
         self.n_delta = 2 * self.kd * len(self.modalities)
-        P = 2 * sum(dims.values()) + len(self.pairs) * self.kmax ** 2 + (5 * len(self.pairs) if self.cca else 0) \
-            + self.n_key + self.n_delta
+        self.key_pool = bool(config.key_pool)
+        self.per = 4 if self.key_pool else 2  # pooled features per feature dim: mean, sum (and over the key moments)
+        P = self.per * sum(dims.values()) + len(self.pairs) * self.kmax ** 2 \
+            + (5 * len(self.pairs) if self.cca else 0) + self.n_key + self.n_delta
         S = config.num_scores
         # the fit; float64 so that it is the closed-form solution to rounding (the trainer may cast it)
         self.register_buffer("mean", torch.zeros(P, dtype=torch.float64))
@@ -348,8 +362,10 @@ class PooledRidge(nn.Module):
                 self.register_buffer(f"cca_{a}_{b}_scale_{side}", torch.ones(dims[m], dtype=torch.float64))
                 self.register_buffer(f"cca_{a}_{b}_{side}", torch.zeros(dims[m], dtype=torch.float64))
         self.register_buffer("keyed", torch.zeros((), dtype=torch.bool))  # whether the key moments are read
-        for m in (self.modalities if self.keys else ()):  # each modality's salience projection
+        for m in (self.modalities if self.keys or self.key_pool else ()):  # each modality's salience projection
             self._register_projection("key", m, int(config.key_rank))
+        if self.key_pool:  # only with `key_pool`, so that other fits' state is as before it existed
+            self.register_buffer("key_pooled", torch.zeros((), dtype=torch.bool))  # whether they are read
         if self.kd:  # only with a `_delta` option, so that other fits' state is as before it existed
             self.register_buffer("changes", torch.zeros((), dtype=torch.bool))  # whether the changes are read
             for m in self.modalities:
@@ -437,10 +453,10 @@ class PooledRidge(nn.Module):
         pos, off = 0, {}
         for m in self.modalities:
             off[m] = pos
-            pos += 2 * self.dims[m]
+            pos += self.per * self.dims[m]
         at = 0
         for m in mods:
-            n = 2 * self.dims[m]
+            n = self.per * self.dims[m]
             sl = slice(off[m], off[m] + n)
             mean[sl], scale[sl] = mu[at:at + n], sd[at:at + n]
             weight[sl] = w[at:at + n].reshape(n, -1)
@@ -480,20 +496,8 @@ class PooledRidge(nn.Module):
                                  np.float64) for s in dataset.samples])
         if self.config.num_scores == 1:
             y = y.reshape(len(y))
-        pooled = {}
-        for o in self.options:
-            mods = self._option_modalities(o)
-            if mods and mods not in pooled:
-                pooled[mods] = np.stack([pool_video(s.feats, mods, window) for s in dataset.samples])
-        # {(modalities, pair rank, shared moments, key moments, changes): training features}, in the config's order
-        # (it breaks CV ties)
-        X = {}
-        for o in self.options:
-            mods = self._option_modalities(o)
-            if mods and o in ("rgb", "all"):
-                X.setdefault((mods, 0, False, False, False), pooled[mods])
         projections, directions, gates, changes = {}, {}, {}, {}
-        kr = int(self.config.key_rank) if self.keys else 0
+        kr = int(self.config.key_rank) if self.keys or self.key_pool else 0
         if (self.kmax and self.pairs) or kr or self.kd:  # one PCA per modality serves the pairs, key gates, changes
             for m in self.modalities:
                 mu, sd, U = pca_projection(np.concatenate([np.asarray(s.feats[m], np.float64)
@@ -504,6 +508,19 @@ class PooledRidge(nn.Module):
                     gates[m] = (mu, sd, U[:, :kr])
                 if self.kd:
                     changes[m] = (mu, sd, U[:, :self.kd])
+        pooled = {}
+        for o in self.options:
+            mods = self._option_modalities(o)
+            if mods and mods not in pooled:
+                pooled[mods] = np.stack([pool_video(s.feats, mods, window, gates if self.key_pool else None, kr)
+                                         for s in dataset.samples])
+        # {(modalities, pair rank, shared moments, key moments, changes): training features}, in the config's order
+        # (it breaks CV ties)
+        X = {}
+        for o in self.options:
+            mods = self._option_modalities(o)
+            if mods and o in ("rgb", "all"):
+                X.setdefault((mods, 0, False, False, False), pooled[mods])
         if self.kmax and self.pairs:
             for k in self.config.ranks():
                 k = min(k, *(U.shape[1] for _, _, U in projections.values()))
@@ -568,6 +585,8 @@ class PooledRidge(nn.Module):
             self._store_projection("delta", m, projection)
         self.shared.fill_(bool(cca))
         self.keyed.fill_(bool(key))
+        if self.key_pool:
+            self.key_pooled.fill_(True)
         if self.kd:
             self.changes.fill_(bool(delta))
         self.used.copy_(torch.tensor([m in mods or bool(cca) for m in self.modalities], device=dev))
@@ -592,16 +611,34 @@ class PooledRidge(nn.Module):
             out[reads] = max(out.get(reads, -1.0), float(rho))
         return out
 
+    def _key_gate(self, x: torch.Tensor, mod: str, mask: torch.Tensor) -> torch.Tensor:
+        """`key_gate` of a batch (B, T, dim) of modality `mod`: its key moments (B, T) among the real segments."""
+        m = mask.to(torch.float64).unsqueeze(-1)
+        real = mask.bool()
+        p = self._project(x, "key", mod)
+        centre = (p * m).sum(1, keepdim=True) / m.sum(1, keepdim=True).clamp_min(1.0)
+        d = ((p - centre) ** 2).sum(-1)  # (B, T) salience
+        thr = torch.stack([torch.quantile(d[i][real[i]], 1 - KEY_FRACTION) if real[i].any() else d.new_zeros(())
+                           for i in range(len(d))])
+        return (d >= thr.unsqueeze(1)) & real
+
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         m = mask.to(torch.float64).unsqueeze(-1)  # (B, T, 1)
         n = m.sum(1).clamp_min(1.0)
         pooled = []
         for mod in self.modalities:
             if mod in feats:
-                s = (feats[mod].to(torch.float64) * m).sum(1)
+                x = feats[mod].to(torch.float64)
+                s = (x * m).sum(1)
                 pooled += [s / n, s / self.window.to(torch.float64)]
+                if self.key_pool and bool(self.key_pooled):  # the same over the modality's own key moments
+                    g = self._key_gate(x, mod, mask).to(torch.float64).unsqueeze(-1)
+                    s = (x * g).sum(1)
+                    pooled += [s / g.sum(1).clamp_min(1.0), s / self.window.to(torch.float64)]
+                elif self.key_pool:  # a fit from before key pooling: not read
+                    pooled.append(m.new_zeros(m.shape[0], 2 * self.dims[mod]))
             else:  # not read (its weights are 0) or the member sits out: zeros keep the layout
-                pooled.append(m.new_zeros(m.shape[0], 2 * self.dims[mod]))
+                pooled.append(m.new_zeros(m.shape[0], self.per * self.dims[mod]))
         k = int(self.rank)
         if k:  # aligned pairs: the mean over real segments of outer(p_a(t), p_b(t))
             p = {mod: self._project(feats[mod], "proj", mod, k) for mod in self.modalities}
@@ -618,12 +655,7 @@ class PooledRidge(nn.Module):
             if self.keys and bool(self.keyed):  # the key moments, last
                 real = mask.bool()
                 for mod in self.modalities:
-                    p = self._project(feats[mod], "key", mod)
-                    centre = (p * m).sum(1, keepdim=True) / n.unsqueeze(1)
-                    d = ((p - centre) ** 2).sum(-1)  # (B, T) salience
-                    thr = torch.stack([torch.quantile(d[i][real[i]], 1 - KEY_FRACTION) if real[i].any()
-                                       else d.new_zeros(()) for i in range(len(d))])
-                    gate = (d >= thr.unsqueeze(1)) & real
+                    gate = self._key_gate(feats[mod], mod, mask)
                     for x, y in sides.values():
                         for g in (gate, real & ~gate):
                             pooled.append(_shared_means(x, y, g.to(torch.float64)))
