@@ -453,8 +453,9 @@ def _element_quality_world(tmp_path, seed=0):
 def test_key_pooling_reads_each_stream_at_its_own_key_moments(tmp_path):
     """With `key_pool`, every input option's pooled features are also taken over each read modality's own key moments:
     on a score that RGB shows at the elements only, the member ranks unseen videos better than without it. The torch
-    forward computes `pool_video`'s numpy features of the fit (padded videos included), a checkpoint carries it, and
-    a member without the option has the state it had before the option existed."""
+    forward computes `pool_video`'s numpy features of the fit (padded videos included), a checkpoint carries it, a
+    member without the option has the state it had before the option existed, and such a fit loads into a member with
+    the option and scores as it did."""
     from lmac.models.ridge import pool_video, ridge_predict
 
     train_ds, test_ds = _element_quality_world(tmp_path)
@@ -476,6 +477,13 @@ def test_key_pooling_reads_each_stream_at_its_own_key_moments(tmp_path):
     fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=True, key_rank=1)
     fresh.load_state_dict(model.state_dict())
     assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
+    for inputs in ("rgb,all", "rgb,all,pairs,rgb_cca,all_cca"):  # a fit from before the option loads as it was
+        old = create_model("pooled_ridge", train_ds.dims, inputs=inputs)
+        old.fit(train_ds, seed=0)
+        new = create_model("pooled_ridge", train_ds.dims, inputs=inputs, key_pool=True, key_rank=1)
+        new.load_state_dict(old.state_dict())
+        assert not bool(new.key_pooled) and new.mean.shape[0] == old.mean.shape[0] + 2 * sum(train_ds.dims.values())
+        assert torch.allclose(_score(new, test_ds)["score"], _score(old, test_ds)["score"], rtol=0, atol=1e-6)
 
 def test_the_gate_weighs_members_by_what_their_modalities_show(tmp_path):
     """`gate=cv` (the twenty-second candidate): on `glide`, whose PCS only flow shows, the ridge's cross-validation

@@ -397,9 +397,23 @@ class PooledRidge(nn.Module):
         return tuple(self.modalities)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """A checkpoint written before the shared moments, the key moments or the changes existed (no `shared`,
-        `keyed` or `changes` buffer) is a fit that does not read them: their missing buffers load as unread, so it
-        scores as it did."""
+        """A checkpoint written before the shared moments, the key moments, the changes or key pooling existed (no
+        `shared`, `keyed`, `changes` or `key_pooled` buffer) is a fit that does not read them: their missing buffers
+        load as unread, so it scores as it did."""
+        if self.key_pool and prefix + "penalty" in state_dict and prefix + "key_pooled" not in state_dict:
+            state_dict[prefix + "key_pooled"] = torch.zeros((), dtype=torch.bool)
+            for m in self.modalities:
+                for name in (f"key_mean_{m}", f"key_scale_{m}", f"key_{m}"):
+                    if prefix + name not in state_dict:
+                        buf = getattr(self, name)
+                        state_dict[prefix + name] = (torch.ones_like if "_scale_" in name else torch.zeros_like)(buf)
+            for name, fill in (("mean", 0.0), ("scale", 1.0), ("weight", 0.0)):  # each modality's key block, unread
+                old, parts, at = state_dict[prefix + name], [], 0
+                for m in self.modalities:
+                    n = 2 * self.dims[m]
+                    parts += [old[at:at + n], torch.full((n, *old.shape[1:]), fill, dtype=old.dtype, device=old.device)]
+                    at += n
+                state_dict[prefix + name] = torch.cat(parts + [old[at:]])
         groups = (("shared", "cca_"), ("keyed", "key_")) + ((("changes", "delta_"),) if self.kd else ())
         if prefix + "penalty" in state_dict and any(prefix + flag not in state_dict for flag, _ in groups):
             for flag, start in groups:
