@@ -47,7 +47,7 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     on the same training videos, and scores unseen videos as that probe does (in target units, not points)."""
     train_ds, _, test_ds = _data(tiny_synth, val_fraction=0.25)
     task = get_task("rg_hoop")
-    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")  # the probe's choices (no pairs)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False)  # the probe's choices (no pairs)
     assert not model.fitted and not model.can_score({m: None for m in train_ds.dims})
     chose = model.fit(train_ds, seed=2)
     mods, lam, predict = _probe_member(train_ds, train_ds.window, 2)
@@ -58,7 +58,7 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     got = task.to_score(_score(model, test_ds)["score"].double()).numpy()
     assert got == pytest.approx(predict(test_ds), rel=1e-6, abs=1e-6)
     # the fit is in its buffers: a state_dict carries it to a fresh member
-    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False)
     fresh.load_state_dict(model.state_dict())
     assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
 
@@ -206,7 +206,7 @@ def test_pair_features_are_the_numpy_ones_in_the_members_layout(tmp_path):
     from lmac.models.ridge import pair_pool, pool_video, ridge_predict
 
     train_ds, test_ds = _product_world(tmp_path)
-    model = create_model("pooled_ridge", train_ds.dims, inputs="pairs", pair_ranks="9")
+    model = create_model("pooled_ridge", train_ds.dims, inputs="pairs", pair_ranks="9", key_pool=False)
     assert model.fit(train_ds, seed=3)["pairs"] == 6
     proj = {m: tuple(getattr(model, f"{n}_{m}").numpy() for n in ("proj_mean", "proj_scale", "proj"))
             for m in model.modalities}
@@ -244,17 +244,17 @@ def test_shared_moments_read_how_closely_two_streams_follow_each_other(tmp_path)
     from lmac.models.ridge import cca_pool, pool_video, ridge_predict
 
     train_ds, test_ds = _mismatch_world(tmp_path)
-    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca")
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca", key_pool=False)
     chose = model.fit(train_ds, seed=0)
     assert chose["shared"] and chose["inputs"] == ["rgb"]
     assert model.used_modalities() == ["rgb", "flow", "audio"]
     assert _rho(model, test_ds) > 0.7
     u = model.get_buffer("cca_flow_audio_u").numpy()
     assert np.abs(u).argmax() == 0 and np.abs(u[0]) > 3 * np.abs(u[1:]).max()  # flow's dim 0 in flow-audio's pair
-    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")
+    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False)
     assert not plain.fit(train_ds, seed=0)["shared"]
     assert abs(_rho(plain, test_ds)) < 0.4
-    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca")
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca", key_pool=False)
     fresh.load_state_dict(model.state_dict())
     assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
     dirs = {pair: tuple(tuple(model.get_buffer(f"cca_{pair[0]}_{pair[1]}_{n}{side}").numpy()
@@ -316,10 +316,10 @@ def test_key_moments_read_two_streams_where_the_elements_are(tmp_path):
     from lmac.models.ridge import cca_pool, key_pool, pool_video, ridge_predict
 
     train_ds, test_ds = _key_moment_world(tmp_path)
-    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,rgb_cca,rgb_key", key_rank=1)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,rgb_cca,rgb_key", key_rank=1, key_pool=False)
     chose = model.fit(train_ds, seed=0)
     assert chose["keys"] and chose["shared"] and chose["inputs"] == ["rgb"]
-    shared = create_model("pooled_ridge", train_ds.dims, inputs="rgb,rgb_cca")
+    shared = create_model("pooled_ridge", train_ds.dims, inputs="rgb,rgb_cca", key_pool=False)
     assert shared.fit(train_ds, seed=0)["shared"]
     assert _rho(model, test_ds) > 0.6 and _rho(model, test_ds) > _rho(shared, test_ds) + 0.1
     dirs = {pair: tuple(tuple(model.get_buffer(f"cca_{pair[0]}_{pair[1]}_{n}{side}").numpy()
@@ -336,7 +336,7 @@ def test_key_moments_read_two_streams_where_the_elements_are(tmp_path):
                                                                              abs=1e-5)
     state = dict(shared.state_dict())
     del state["keyed"]  # what a checkpoint from before the option holds
-    new = create_model("pooled_ridge", train_ds.dims, inputs="rgb,rgb_cca,rgb_key", key_rank=1)
+    new = create_model("pooled_ridge", train_ds.dims, inputs="rgb,rgb_cca,rgb_key", key_rank=1, key_pool=False)
     new.load_state_dict(state)
     assert not bool(new.keyed) and bool(new.shared)
     assert torch.equal(_score(new, test_ds)["score"], _score(shared, test_ds)["score"])
@@ -400,10 +400,10 @@ def test_changes_count_the_elements_whatever_their_length(tmp_path):
     from lmac.models.ridge import delta_pool, pool_video, ridge_predict
 
     train_ds, test_ds = _count_world(tmp_path)
-    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_delta", delta_rank=4)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_delta", delta_rank=4, key_pool=False)
     chose = model.fit(train_ds, seed=0)
     assert chose["changes"] and chose["inputs"] == ["rgb"] and bool(model.changes)
-    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")
+    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False)
     assert not plain.fit(train_ds, seed=0)["changes"]
     assert not any(name.startswith(("delta_", "changes")) for name in plain.state_dict())
     assert _rho(model, test_ds) > 0.6 and _rho(model, test_ds) > _rho(plain, test_ds) + 0.1
@@ -416,12 +416,12 @@ def test_changes_count_the_elements_whatever_their_length(tmp_path):
     assert len({len(s.feats["rgb"]) for s in test_ds.samples}) > 1
     got = _score(model, test_ds)["score"].double().numpy()  # one padded batch of different lengths
     assert got == pytest.approx(ridge_predict(fit, X)[:, 0], rel=1e-5, abs=1e-5)
-    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_delta", delta_rank=4)
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_delta", delta_rank=4, key_pool=False)
     fresh.load_state_dict(model.state_dict())
     assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
-    old = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca")  # a fit from before the option
+    old = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca", key_pool=False)  # a fit from before the option
     old.fit(train_ds, seed=0)
-    new = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca,rgb_delta", delta_rank=4)
+    new = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all,rgb_cca,rgb_delta", delta_rank=4, key_pool=False)
     new.load_state_dict(old.state_dict())
     assert not bool(new.changes)
     assert torch.equal(_score(new, test_ds)["score"], _score(old, test_ds)["score"])
@@ -455,14 +455,15 @@ def test_key_pooling_reads_each_stream_at_its_own_key_moments(tmp_path):
     on a score that RGB shows at the elements only, the member ranks unseen videos better than without it. The torch
     forward computes `pool_video`'s numpy features of the fit (padded videos included), a checkpoint carries it, a
     member without the option has the state it had before the option existed, and such a fit loads into a member with
-    the option and scores as it did."""
+    the option and scores as it did. It is the default."""
     from lmac.models.ridge import pool_video, ridge_predict
 
     train_ds, test_ds = _element_quality_world(tmp_path)
+    assert create_model("pooled_ridge", train_ds.dims).key_pool  # the default since the twenty-seventh candidate
     model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=True, key_rank=1)
     chose = model.fit(train_ds, seed=0)
     assert chose["inputs"] == ["rgb"] and bool(model.key_pooled)
-    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all")
+    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False)
     assert plain.fit(train_ds, seed=0)["inputs"] == ["rgb"]
     assert not any(name.startswith(("key_pooled", "key_mean_", "key_scale_", "key_rgb")) for name in plain.state_dict())
     assert _rho(model, test_ds) > 0.8 and _rho(model, test_ds) > _rho(plain, test_ds) + 0.1
@@ -478,7 +479,7 @@ def test_key_pooling_reads_each_stream_at_its_own_key_moments(tmp_path):
     fresh.load_state_dict(model.state_dict())
     assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
     for inputs in ("rgb,all", "rgb,all,pairs,rgb_cca,all_cca"):  # a fit from before the option loads as it was
-        old = create_model("pooled_ridge", train_ds.dims, inputs=inputs)
+        old = create_model("pooled_ridge", train_ds.dims, inputs=inputs, key_pool=False)
         old.fit(train_ds, seed=0)
         new = create_model("pooled_ridge", train_ds.dims, inputs=inputs, key_pool=True, key_rank=1)
         new.load_state_dict(old.state_dict())

@@ -44,6 +44,12 @@ features change counts onsets whatever the elements' lengths: for each modality,
 consecutive real segments and its sum / window. `rgb_delta` is RGB's pooled features and RGB's changes; `all_delta`
 every modality's.
 
+Key pooling (`key_pool`, the twenty-seventh worlds candidate, the default since): judges score a routine's elements,
+and a mean over every segment dilutes them with the transitions. In every input option, each read modality's pooled
+features are followed by the same two over the modality's own key moments (the top third of its segments by
+salience, as for the key moments above). It adds no input option for the cross-validation to choose among. A fit
+from before it loads with those features unread and scores as it did.
+
 `fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
 checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing, the
 member sits out of the ensemble.
@@ -276,8 +282,8 @@ class PooledRidgeConfig:
     delta_rank: int = 16  # principal components per modality whose changes from segment to segment are read
     # each read modality's pooled features also over its own key moments (the top third of its segments by salience in
     # its first `key_rank` principal components), in every input option: judges score the elements, and the routine's
-    # mean dilutes them with the transitions (the twenty-seventh worlds candidate)
-    key_pool: bool = False
+    # mean dilutes them with the transitions (the twenty-seventh worlds candidate, the default since)
+    key_pool: bool = True
     # "best": the one (input option, penalty) that cross-validation ranks first; "stack": every input option at its
     # own best penalty, weighted by non-negative least squares on their out-of-fold predictions (`stack_by_cv`)
     combine: str = "best"
