@@ -81,13 +81,13 @@ default since) the same day and is spent too:
   rotations  RG: D gains 0.2 for each rotation of the body (flow) under the apparatus's flight (RGB: the apparatus
              up); as many turns on the floor elsewhere earn nothing
 A twelfth round, written on 2026-12-06 after the eleventh was run and before any model was run on it or any next
-candidate was named, was run once for the twenty-sixth candidate (the default since) and is spent:
+candidate was named, was run once for the twenty-sixth candidate and is spent:
   lag        RG: every gymnast marks each of the music's accents (audio) with a movement accent (flow), some late; E
              loses 0.1 for each segment of lateness, so the size of a delay between two streams is scored
   falls      skating: a fallen jump earns half its base value less 1; the fall shows weakly in RGB (the skater down)
              and weakly in flow (her stop), each beside its own look-alikes, so either stream alone shows it
 A thirteenth round, written on 2026-12-06 after the twelfth was run and before any model was run on it or any next
-candidate was named, waits for the next fixed default:
+candidate was named, was run once for the twenty-seventh candidate (key pooling, the default since) and is spent:
   contour    RG: E loses 0.3 for each element whose movement (flow: up or down) goes against the melody's line (audio:
              rising or falling under the element, a change over time that no single moment shows)
   coverage   skating: PCS rewards a path that covers the rink; flow shows only the velocity each segment, at one
