@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lmac.cli.train import parse_key_values
 from lmac.config import load_config
 from lmac.data.tasks import get_task
 from lmac.evaluation.benchmark import world_of
@@ -47,21 +48,15 @@ from lmac.training.trainer import build_model, load_run_model, predict_dataset, 
 DEFAULT_MEMBERS = "lmac_aligned_md,gdlt,pooled_ridge"
 
 
-@torch.no_grad()
 def parse_ridge_args(text: str) -> dict:
-    """`key_pool=true,key_rank=16` -> {"key_pool": True, "key_rank": 16}: each value read as JSON, else as text."""
-    out = {}
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        if "=" not in item:
-            raise SystemExit(f"--ridge-args: {item!r} is not KEY=VALUE")
-        key, value = item.split("=", 1)
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
+    """`key_pool=true,key_rank=16` -> {"key_pool": True, "key_rank": 16}, as `lmac train --set` reads its values."""
+    try:
+        return parse_key_values(filter(None, (t.strip() for t in text.split(","))), "--ridge-args")
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
 
 
+@torch.no_grad()
 def gate_run(run: Path, split: str = "val", trained_too: bool = False, weights: str = "",
              ridge_args: dict | None = None) -> dict:
     cfg = load_config(run / "config.yaml")

@@ -39,8 +39,6 @@ def add_train_options(p, for_benchmark: bool = False):
 
 
 def config_from_args(args):
-    import yaml
-
     from lmac.config import TrainConfig, config_from_dict, load_config
 
     cfg = load_config(args.config) if args.config else TrainConfig()
@@ -50,17 +48,25 @@ def config_from_args(args):
         if v is not None:
             values[f.name] = v.split(",") if f.name == "modalities" else v
     if args.set:
-        model_args = dict(cfg.model_args)
-        for item in args.set:
-            if "=" not in item:
-                raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-            k, v = item.split("=", 1)
-            try:
-                model_args[k.strip()] = yaml.safe_load(v)
-            except yaml.YAMLError:
-                model_args[k.strip()] = v  # a plain string; its type is checked against the option below
-        values["model_args"] = model_args
+        values["model_args"] = {**cfg.model_args, **parse_key_values(args.set)}
     return config_from_dict(values, "command line", base=cfg)
+
+
+def parse_key_values(items, flag: str = "--set") -> dict:
+    """["KEY=VALUE", ...] -> {KEY: VALUE}, each value read as YAML (numbers, true/false, {...}), else kept as text;
+    its type is checked against the option later."""
+    import yaml
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"{flag} expects KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = yaml.safe_load(v)
+        except yaml.YAMLError:
+            out[k.strip()] = v  # a plain string
+    return out
 
 
 def register(sub):
