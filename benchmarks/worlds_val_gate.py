@@ -23,7 +23,11 @@ trained the same: the gated pretraining trains the LMAC-Net member on the modali
 read, so each row reports that read (`pretrain_read`) beside the modalities the run did pretrain (`pretrained`, its
 stage1 folders); where the two differ, the run would have trained differently and the screen is not exact.
 
-    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--trained-too] [--weights W] [--ridge-args K=V,...] [--out FILE.json]
+`--withhold audio,flow,rgb` (the twenty-eighth candidate's screen, `--ridge-args fallback=true`): also each of these
+modalities withheld in turn from every scored video, as the trainer's missing-modality figures withhold it
+(`gated_without_audio`, ...; the gated weights).
+
+    PYTHONPATH=src:benchmarks python benchmarks/worlds_val_gate.py REF31 --seeds 1,2,3 [--tasks T,...] [--split test] [--trained-too] [--weights W] [--ridge-args K=V,...] [--withhold M,...] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -58,7 +62,7 @@ def parse_ridge_args(text: str) -> dict:
 
 @torch.no_grad()
 def gate_run(run: Path, split: str = "val", trained_too: bool = False, weights: str = "",
-             ridge_args: dict | None = None) -> dict:
+             ridge_args: dict | None = None, withhold: tuple = ()) -> dict:
     cfg = load_config(run / "config.yaml")
     task = get_task(cfg.task)
     train, val, test = prepare_data(cfg, task)
@@ -75,9 +79,9 @@ def gate_run(run: Path, split: str = "val", trained_too: bool = False, weights: 
         for n in ("lmac_aligned_md", "gdlt"):
             model.members[n].load_state_dict(trained.members[n].state_dict())
 
-    def score(w) -> float:
+    def score(w, drop: tuple = ()) -> float:
         model.w.copy_(w)
-        res = predict_dataset(model, val, task, "cpu", batch_size=32)
+        res = predict_dataset(model, val, task, "cpu", batch_size=32, drop=drop)
         return spearman(np.asarray(res["pred"]), np.asarray(res["true"]))
 
     take_members()
@@ -92,6 +96,8 @@ def gate_run(run: Path, split: str = "val", trained_too: bool = False, weights: 
     for name, w in weights.items():
         out[name] = score(w)
         out[f"{name}_weights"] = {n: float(x) for n, x in zip(model.members, w / w.sum())}
+    for m in withhold:
+        out[f"gated_without_{m}"] = score(weights["gated"], (m,))
     if trained_too:
         folder = RunFolder(run)
         state = folder.read_state()
@@ -121,8 +127,10 @@ def main(argv=None) -> int:
                    help="also score the members' last trained weights (the trainer state), for runs with --weight-average")
     p.add_argument("--weights", default="", help="the members' weights before the gate (default: the ensemble's)")
     p.add_argument("--ridge-args", default="", help="the ridge member's options, KEY=VALUE,... (e.g. key_pool=true)")
+    p.add_argument("--withhold", default="", help="also withhold each of these modalities in turn (comma-separated)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
+    withhold = tuple(m.strip() for m in args.withhold.split(",") if m.strip())
     ridge_args = parse_ridge_args(args.ridge_args)
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
@@ -131,7 +139,7 @@ def main(argv=None) -> int:
             continue
         s = json.loads((run / "summary.json").read_text())
         if s["model"] == "lmac_ensemble" and s["seed"] in seeds and (not args.tasks or s["task"] in args.tasks.split(",")):
-            r = gate_run(run, args.split, args.trained_too, args.weights, ridge_args)
+            r = gate_run(run, args.split, args.trained_too, args.weights, ridge_args, withhold)
             rows.append(r)
             w = r["gated_weights"]
             print(f"{r['task']} s{r['seed']}: fixed {r['fixed']:.3f} gated {r['gated']:.3f} | gated weights "
@@ -139,15 +147,18 @@ def main(argv=None) -> int:
                   + (f" | trained weights: fixed {r['fixed_trained']:.3f} gated {r['gated_trained']:.3f}"
                      if args.trained_too else "")
                   + ("" if r["pretrain_read"] == r["pretrained"] else
-                     f" | NOT EXACT: pretrains {r['pretrain_read']}, the run pretrained {r['pretrained']}"), flush=True)
+                     f" | NOT EXACT: pretrains {r['pretrain_read']}, the run pretrained {r['pretrained']}")
+                  + "".join(f" | without {m} {r[f'gated_without_{m}']:.3f}" for m in withhold), flush=True)
     table = {}
     for wname, sel in by_world(rows).items():
-        keys = ("fixed", "gated") + (("fixed_trained", "gated_trained") if args.trained_too else ())
+        keys = ("fixed", "gated") + (("fixed_trained", "gated_trained") if args.trained_too else ()) \
+            + tuple(f"gated_without_{m}" for m in withhold)
         table[wname] = {k: fisher_z_mean([r[k] for r in sel]) for k in keys}
         print(f"{wname}: fixed {table[wname]['fixed']:.3f} gated {table[wname]['gated']:.3f} "
               f"({table[wname]['gated'] - table[wname]['fixed']:+.3f}, {len(sel)} task-draws)"
               + (f" | trained weights: fixed {table[wname]['fixed_trained']:.3f} gated "
-                 f"{table[wname]['gated_trained']:.3f}" if args.trained_too else ""))
+                 f"{table[wname]['gated_trained']:.3f}" if args.trained_too else "")
+              + "".join(f" | without {m} {table[wname][f'gated_without_{m}']:.3f}" for m in withhold))
     if args.out:
         args.out.write_text(json.dumps({"runs": rows, "worlds": table}, indent=1) + "\n")
     return 0

@@ -532,3 +532,69 @@ def test_gates_from_the_cross_validation():
     assert score.item() == 3.0 and w.tolist() == [1.0]
     with pytest.raises(ValueError, match="gate"):
         create_model("lmac_ensemble", {"rgb": 8, "flow": 8, "audio": 8}, gate="ridge")
+
+
+def _two_stream_world(tmp_path, seed=0):
+    """A world scored on what RGB and audio each show all along: 10 + a + b, RGB dim 0 showing a and audio dim 0
+    showing b (each under noise); flow is noise. Either stream alone reads half of the score."""
+    def rewrite(s, T, rng):
+        a, b = rng.standard_normal(2)
+        x = {m: rng.standard_normal((T, 6)) for m in s.feats}
+        x["rgb"][:, 0] += a
+        x["audio"][:, 0] += b
+        s.feats = {m: torch.from_numpy(v.astype(np.float32)) for m, v in x.items()}
+        s.score = 10 + a + b
+
+    return _rewritten_world(tmp_path, 120, 60, rewrite, seed)
+
+
+def test_a_fallback_fit_scores_a_video_without_a_modality_the_member_reads(tmp_path):
+    """With `fallback` (the twenty-eighth candidate), a video without sound is scored by the ridge of the modalities it
+    has (the `rgb` and `all` options on their pooled features, chosen by the same cross-validation; numpy's fit to
+    rounding) instead of the member sitting out; a video with every modality is scored exactly as without the option;
+    a checkpoint carries the fallback fits, and a fit from before the option loads and sits out as it did."""
+    from lmac.models.ridge import choose_by_cv, pool_video, ridge_fit, ridge_predict
+
+    train_ds, test_ds = _two_stream_world(tmp_path)
+    batch = collate_sequences([test_ds[i] for i in range(len(test_ds))])
+    y = np.array([s.score for s in test_ds.samples])
+    no_audio = {m: x for m, x in batch["feats"].items() if m != "audio"}
+    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True)
+    assert not create_model("pooled_ridge", train_ds.dims).config.fallback  # not the default (yet)
+    assert plain.fit(train_ds, seed=0)["inputs"] == ["rgb", "flow", "audio"]
+    chose = model.fit(train_ds, seed=0)
+    assert set(chose["fallback"]) == {"rgb+flow", "rgb+audio", "flow+audio", "rgb", "flow", "audio"}
+    with torch.no_grad():
+        assert torch.equal(model(batch["feats"], batch["mask"])["score"], plain(batch["feats"], batch["mask"])["score"])
+        assert not plain.can_score(no_audio) and model.can_score(no_audio)
+        got = model(no_audio, batch["mask"])["score"].double().numpy()
+        only_flow = model({"flow": batch["feats"]["flow"]}, batch["mask"])["score"].double().numpy()
+    from lmac.evaluation.metrics import spearman
+
+    assert spearman(got, y) > 0.5 and abs(spearman(only_flow, y)) < 0.4  # RGB's half; flow shows none of it
+    # numpy's ridge on the same candidates, as `fit` chooses among them
+    w = train_ds.window
+    cands = {mods: np.stack([pool_video(s.feats, mods, w) for s in train_ds.samples]) for mods in (("rgb",), ("rgb", "flow"))}
+    mods, lam = choose_by_cv(cands, np.array([s.score for s in train_ds.samples]), 0)
+    assert chose["fallback"]["rgb+flow"] == {"inputs": list(mods), "penalty": lam}
+    X = np.stack([pool_video(s.feats, mods, w) for s in test_ds.samples])
+    want = ridge_predict(ridge_fit(cands[mods], np.array([s.score for s in train_ds.samples]), lam), X)
+    assert train_ds.task.to_score(torch.from_numpy(got)).numpy() == pytest.approx(want, rel=1e-6, abs=1e-6)
+    fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True)
+    fresh.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        assert torch.equal(fresh(no_audio, batch["mask"])["score"], model(no_audio, batch["mask"])["score"])
+    old = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True)
+    old.load_state_dict(plain.state_dict())  # a fit from before the option: no fallback fits
+    assert not old.can_score(no_audio)
+    with torch.no_grad():
+        assert torch.equal(old(batch["feats"], batch["mask"])["score"], plain(batch["feats"], batch["mask"])["score"])
+    # in the ensemble, the ridge now scores a video without sound
+    ens = create_model("lmac_ensemble", train_ds.dims, members=RIDGE_MEMBERS,
+                       member_args={"pooled_ridge": {"fallback": True, "inputs": "rgb,all"},
+                                    **{m: narrow(m) for m in ("lmac_aligned_md", "gdlt")}})
+    ens.fit(train_ds, seed=0)
+    ens.eval()
+    with torch.no_grad():
+        assert set(ens(no_audio, batch["mask"])["member_scores"]) == {"lmac_aligned_md", "gdlt", "pooled_ridge"}

@@ -693,7 +693,8 @@ def test_the_gate_screen_rebuilds_the_default_around_a_runs_members(tmp_path):
     validation rho (the same members, the ridge refitted on the same videos), `--weights` sets the weights before the
     gate (the twenty-sixth candidate's screen): the default's own (1,1,4 since) are the default, the ridge's alone the
     ridge; each row says which modalities the run pretrained and which the refitted ridge would have it pretrain, and
-    `--ridge-args` gives the ridge options (the twenty-seventh's screen)."""
+    `--ridge-args` gives the ridge options (the twenty-seventh's screen), `--withhold` withholds modalities as the
+    trainer's missing-modality figures do (the twenty-eighth's)."""
     import csv
 
     from lmac.config import TrainConfig
@@ -730,6 +731,16 @@ def test_the_gate_screen_rebuilds_the_default_around_a_runs_members(tmp_path):
                                                                            "inputs": "rgb"}
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         mod.parse_ridge_args("key_pool")
+    # `--withhold` (the twenty-eighth's screen): each modality withheld as the trainer's missing-modality figures do
+    summary = json.loads((run / "summary.json").read_text())
+    for ridge_args in ("", "fallback=true"):
+        assert mod.main([str(tmp_path / "B"), "--seeds", "1", "--split", "test", "--withhold", "audio,flow",
+                         "--ridge-args", ridge_args, "--out", str(tmp_path / "w.json")]) == 0
+        (held,) = json.loads((tmp_path / "w.json").read_text())["runs"]
+        assert held["gated"] == pytest.approx(summary["test_srcc_last"], abs=1e-6)  # a fallback changes no full video
+        if not ridge_args:
+            for m in ("audio", "flow"):
+                assert held[f"gated_without_{m}"] == pytest.approx(summary["missing_modality"][m], abs=1e-6)
 
 
 def test_the_per_score_table_judges_tes_and_pcs_each_alone(tmp_path):

@@ -50,9 +50,16 @@ features are followed by the same two over the modality's own key moments (the t
 salience, as for the key moments above). It adds no input option for the cross-validation to choose among. A fit
 from before it loads with those features unread and scores as it did.
 
+Missing modalities (`fallback`, the twenty-eighth worlds candidate): a video without sound, or features without flow,
+leaves the fit above without what it reads, and until then the member sat out, leaving the ensemble's score to its
+weaker trained members. With `fallback`, `fit` also fits, for every proper subset of the modalities, the ridge that
+the `rgb` and `all` options give on that subset's pooled features alone (input option and penalty chosen by the same
+cross-validation); a video that lacks some of what the main fit reads is scored by the fit of the modalities it has.
+A video with every modality is scored exactly as without the option.
+
 `fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
-checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing, the
-member sits out of the ensemble.
+checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing (and
+no fallback fit has the rest), the member sits out of the ensemble.
 """
 from __future__ import annotations
 
@@ -284,6 +291,10 @@ class PooledRidgeConfig:
     # its first `key_rank` principal components), in every input option: judges score the elements, and the routine's
     # mean dilutes them with the transitions (the twenty-seventh worlds candidate, the default since)
     key_pool: bool = True
+    # also a ridge on the pooled features of every proper subset of the modalities, for videos that lack some of what
+    # the main fit reads (no sound, no flow): the member then scores them instead of sitting out (the twenty-eighth
+    # worlds candidate)
+    fallback: bool = False
     # "best": the one (input option, penalty) that cross-validation ranks first; "stack": every input option at its
     # own best penalty, weighted by non-negative least squares on their out-of-fold predictions (`stack_by_cv`)
     combine: str = "best"
@@ -376,6 +387,17 @@ class PooledRidge(nn.Module):
             self.register_buffer("changes", torch.zeros((), dtype=torch.bool))  # whether the changes are read
             for m in self.modalities:
                 self._register_projection("delta", m, self.kd)
+        # the fallback fits, one per proper subset of the modalities (largest first), on the pooled block alone; only
+        # with `fallback`, so that other fits' state is as before it existed
+        self.subsets = [sub for r in range(len(self.modalities) - 1, 0, -1)
+                        for sub in itertools.combinations(self.modalities, r)] if config.fallback else []
+        if self.subsets:
+            n, pooled = len(self.subsets), self.per * sum(dims.values())
+            self.register_buffer("fallback_mean", torch.zeros(n, pooled, dtype=torch.float64))
+            self.register_buffer("fallback_scale", torch.ones(n, pooled, dtype=torch.float64))
+            self.register_buffer("fallback_weight", torch.zeros(n, pooled, S, dtype=torch.float64))
+            self.register_buffer("fallback_bias", torch.zeros(n, S, dtype=torch.float64))
+            self.register_buffer("fallback_penalty", torch.zeros(n, dtype=torch.float64))  # 0 = not fitted
 
     def _register_projection(self, name: str, m: str, k: int) -> None:
         """Buffers `{name}_mean_{m}`, `{name}_scale_{m}`, `{name}_{m}`: a `pca_projection` of modality m, k columns."""
@@ -420,6 +442,9 @@ class PooledRidge(nn.Module):
                     parts += [old[at:at + n], torch.full((n, *old.shape[1:]), fill, dtype=old.dtype, device=old.device)]
                     at += n
                 state_dict[prefix + name] = torch.cat(parts + [old[at:]])
+        if self.subsets and prefix + "penalty" in state_dict and prefix + "fallback_penalty" not in state_dict:
+            for name in ("fallback_mean", "fallback_scale", "fallback_weight", "fallback_bias", "fallback_penalty"):
+                state_dict[prefix + name] = getattr(self, name).clone().fill_(1.0 if name == "fallback_scale" else 0.0)
         groups = (("shared", "cca_"), ("keyed", "key_")) + ((("changes", "delta_"),) if self.kd else ())
         if prefix + "penalty" in state_dict and any(prefix + flag not in state_dict for flag, _ in groups):
             for flag, start in groups:
@@ -443,8 +468,19 @@ class PooledRidge(nn.Module):
     def used_modalities(self) -> list[str]:
         return [m for m, u in zip(self.modalities, self.used.tolist()) if u]
 
+    def _fallback_index(self, feats: dict) -> int | None:
+        """Which fallback fit scores a video with these modalities: None when the main fit reads all it needs or no
+        fallback fit has the modalities it has."""
+        if all(m in feats for m in self.used_modalities()):
+            return None
+        have = tuple(m for m in self.modalities if m in feats)
+        if have not in self.subsets:
+            return None
+        i = self.subsets.index(have)
+        return i if bool(self.fallback_penalty[i] > 0) else None
+
     def can_score(self, feats: dict) -> bool:
-        return self.fitted and all(m in feats for m in self.used_modalities())
+        return self.fitted and (all(m in feats for m in self.used_modalities()) or self._fallback_index(feats) is not None)
 
     def _option_groups(self, X: dict) -> dict:
         """The training features `fit` built, {key: X}, grouped by the input option that asked for them: {option:
@@ -589,6 +625,7 @@ class PooledRidge(nn.Module):
             mu, sd, w, b = ridge_fit(X[(mods, k, cca, key, delta)], y, lam)
             mean, scale, weight = self._layout(mods, k, cca, key, delta, mu, sd, w)
             stack = None
+        fallback = self._fit_fallback(dataset, y, seed, gates if self.key_pool else None, kr)
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
@@ -615,10 +652,39 @@ class PooledRidge(nn.Module):
         self.rank.fill_(k)
         chose = {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "keys": bool(key),
                  "changes": bool(delta), "penalty": float(lam)}
+        if fallback:
+            chose["fallback"] = fallback
         if stack is None:
             chose["cv_by_reads"] = self._cv_by_reads(scores)
         else:
             chose["stack"] = {o: {"weight": a, "penalty": float(lam_o)} for o, (_, lam_o, a) in stack.items()}
+        return chose
+
+    def _fit_fallback(self, dataset, y: np.ndarray, seed: int, gates: dict | None, kr: int) -> dict:
+        """The fallback fits (`fallback`) into their buffers: for each proper subset of the modalities, the `rgb` and
+        `all` options on its pooled features, chosen with the penalty by the same cross-validation. Returns {subset
+        joined by '+': {"inputs": [modalities], "penalty": float}}."""
+        if not self.subsets:
+            return {}
+        window = int(dataset.window)
+        per_mod = {m: np.stack([pool_video(s.feats, (m,), window, gates, kr) for s in dataset.samples])
+                   for m in self.modalities}
+        pooled = self.per * sum(self.dims.values())
+        chose = {}
+        for i, sub in enumerate(self.subsets):
+            cands = {}
+            if "rgb" in sub and len(sub) > 1 and any(o.startswith("rgb") for o in self.options):
+                cands[("rgb",)] = per_mod["rgb"]
+            cands[sub] = np.concatenate([per_mod[m] for m in sub], 1)
+            mods, lam = choose_by_cv(cands, y, seed)
+            mu, sd, w, b = ridge_fit(cands[mods], y, lam)
+            mean, scale, weight = self._layout(mods, 0, False, False, False, mu, sd, w)
+            dev = self.mean.device
+            for name, value in (("mean", mean[:pooled]), ("scale", scale[:pooled]), ("weight", weight[:pooled]),
+                                ("bias", np.atleast_1d(b))):
+                getattr(self, f"fallback_{name}")[i] = torch.as_tensor(value, device=dev)
+            self.fallback_penalty[i] = lam
+            chose["+".join(sub)] = {"inputs": list(mods), "penalty": float(lam)}
         return chose
 
     def _cv_by_reads(self, scores: dict) -> dict:
@@ -642,7 +708,8 @@ class PooledRidge(nn.Module):
                            for i in range(len(d))])
         return (d >= thr.unsqueeze(1)) & real
 
-    def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
+    def _pooled(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> list:
+        """The pooled block of the layout, one tensor (B, per x dim) per modality, zeros for a missing one."""
         m = mask.to(torch.float64).unsqueeze(-1)  # (B, T, 1)
         n = m.sum(1).clamp_min(1.0)
         pooled = []
@@ -659,6 +726,24 @@ class PooledRidge(nn.Module):
                     pooled.append(m.new_zeros(m.shape[0], 2 * self.dims[mod]))
             else:  # not read (its weights are 0) or the member sits out: zeros keep the layout
                 pooled.append(m.new_zeros(m.shape[0], self.per * self.dims[mod]))
+        return pooled
+
+    def _read_out(self, X: torch.Tensor, mean, scale, weight, bias, like: torch.Tensor) -> dict:
+        P = X.shape[1]
+        y = ((X - mean[:P].to(torch.float64)) / scale[:P].to(torch.float64)) @ weight[:P].to(torch.float64) \
+            + bias.to(torch.float64)
+        dtype = like.dtype if like.dtype.is_floating_point else torch.float32
+        return {"score": (y[:, 0] if self.config.num_scores == 1 else y).to(dtype)}
+
+    def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
+        ref = next(iter(feats.values())) if feats else mask
+        i = self._fallback_index(feats) if self.subsets else None
+        if i is not None:  # a video without some of what the main fit reads: the fit of the modalities it has
+            return self._read_out(torch.cat(self._pooled(feats, mask), 1), self.fallback_mean[i],
+                                  self.fallback_scale[i], self.fallback_weight[i], self.fallback_bias[i], ref)
+        m = mask.to(torch.float64).unsqueeze(-1)  # (B, T, 1)
+        n = m.sum(1).clamp_min(1.0)
+        pooled = self._pooled(feats, mask)
         k = int(self.rank)
         if k:  # aligned pairs: the mean over real segments of outer(p_a(t), p_b(t))
             p = {mod: self._project(feats[mod], "proj", mod, k) for mod in self.modalities}
@@ -690,13 +775,7 @@ class PooledRidge(nn.Module):
                     pooled += [d.sum(1) / step.sum(1).clamp_min(1.0), d.sum(1) / self.window.to(torch.float64)]
                 else:  # not read (its weights are 0) or the member sits out
                     pooled.append(m.new_zeros(m.shape[0], 2 * self.kd))
-        X = torch.cat(pooled, 1)
-        P = X.shape[1]
-        y = ((X - self.mean[:P].to(torch.float64)) / self.scale[:P].to(torch.float64)) \
-            @ self.weight[:P].to(torch.float64) + self.bias.to(torch.float64)
-        ref = next(iter(feats.values())) if feats else mask
-        dtype = ref.dtype if ref.dtype.is_floating_point else torch.float32
-        return {"score": (y[:, 0] if self.config.num_scores == 1 else y).to(dtype)}
+        return self._read_out(torch.cat(pooled, 1), self.mean, self.scale, self.weight, self.bias, ref)
 
     def compute_loss(self, out: dict, target: torch.Tensor, mask: torch.Tensor) -> dict:
         """Nothing to train: the fit is closed-form."""
