@@ -469,6 +469,43 @@ def test_the_thirteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
         comps.append(tr["composition"])
     assert np.corrcoef(covs, comps)[0, 1] > 0.4 and min(covs) < 0.4 and max(covs) > 0.7
 
+def test_the_fourteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`static` and `unison` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import StaticWorld, UnisonWorld, build_world
+
+    holds_all = []
+    for r, tr in _routines(tmp_path, "static"):
+        els, stills = tr["elements"], tr["stills"]
+        assert 13 <= sum(n for _, n in stills) <= 18
+        busy = np.zeros(tr["T"] + 2, bool)
+        for e in els:
+            busy[e["start"] + 1:e["end"] + 1] = True
+        for t, n in stills:  # apart from every other still and from the elements by a moving segment at least
+            assert not busy[t:t + n + 2].any()
+            busy[t + 1:t + n + 1] = True
+        holds = sum(n >= StaticWorld.LONG for _, n in stills)
+        assert tr["holds"] == holds and holds <= 3
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 0.6 * holds
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        holds_all.append(holds)
+    assert min(holds_all) == 0 and max(holds_all) >= 2
+    us = []
+    for r, tr in _routines(tmp_path, "unison"):
+        els = tr["elements"]
+        assert len(els) == 7 and r.scores["tes"] == pytest.approx(sum(e["points"] for e in els), abs=0.006)
+        assert 0.2 <= tr["unison"] <= 0.95
+        want = 18 + 6 / (1 + np.exp(-1.2 * tr["skill"])) + UnisonWorld.UNISON * (tr["unison"] - 0.575)
+        assert abs(r.scores["pcs"] - want) < 4  # + the judges' noise N(0, 0.8)
+        us.append(tr["unison"])
+    assert min(us) < 0.4 and max(us) > 0.8
+    # the partners' movement: the second follows the first by u at the same moment, each of unit spread
+    world = build_world(world_config("unison", seed=0))
+    z, _, tr = world.make(np.random.default_rng(7))
+    a, b = z["rgb"][:, 26:30] / UnisonWorld.SCALE, z["rgb"][:, 30:34] / UnisonWorld.SCALE
+    assert np.mean(a * b) == pytest.approx(tr["unison"], abs=0.2) and np.std(b) == pytest.approx(1.0, abs=0.2)
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

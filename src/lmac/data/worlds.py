@@ -2044,6 +2044,122 @@ class CoverageWorld(World):
                            "coverage": float(coverage), "elements": elements, "track": track.round(5).tolist()}
 
 
+class StaticWorld(World):
+    """RG law, held out (fourteenth round). Clubs. Judges deduct for an apparatus held static too long: clubs are
+    meant to be in motion. Every gymnast holds her clubs still now and then (a catch, a pose), and the same share of
+    the routine still whatever her mastery: S = 13-18 still segments, none during an element. Her mastery (correlated
+    0.5 with skill) sets how many of them come in long holds: L ~ Binomial(3, sigmoid(-0.2 - 1.3 mastery)) holds of 3-4
+    segments, the rest in short stills of 1-2 segments, every still apart from the next (and from the elements) by at
+    least one moving segment. E loses 0.6 for each long hold. Flow shows the clubs' motion (moving, or still); how long each still lasts
+    is an order in time that no count of still segments shows (given S, more long holds mean fewer stills). D: 5-7
+    valued elements (RGB look, value, quality); E = 10 - sum 0.4 (1 - q) - 0.6 x the long holds. The music is
+    unscored."""
+
+    LAW = "rg"
+    CLASS = "Clubs"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 448, "flow": 640, "audio": 256}, t_range=(64, 82), n_elements=(5, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    HOLD = 0.6  # E for each long hold
+    LONG = 3  # segments from which a still is a long hold
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    def stills(self, rng, free: np.ndarray, mastery: float) -> list[tuple[int, int]]:
+        """(start, length) of each still, placed in the segments `free` marks (no element), apart from each other."""
+        S = int(rng.integers(13, 19))
+        holds = [int(rng.integers(self.LONG, 5)) for _ in range(rng.binomial(3, _sigmoid(-0.2 - 1.3 * mastery)))]
+        rest, short = S - sum(holds), []
+        while rest > 0:
+            short.append(min(rest, int(rng.integers(1, 3))))
+            rest -= short[-1]
+        runs = holds + short  # the long holds placed first, so that none is lost for want of room
+        taken = ~free.copy()
+        out = []
+        for length in runs:  # a place whose segments and both neighbours are free of stills and elements
+            ok = [t for t in range(len(free) - length + 1) if not taken[max(0, t - 1):t + length + 1].any()
+                  and free[t:t + length].all()]
+            if not ok:
+                continue
+            t = int(rng.choice(ok))
+            taken[t:t + length] = True
+            out.append((t, length))
+        return sorted(out)
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.6 * rng.standard_normal(T)  # travel, unscored
+        z["flow"][:, 9:12] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 4), 1.0)
+        free = np.ones(T, bool)
+        for e in elements:
+            free[e["start"]:e["end"]] = False
+        mastery = 0.5 * skill + float(np.sqrt(0.75)) * rng.standard_normal()
+        stills = self.stills(rng, free, mastery)
+        z["flow"][:, 8] = 1.5 + 0.4 * rng.standard_normal(T)  # the clubs in motion
+        for t, length in stills:
+            z["flow"][t:t + length, 8] = -1.5 + 0.2 * rng.standard_normal(length)
+        holds = sum(length >= self.LONG for _, length in stills)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 12, "audio": 17})
+        E = float(np.clip(10.0 - tech - self.HOLD * holds, 0, 10))
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "mastery": float(mastery), "holds": int(holds),
+                           "stills": [list(r) for r in stills], "elements": elements}
+
+
+class UnisonWorld(World):
+    """Fis-V law, held out (fourteenth round). Pairs skating: the ISU's Presentation asks the two partners to move in
+    unison. RGB shows each partner's movement (four values each, drifting smoothly), the same amount of it for every
+    pair; how closely the second partner's follows the first's at the same moment is the pair's unison u = 0.2 + 0.75
+    sigmoid(1.5 x), x a trait correlated 0.5 with skill. Neither partner's movement alone, nor its mean or its spread,
+    shows u: only the two together, moment by moment, inside one stream. PCS = 18 + 6 sigmoid(1.2 skill) + 5 (u - 0.575)
+    + the judges' noise N(0, 0.8); TES 7 side-by-side jumps (RGB), base value x (0.5 + q). Flow shows the pair's
+    speed and texture, the music is unscored."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 704, "flow": 448, "audio": 320}, t_range=(112, 132), n_elements=(7, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "relu"}, feature_noise=0.5)
+    UNISON = 5.0  # PCS points per unit of unison
+    SCALE = 1.5  # each partner's movement in RGB
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.look = rng.standard_normal((7, 12))
+
+    @staticmethod
+    def drift(rng, T: int, n: int = 4) -> np.ndarray:
+        """(T, n) smooth movement of unit variance: an AR(1) at 0.7 a segment."""
+        x = np.zeros((T, n))
+        x[0] = rng.standard_normal(n)
+        for t in range(1, T):
+            x[t] = 0.7 * x[t - 1] + float(np.sqrt(1 - 0.49)) * rng.standard_normal(n)
+        return x
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        unison = float(0.2 + 0.75 * _sigmoid(1.5 * (0.5 * skill + float(np.sqrt(0.75)) * rng.standard_normal())))
+        first = self.drift(rng, T)
+        second = unison * first + float(np.sqrt(1 - unison ** 2)) * self.drift(rng, T)
+        z["rgb"][:, 26:30] = self.SCALE * first
+        z["rgb"][:, 30:34] = self.SCALE * second
+        z["flow"][:, 6] = 0.5 + 0.3 * rng.standard_normal(T)  # the pair's speed, unscored
+        z["flow"][:, 8:11] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = self.jumps(rng, z, T, skill)
+        pcs = 18.0 + 6.0 * _sigmoid(1.2 * skill) + self.UNISON * (unison - 0.575) + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 34, "flow": 11, "audio": 17})
+        labels = _fisv_labels(tes, pcs)
+        return z, labels, {"T": T, "skill": float(skill), "unison": unison, "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
@@ -2052,7 +2168,7 @@ WORLDS: dict[str, type[World]] = {
     "climax": ClimaxWorld, "balances": BalancesWorld, "motifs": MotifsWorld, "glide": GlideWorld,
     "edges": EdgesWorld, "cuts": CutsWorld, "entries": EntriesWorld, "space": SpaceWorld,
     "stamina": StaminaWorld, "rotations": RotationsWorld, "lag": LagWorld, "falls": FallsWorld,
-    "contour": ContourWorld, "coverage": CoverageWorld,
+    "contour": ContourWorld, "coverage": CoverageWorld, "static": StaticWorld, "unison": UnisonWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
