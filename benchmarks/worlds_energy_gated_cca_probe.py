@@ -19,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lmac.evaluation.metrics import fisher_z_mean, spearman
-from lmac.models.ridge import (best_by_cv, cca_features, cca_pair, cca_sides, cv_scores, key_gate, pca_projection,
-                               ridge_fit, ridge_predict, salience)
-from worlds_key_pool_probe import K, MODS, option_features, validation_draws
+from lmac.evaluation.metrics import fisher_z_mean
+from lmac.models.ridge import cca_features, cca_pair, cca_sides, key_gate, pca_projection, salience
+from worlds_key_pool_probe import K, MODS, option_features, ridge_on_validation, validation_draws
 
 
 GATE = "flow"  # the modality whose key moments gate the pair (`--gate rgb`: RGB's)
@@ -74,10 +73,7 @@ def main(root: Path, out: Path) -> None:
         B_t = {k: np.concatenate([v, new_t], 1) if k.endswith("_cca") else v for k, v in A_t.items()}
         B_v = {k: np.concatenate([v, new_v], 1) if k.endswith("_cca") else v for k, v in A_v.items()}
         for name, (Xt, Xv) in {"A": (A_t, A_v), "B": (B_t, B_v)}.items():
-            sc = cv_scores(Xt, y, seed)
-            key, lam = best_by_cv(sc)
-            pred = ridge_predict(ridge_fit(Xt[key], y, lam), Xv[key])
-            row[name] = (key, lam, round(sc[key][0], 4), round(spearman(pred, yv), 4))
+            row[name] = ridge_on_validation(Xt, Xv, y, yv, seed)
         res[f"{task_name}-s{seed}"] = row
         print(task_name, seed, row, flush=True)
     json.dump(res, open(out, "w"), indent=1)

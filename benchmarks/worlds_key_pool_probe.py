@@ -74,6 +74,15 @@ def option_features(ds, w, proj8, projK, dirs, keyed):
     return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
 
 
+def ridge_on_validation(Xt: dict, Xv: dict, y, yv, seed: int) -> tuple:
+    """The ridge member's choice among options {key: training features} and penalties by its 5-fold cross-validation,
+    refitted on every training video: (key, penalty, its cross-validated rho, its validation rho)."""
+    sc = cv_scores(Xt, y, seed)
+    key, lam = best_by_cv(sc)
+    pred = ridge_predict(ridge_fit(Xt[key], y, lam), Xv[key])
+    return key, lam, round(sc[key][0], 4), round(spearman(pred, yv), 4)
+
+
 def main(root: Path, out: Path) -> None:
     res = {}
     for task_name, seed, train, val, w, y, yv in validation_draws(root):
@@ -89,10 +98,7 @@ def main(root: Path, out: Path) -> None:
         for name, (Xt, Xv) in {"A": (A_t, A_v), "B": (B_t, B_v),
                                "AB": ({**A_t, **{"k" + k: v for k, v in B_t.items()}},
                                       {**A_v, **{"k" + k: v for k, v in B_v.items()}})}.items():
-            sc = cv_scores(Xt, y, seed)
-            key, lam = best_by_cv(sc)
-            pred = ridge_predict(ridge_fit(Xt[key], y, lam), Xv[key])
-            row[name] = (key, lam, round(sc[key][0], 4), round(spearman(pred, yv), 4))
+            row[name] = ridge_on_validation(Xt, Xv, y, yv, seed)
         res[f"{task_name}-s{seed}"] = row
         print(task_name, seed, row, flush=True)
     json.dump(res, open(out, "w"), indent=1)
