@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from lmac.evaluation.metrics import fisher_z_mean
-from lmac.models.ridge import cca_features, cca_pair, cca_sides, key_gate, pca_projection, salience
-from worlds_key_pool_probe import K, MODS, option_features, ridge_on_validation, validation_draws
+from lmac.models.ridge import cca_features, cca_pair, cca_sides, key_gate, salience
+from worlds_key_pool_probe import K, option_features, ridge_on_validation, unsupervised_fits, validation_draws
 
 
 GATE = "flow"  # the modality whose key moments gate the pair (`--gate rgb`: RGB's)
@@ -39,12 +39,7 @@ def main(root: Path, out: Path) -> None:
         if task_name != "world_energy":
             continue
         truth = json.loads((root / "data" / "energy" / f"seed{seed}" / "truth.json").read_text())
-        segs = {m: np.concatenate([np.asarray(s.feats[m], np.float64) for s in train.samples]) for m in MODS}
-        pc = {m: pca_projection(segs[m], max(8, K)) for m in MODS}
-        proj8 = {m: (mu, sd, U[:, :8]) for m, (mu, sd, U) in pc.items()}
-        projK = {m: (mu, sd, U[:, :K]) for m, (mu, sd, U) in pc.items()}
-        dirs = {(a, b): cca_pair([s.feats[a] for s in train.samples], [s.feats[b] for s in train.samples], 64)
-                for a, b in [("rgb", "flow"), ("rgb", "audio"), ("flow", "audio")]}
+        proj8, projK, dirs = unsupervised_fits(train)
         gate = lambda s: key_gate(salience(s.feats[GATE], projK[GATE], K))  # noqa: E731
         g_train = [gate(s) for s in train.samples]
         hit, mism = [], []

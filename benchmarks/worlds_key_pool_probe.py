@@ -74,6 +74,18 @@ def option_features(ds, w, proj8, projK, dirs, keyed):
     return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
 
 
+def unsupervised_fits(train):
+    """What the ridge member fits on the training videos' segments without labels: each modality's first 8 and first
+    K principal components (the pairs, the key moments) and every two modalities' canonical pair (the shared moments)."""
+    segs = {m: np.concatenate([np.asarray(s.feats[m], np.float64) for s in train.samples]) for m in MODS}
+    pc = {m: pca_projection(segs[m], max(8, K)) for m in MODS}
+    proj8 = {m: (mu, sd, U[:, :8]) for m, (mu, sd, U) in pc.items()}
+    projK = {m: (mu, sd, U[:, :K]) for m, (mu, sd, U) in pc.items()}
+    dirs = {(a, b): cca_pair([s.feats[a] for s in train.samples], [s.feats[b] for s in train.samples], 64)
+            for a, b in [("rgb", "flow"), ("rgb", "audio"), ("flow", "audio")]}
+    return proj8, projK, dirs
+
+
 def ridge_on_validation(Xt: dict, Xv: dict, y, yv, seed: int) -> tuple:
     """The ridge member's choice among options {key: training features} and penalties by its 5-fold cross-validation,
     refitted on every training video: (key, penalty, its cross-validated rho, its validation rho)."""
@@ -86,12 +98,7 @@ def ridge_on_validation(Xt: dict, Xv: dict, y, yv, seed: int) -> tuple:
 def main(root: Path, out: Path) -> None:
     res = {}
     for task_name, seed, train, val, w, y, yv in validation_draws(root):
-        segs = {m: np.concatenate([np.asarray(s.feats[m], np.float64) for s in train.samples]) for m in MODS}
-        pc = {m: pca_projection(segs[m], max(8, K)) for m in MODS}
-        proj8 = {m: (mu, sd, U[:, :8]) for m, (mu, sd, U) in pc.items()}
-        projK = {m: (mu, sd, U[:, :K]) for m, (mu, sd, U) in pc.items()}
-        dirs = {(a, b): cca_pair([s.feats[a] for s in train.samples], [s.feats[b] for s in train.samples], 64)
-                for a, b in [("rgb", "flow"), ("rgb", "audio"), ("flow", "audio")]}
+        proj8, projK, dirs = unsupervised_fits(train)
         A_t, A_v = (option_features(ds, w, proj8, projK, dirs, False) for ds in (train, val))
         B_t, B_v = (option_features(ds, w, proj8, projK, dirs, True) for ds in (train, val))
         row = {}
