@@ -24,23 +24,21 @@ from lmac.models.ridge import cca_features, cca_pair, cca_sides, key_gate, salie
 from worlds_key_pool_probe import K, option_features, ridge_on_validation, unsupervised_fits, validation_draws
 
 
-GATE = "flow"  # the modality whose key moments gate the pair (`--gate rgb`: RGB's)
-
-
 def gated_pair(train, gates):
     """The flow-audio canonical pair fitted on each training video's gated segments only."""
     return cca_pair([np.asarray(s.feats["flow"])[g] for s, g in zip(train.samples, gates)],
                     [np.asarray(s.feats["audio"])[g] for s, g in zip(train.samples, gates)], 64)
 
 
-def main(root: Path, out: Path) -> None:
+def main(root: Path, out: Path, gate_modality: str = "flow") -> None:
+    """`gate_modality`: the modality whose key moments gate the pair (`--gate rgb`: RGB's)."""
     res = {}
     for task_name, seed, train, val, w, y, yv in validation_draws(root):
         if task_name != "world_energy":
             continue
         truth = json.loads((root / "data" / "energy" / f"seed{seed}" / "truth.json").read_text())
         proj8, projK, dirs = unsupervised_fits(train)
-        gate = lambda s: key_gate(salience(s.feats[GATE], projK[GATE], K))  # noqa: E731
+        gate = lambda s: key_gate(salience(s.feats[gate_modality], projK[gate_modality], K))  # noqa: E731
         g_train = [gate(s) for s in train.samples]
         hit, mism = [], []
         for s, g in zip(train.samples, g_train):
@@ -76,6 +74,4 @@ def main(root: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if "--gate" in sys.argv:
-        GATE = sys.argv[sys.argv.index("--gate") + 1]
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[sys.argv.index("--gate") + 1] if "--gate" in sys.argv else "flow")

@@ -625,7 +625,11 @@ class PooledRidge(nn.Module):
             mu, sd, w, b = ridge_fit(X[(mods, k, cca, key, delta)], y, lam)
             mean, scale, weight = self._layout(mods, k, cca, key, delta, mu, sd, w)
             stack = None
-        fallback = self._fit_fallback(dataset, y, seed, gates if self.key_pool else None, kr)
+        if self.subsets and tuple(self.modalities) not in pooled:  # the fallbacks pool every modality
+            pooled[tuple(self.modalities)] = np.stack([pool_video(s.feats, self.modalities, window,
+                                                                  gates if self.key_pool else None, kr)
+                                                       for s in dataset.samples])
+        fallback = self._fit_fallback(pooled.get(tuple(self.modalities)), y, seed)
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
@@ -660,16 +664,17 @@ class PooledRidge(nn.Module):
             chose["stack"] = {o: {"weight": a, "penalty": float(lam_o)} for o, (_, lam_o, a) in stack.items()}
         return chose
 
-    def _fit_fallback(self, dataset, y: np.ndarray, seed: int, gates: dict | None, kr: int) -> dict:
+    def _fit_fallback(self, pooled_all: np.ndarray | None, y: np.ndarray, seed: int) -> dict:
         """The fallback fits (`fallback`) into their buffers: for each proper subset of the modalities, the `rgb` and
-        `all` options on its pooled features, chosen with the penalty by the same cross-validation. Returns {subset
-        joined by '+': {"inputs": [modalities], "penalty": float}}."""
+        `all` options on its pooled features (columns of `pooled_all`, every modality's pooled features as the main fit
+        built them), chosen with the penalty by the same cross-validation. Returns {subset joined by '+': {"inputs":
+        [modalities], "penalty": float}}."""
         if not self.subsets:
             return {}
-        window = int(dataset.window)
-        per_mod = {m: np.stack([pool_video(s.feats, (m,), window, gates, kr) for s in dataset.samples])
-                   for m in self.modalities}
-        pooled = self.per * sum(self.dims.values())
+        widths = [self.per * self.dims[m] for m in self.modalities]
+        per_mod = dict(zip(self.modalities, np.split(pooled_all, np.cumsum(widths)[:-1], axis=1)))
+        width = sum(widths)  # the pooled block of the layout
+        dev = self.mean.device
         chose = {}
         for i, sub in enumerate(self.subsets):
             cands = {}
@@ -679,8 +684,7 @@ class PooledRidge(nn.Module):
             mods, lam = choose_by_cv(cands, y, seed)
             mu, sd, w, b = ridge_fit(cands[mods], y, lam)
             mean, scale, weight = self._layout(mods, 0, False, False, False, mu, sd, w)
-            dev = self.mean.device
-            for name, value in (("mean", mean[:pooled]), ("scale", scale[:pooled]), ("weight", weight[:pooled]),
+            for name, value in (("mean", mean[:width]), ("scale", scale[:width]), ("weight", weight[:width]),
                                 ("bias", np.atleast_1d(b))):
                 getattr(self, f"fallback_{name}")[i] = torch.as_tensor(value, device=dev)
             self.fallback_penalty[i] = lam
