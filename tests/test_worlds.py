@@ -506,6 +506,59 @@ def test_the_fourteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert np.mean(a * b) == pytest.approx(tr["unison"], abs=0.2) and np.std(b) == pytest.approx(1.0, abs=0.2)
 
 
+def test_the_fifteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`seams` and `placement` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from scipy.stats import spearmanr
+
+    from lmac.data.worlds import PlacementWorld, SeamsWorld, build_world
+
+    seams_all = []
+    for r, tr in _routines(tmp_path, "seams"):
+        els, bounds = tr["elements"], tr["boundaries"]
+        assert 6 <= len(els) <= 8
+        assert all(6 <= n <= 10 for n in np.diff([0] + bounds + [tr["T"]])[:-1]) and tr["T"] - bounds[-1] <= 10
+        end = 1
+        for e in els:  # in temporal order, each as long as the others
+            assert e["end"] - e["start"] == SeamsWorld.LENGTH and e["start"] >= end and e["end"] <= tr["T"] - 1
+            end = e["end"]
+            assert e["across"] == any(e["start"] < b < e["end"] for b in bounds)  # a phrase begins inside it
+            assert not (e["fitted"] and e["across"])
+        seams = sum(e["across"] for e in els)
+        assert tr["seams"] == seams
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 0.5 * seams
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        seams_all.append(seams)
+    assert min(seams_all) == 0 and max(seams_all) >= 2
+    # the music: each phrase one timbre, changing exactly at the boundaries
+    world = build_world(world_config("seams", seed=0))
+    z, _, tr = world.make(np.random.default_rng(7))
+    timbre = z["audio"][:, 10:18]
+    assert [t for t in range(1, tr["T"]) if not np.allclose(timbre[t], timbre[t - 1])] == tr["boundaries"]
+    matches, residuals = [], []
+    for r, tr in _routines(tmp_path, "placement"):
+        els = tr["elements"]
+        assert len(els) == 8 and r.scores["tes"] == pytest.approx(sum(e["points"] for e in els), abs=0.006)
+        for e in els:
+            assert e["intensity"] == pytest.approx(np.mean(tr["intensity"][e["start"]:e["end"]]), abs=1e-4)
+        for a in els:  # the higher key where the music is stronger
+            for b in els:
+                if a["intensity"] > b["intensity"] + 1e-9:
+                    assert a["key"] > b["key"]
+        rho = spearmanr([e["value"] for e in els], [e["intensity"] for e in els])[0]
+        assert tr["match"] == pytest.approx(0.0 if np.isnan(rho) else rho, abs=1e-9)
+        residuals.append(r.scores["pcs"] - 18 - 6 / (1 + np.exp(-1.2 * tr["skill"])) - PlacementWorld.PLACE * tr["match"])
+        matches.append(tr["match"])
+    assert abs(np.mean(residuals)) < 0.5 and np.std(residuals) < 1.2  # the judges' noise N(0, 0.8)
+    assert min(matches) < 0.2 and max(matches) > 0.8
+    # what the streams show: the music's intensity in audio, each jump's base value in RGB where it is
+    world = build_world(world_config("placement", seed=0))
+    z, _, tr = world.make(np.random.default_rng(7))
+    assert z["audio"][:, 17] == pytest.approx(3.0 * (np.array(tr["intensity"]) - 0.5), abs=1e-4)
+    for e in tr["elements"]:
+        assert z["rgb"][e["start"]:e["end"], 25] == pytest.approx(0.8 * (e["value"] - 2.75), abs=1e-9)
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

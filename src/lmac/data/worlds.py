@@ -2160,6 +2160,158 @@ class UnisonWorld(World):
         return z, labels, {"T": T, "skill": float(skill), "unison": unison, "elements": elements}
 
 
+def _rank_correlation(x, y) -> float:
+    """Spearman's rho of two short sequences (ties get their average rank); 0 when either is constant."""
+    def ranks(v):
+        v = np.asarray(v, float)
+        r = np.empty(len(v))
+        r[np.argsort(v, kind="stable")] = np.arange(len(v))
+        for u in np.unique(v):
+            r[v == u] = r[v == u].mean()
+        return r
+
+    a, b = ranks(x), ranks(y)
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+class SeamsWorld(World):
+    """RG law, held out (fifteenth round). Ribbon. The FIG's artistry asks the composition to follow the music's
+    phrasing: an element begun in one musical phrase and finished in the next cuts across the seam between them
+    instead of fitting the phrase. The music is built of phrases of 6-10 segments (audio: each its own timbre). Each of
+    6-8 body difficulties lasts 4 segments (RGB look, value, quality), one in each equal slot of the timeline; a
+    musical gymnast fits each inside a phrase (probability sigmoid(0.3 + 1.4 musicality) an element), others place it
+    anywhere in its slot. E loses 0.5 for each element with a phrase boundary inside it. Every element lasts as long
+    and the phrases are as long for all, so neither the elements' times nor the music's phrases say anything alone:
+    only whether a boundary of one stream falls inside the span the other marks. D: the elements' values; E = 10 -
+    sum 0.4 (1 - q) - 0.5 x the elements across a seam. Flow shows unscored movement."""
+
+    LAW = "rg"
+    CLASS = "Ribbon"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 576, "flow": 224, "audio": 832}, t_range=(62, 84), n_elements=(6, 8),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+    SEAM = 0.5  # E for each element across a phrase boundary
+    LENGTH = 4  # segments of every element
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    @staticmethod
+    def across(start: int, length: int, bounds) -> bool:
+        """Whether a phrase begins inside the element (after its first segment, up to its last)."""
+        return any(start < b < start + length for b in bounds)
+
+    def make(self, rng):
+        T, skill, musical, z = self.begin_musical(rng)
+        bounds, s = [], 0
+        while s < T:  # the music's phrases, each with its own timbre; a boundary is the first segment of a phrase
+            n = int(rng.integers(6, 11))
+            z["audio"][s:s + n, 10:18] = 2.0 * rng.standard_normal(8)
+            s += n
+            if s < T:
+                bounds.append(s)
+        z["audio"][:, 18:22] = 1.0 * rng.standard_normal((T, 4))  # beat texture, unscored
+        z["flow"][:, 6] = rng.uniform(0.5, 1.5, T)  # movement all along, unscored
+        z["flow"][:, 7:10] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        L, n = self.LENGTH, int(rng.integers(self.cfg.n_elements[0], self.cfg.n_elements[1] + 1))
+        edges = np.linspace(1, T - 1, n + 1)
+        difficulty, tech, elements = 0.0, 0.0, []
+        for e in range(n):
+            starts = np.arange(int(np.ceil(edges[e])), int(edges[e + 1]) - L + 1)
+            fits = [int(t) for t in starts if not self.across(int(t), L, bounds)]
+            fitted = bool(fits) and bool(rng.random() < _sigmoid(0.3 + 1.4 * musical))
+            start = int(rng.choice(fits if fitted else starts))
+            typ = int(rng.integers(0, len(self.value)))
+            q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
+            difficulty += self.value[typ]
+            tech += 0.4 * (1 - q)
+            sl = slice(start, start + L)
+            z["rgb"][sl, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][sl, 24] = 6.0 * (q - 0.5)
+            z["rgb"][sl, 25] = 3.0 * (self.value[typ] - 1.0)
+            z["flow"][sl, 10] = 2.0  # an element moves more than the linking movement
+            elements.append({"start": start, "end": start + L, "type": typ, "value": float(self.value[typ]), "q": q,
+                             "fitted": fitted, "across": self.across(start, L, bounds)})
+        seams = sum(e["across"] for e in elements)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 22})
+        E = float(np.clip(10.0 - tech - self.SEAM * seams, 0, 10))
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "musical": float(musical), "boundaries": bounds,
+                           "seams": int(seams), "elements": elements}
+
+
+class PlacementWorld(World):
+    """Fis-V law, held out (fifteenth round). The ISU's Composition (phrase and form: a programme built on its music)
+    asks for the programme's highlights where the music's are: its biggest jumps where the music is strongest, the
+    easier ones in the quiet passages. The music moves between passages of 8-16 segments, each at an intensity of
+    its own (audio); 8 jumps, one per equal slot (RGB look, quality, value; flow take-off), earn base value x (0.5 +
+    q) each whatever their order. The skater arranges them over the slots: the jump with the highest key where the
+    music under its slot is strongest, and so on down, the key a x the jump's standardised base value + N(0, 1), a =
+    2.5 sigmoid(1.5 c), c her composition (a trait correlated 0.5 with skill). PCS = 18 + 6 sigmoid(1.2 skill) + 2.5 x
+    the rank correlation of the jumps' base values with the music's intensity under them + the judges' noise N(0,
+    0.8). The same jumps and the same music score the same TES in any order: only which jump comes with which music
+    counts, what RGB shows at the moments audio is strong. Flow shows her speed and texture, unscored."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 960, "flow": 416, "audio": 544}, t_range=(114, 136), n_elements=(8, 8),
+                    backbone={"rgb": "relu", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    PLACE = 2.5  # PCS points per unit of rank correlation between the jumps' values and the music under them
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 8), 1)
+        self.look = rng.standard_normal((8, 12))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        level, s = np.zeros(T), 0
+        while s < T:  # passages at an intensity of their own, joined smoothly
+            n = int(rng.integers(8, 17))
+            level[s:s + n] = rng.uniform(0, 1)
+            s += n
+        intensity = np.convolve(np.pad(level, 2, mode="edge"), np.ones(5) / 5, mode="valid")
+        z["audio"][:, 17] = 3.0 * (intensity - 0.5)
+        z["flow"][:, 6] = 0.5 + 0.3 * rng.standard_normal(T)  # gliding speed, unscored
+        z["flow"][:, 8:11] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        n = int(self.cfg.n_elements[0])
+        slots = _slots(rng, T, n, length=(2, 3), margin=1)
+        under = np.array([intensity[start:end].mean() for start, end, _ in slots])
+        types = rng.integers(0, len(self.jump_value), n)
+        values = self.jump_value[types]
+        composition = 0.5 * skill + float(np.sqrt(0.75)) * rng.standard_normal()
+        standard = (values - values.mean()) / values.std() if values.std() > 0 else np.zeros(n)
+        key = 2.5 * _sigmoid(1.5 * composition) * standard + rng.standard_normal(n)
+        placed = np.empty(n, int)  # the slot each jump goes to: the highest key where the music is strongest
+        placed[np.argsort(-under, kind="stable")] = np.argsort(-key, kind="stable")
+        tes, elements = 0.0, []
+        for (start, end, _), j in zip(slots, placed):
+            typ = int(types[j])
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+            pts = self.jump_value[typ] * (0.5 + q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 0.8 * (self.jump_value[typ] - 2.75)
+            z["flow"][start:end, 7] = 3.0  # take-off and flight
+            elements.append({"start": start, "end": end, "type": typ, "value": float(self.jump_value[typ]), "q": q,
+                             "points": float(pts), "key": float(key[j]),
+                             "intensity": float(intensity[start:end].mean())})
+            tes += pts
+        match = _rank_correlation([e["value"] for e in elements], [e["intensity"] for e in elements])
+        pcs = 18.0 + 6.0 * _sigmoid(1.2 * skill) + self.PLACE * match + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 18})
+        labels = _fisv_labels(tes, pcs)
+        return z, labels, {"T": T, "skill": float(skill), "composition": float(composition), "match": match,
+                           "intensity": [round(float(v), 5) for v in intensity], "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
@@ -2169,6 +2321,7 @@ WORLDS: dict[str, type[World]] = {
     "edges": EdgesWorld, "cuts": CutsWorld, "entries": EntriesWorld, "space": SpaceWorld,
     "stamina": StaminaWorld, "rotations": RotationsWorld, "lag": LagWorld, "falls": FallsWorld,
     "contour": ContourWorld, "coverage": CoverageWorld, "static": StaticWorld, "unison": UnisonWorld,
+    "seams": SeamsWorld, "placement": PlacementWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
