@@ -100,6 +100,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import scipy.stats
 
 from lmac.data.features import write_native_manifest, write_native_video
 from lmac.utils import atomic_write_json, atomic_write_text
@@ -2162,18 +2163,9 @@ class UnisonWorld(World):
 
 def _rank_correlation(x, y) -> float:
     """Spearman's rho of two short sequences (ties get their average rank); 0 when either is constant."""
-    def ranks(v):
-        v = np.asarray(v, float)
-        r = np.empty(len(v))
-        r[np.argsort(v, kind="stable")] = np.arange(len(v))
-        for u in np.unique(v):
-            r[v == u] = r[v == u].mean()
-        return r
-
-    a, b = ranks(x), ranks(y)
-    if a.std() == 0 or b.std() == 0:
+    if np.ptp(np.asarray(x, float)) == 0 or np.ptp(np.asarray(y, float)) == 0:
         return 0.0
-    return float(np.corrcoef(a, b)[0, 1])
+    return float(scipy.stats.spearmanr(x, y).statistic)
 
 
 class SeamsWorld(World):
