@@ -36,7 +36,7 @@ from lmac.config import load_config
 from lmac.data.tasks import get_task
 from lmac.evaluation.metrics import fisher_z_mean, spearman
 from lmac.training.trainer import build_model, load_run_model, predict_dataset, prepare_data
-from worlds_val_gate import by_world
+from worlds_val_gate import by_world, ensemble_runs
 
 FOLDS = 5
 
@@ -156,12 +156,7 @@ def main(argv=None) -> int:
     alphas = [float(a) for a in args.alphas.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
-    for run in sorted((args.bench / "runs").glob("*/")):
-        if not (run / "summary.json").is_file():
-            continue
-        s = json.loads((run / "summary.json").read_text())
-        if s["model"] != "lmac_ensemble" or s["seed"] not in seeds or (args.tasks and s["task"] not in args.tasks.split(",")):
-            continue
+    for run in ensemble_runs(args.bench, seeds, args.tasks):
         r = probe_run(run, args.out, alphas)
         rows.append(r)
         print(f"{r['task']} s{r['seed']}: default {r['default']:.3f} ridge {r['ridge']:.3f} | "

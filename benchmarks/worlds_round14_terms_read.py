@@ -21,29 +21,44 @@ def partial(pred: np.ndarray, term: np.ndarray, rest: np.ndarray) -> float:
     return float(np.corrcoef(*res)[0, 1])
 
 
-def terms(bench: Path, model: str, seed: int) -> dict:
+def rgb_elements(tr: list) -> np.ndarray:
+    """What RGB shows of an RG routine: the elements' values less their technical deductions."""
+    return np.array([sum(e["value"] - 0.4 * (1 - e["q"]) for e in t["elements"]) for t in tr])
+
+
+def skill_term(tr: list) -> np.ndarray:
+    """The PCS of a skater's skill, 6 sigmoid(1.2 skill)."""
+    return 6 / (1 + np.exp(-1.2 * np.array([t["skill"] for t in tr])))
+
+
+# world: (task, term of the truth, the rest of the score it is read beside)
+READERS = {
+    "static": ("world_static", lambda tr: -np.array([t["holds"] for t in tr], float), rgb_elements),
+    "unison": ("world_unison_pcs", lambda tr: np.array([t["unison"] for t in tr]), skill_term),
+}
+
+
+def terms(bench: Path, model: str, seed: int, readers: dict = READERS) -> dict:
+    """{world: partial correlation} of a model's last-epoch test predictions; model `truth`: the judges' scores (as
+    the default's run lists them), what a model that read everything would reach."""
     out = {}
-    for world, task in (("static", "world_static"), ("unison", "world_unison_pcs")):
+    for world, (task, term, rest) in readers.items():
         truth = json.loads((bench / "data" / world / f"seed{seed}" / "truth.json").read_text())
-        rows = list(csv.DictReader(open(bench / "runs" / f"{task}-{model}-s{seed}" / "predictions.csv")))
-        pred = np.array([float(r["pred_last"]) for r in rows])
+        run = f"{task}-{'lmac_ensemble' if model == 'truth' else model}-s{seed}"
+        rows = list(csv.DictReader(open(bench / "runs" / run / "predictions.csv")))
+        pred = np.array([float(r["true_score" if model == "truth" else "pred_last"]) for r in rows])
         tr = [truth[r["video_id"]] for r in rows]
-        if world == "static":
-            rgb = np.array([sum(e["value"] - 0.4 * (1 - e["q"]) for e in t["elements"]) for t in tr])
-            out[world] = partial(pred, -np.array([t["holds"] for t in tr], float), rgb)
-        else:
-            skill = 6 / (1 + np.exp(-1.2 * np.array([t["skill"] for t in tr])))
-            out[world] = partial(pred, np.array([t["unison"] for t in tr]), skill)
+        out[world] = partial(pred, term(tr), rest(tr))
     return out
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None, readers: dict = READERS, models: str = "lmac_ensemble,gdlt,concat,lmac", doc: str = __doc__) -> int:
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("bench", type=Path)
-    p.add_argument("--models", default="lmac_ensemble,gdlt,concat,lmac")
+    p.add_argument("--models", default=models)
     args = p.parse_args(argv)
     for model in args.models.split(","):
-        rows = [terms(args.bench, model, s) for s in (1, 2, 3)]
+        rows = [terms(args.bench, model, s, readers) for s in (1, 2, 3)]
         print(model, {w: [round(r[w], 3) for r in rows] for w in rows[0]})
     return 0
 

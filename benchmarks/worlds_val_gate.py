@@ -117,6 +117,16 @@ def by_world(rows: list[dict]) -> dict[str, list[dict]]:
     return {**out, "all worlds": list(rows)}
 
 
+def ensemble_runs(bench: Path, seeds, tasks: str | None = None):
+    """The benchmark folder's finished `lmac_ensemble` runs of these seeds (and tasks, comma-separated), in name order."""
+    for run in sorted((bench / "runs").glob("*/")):
+        if not (run / "summary.json").is_file():
+            continue
+        s = json.loads((run / "summary.json").read_text())
+        if s["model"] == "lmac_ensemble" and s["seed"] in seeds and (not tasks or s["task"] in tasks.split(",")):
+            yield run
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("bench", type=Path)
@@ -134,21 +144,17 @@ def main(argv=None) -> int:
     ridge_args = parse_ridge_args(args.ridge_args)
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
-    for run in sorted((args.bench / "runs").glob("*/")):
-        if not (run / "summary.json").is_file():
-            continue
-        s = json.loads((run / "summary.json").read_text())
-        if s["model"] == "lmac_ensemble" and s["seed"] in seeds and (not args.tasks or s["task"] in args.tasks.split(",")):
-            r = gate_run(run, args.split, args.trained_too, args.weights, ridge_args, withhold)
-            rows.append(r)
-            w = r["gated_weights"]
-            print(f"{r['task']} s{r['seed']}: fixed {r['fixed']:.3f} gated {r['gated']:.3f} | gated weights "
-                  + ", ".join(f"{n} {v:.2f}" for n, v in w.items()) + f" | ridge cv {r['cv_by_reads']}"
-                  + (f" | trained weights: fixed {r['fixed_trained']:.3f} gated {r['gated_trained']:.3f}"
-                     if args.trained_too else "")
-                  + ("" if r["pretrain_read"] == r["pretrained"] else
-                     f" | NOT EXACT: pretrains {r['pretrain_read']}, the run pretrained {r['pretrained']}")
-                  + "".join(f" | without {m} {r[f'gated_without_{m}']:.3f}" for m in withhold), flush=True)
+    for run in ensemble_runs(args.bench, seeds, args.tasks):
+        r = gate_run(run, args.split, args.trained_too, args.weights, ridge_args, withhold)
+        rows.append(r)
+        w = r["gated_weights"]
+        print(f"{r['task']} s{r['seed']}: fixed {r['fixed']:.3f} gated {r['gated']:.3f} | gated weights "
+              + ", ".join(f"{n} {v:.2f}" for n, v in w.items()) + f" | ridge cv {r['cv_by_reads']}"
+              + (f" | trained weights: fixed {r['fixed_trained']:.3f} gated {r['gated_trained']:.3f}"
+                 if args.trained_too else "")
+              + ("" if r["pretrain_read"] == r["pretrained"] else
+                 f" | NOT EXACT: pretrains {r['pretrain_read']}, the run pretrained {r['pretrained']}")
+              + "".join(f" | without {m} {r[f'gated_without_{m}']:.3f}" for m in withhold), flush=True)
     table = {}
     for wname, sel in by_world(rows).items():
         keys = ("fixed", "gated") + (("fixed_trained", "gated_trained") if args.trained_too else ()) \
