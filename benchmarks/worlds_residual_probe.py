@@ -81,18 +81,16 @@ def out_of_fold(cfg, train, seed: int) -> np.ndarray:
 
 @torch.no_grad()
 def member_scores(model, ds, task) -> dict:
-    """{member: its scores in points} on a dataset, each member alone."""
-    out = {}
-    for i, n in enumerate(model.members):
-        if n == "pooled_ridge":
-            continue
-        w = torch.zeros_like(model.w)
-        w[i] = 1.0
-        keep = model.w.clone()
-        model.w.copy_(w)
-        out[n] = np.asarray(predict_dataset(model, ds, task, "cpu", batch_size=32)["pred"], np.float64)
-        model.w.copy_(keep)
-    return out
+    """{member: its scores in points} on a dataset, each trained member alone (one forward pass: the ensemble
+    returns every member's score beside the blend)."""
+    model.eval()
+    loader = torch.utils.data.DataLoader(ds, batch_size=32, shuffle=False, collate_fn=trainer.collate_sequences)
+    out: dict = {}
+    for b in loader:
+        for n, v in model(b["feats"], b["mask"])["member_scores"].items():
+            if n != "pooled_ridge":
+                out.setdefault(n, []).append(task.to_score(v.float()))
+    return {n: torch.cat(v).numpy().astype(np.float64) for n, v in out.items()}
 
 
 def probe_run(run: Path, out_root: Path, alphas) -> dict:
