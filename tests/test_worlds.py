@@ -559,6 +559,76 @@ def test_the_fifteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
         assert z["rgb"][e["start"]:e["end"], 25] == pytest.approx(0.8 * (e["value"] - 2.75), abs=1e-9)
 
 
+def test_the_sixteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`flights` and `bonus` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import BonusWorld, FlightsWorld, build_world
+
+    values, unders, outside = [], [], 0
+    for r, tr in _routines(tmp_path, "flights"):
+        els, risks, T = tr["elements"], tr["risks"], tr["T"]
+        assert 5 <= len(els) <= 7 and 3 <= len(risks) <= 4
+        assert 11 <= sum(len(k["rotations"]) for k in risks) <= 12  # as many rotations for every gymnast
+        spans = [(e["start"], e["end"]) for e in els]
+        D = sum(e["value"] for e in els)
+        for k in risks:
+            rot, start, end = k["rotations"], k["start"], k["end"]
+            assert 3 <= end - start <= 4 and 2 <= len(rot) <= 5 and rot == list(range(rot[0], rot[0] + len(rot)))
+            assert rot[0] <= end and rot[-1] >= start - 1  # the series meets the flight or touches its edge
+            under = sum(start <= t < end for t in rot)  # only the rotations inside the flight
+            assert k["under"] == under
+            value = 0.2 * under if under >= 2 else 0.0  # an R needs two rotations under its flight
+            assert k["value"] == pytest.approx(value, abs=1e-9)
+            D += value
+            spans.append((min(start, rot[0]), max(end, rot[-1] + 1)))
+            values.append(value)
+            unders.append(under)
+            outside += len(rot) - under
+        spans.sort()
+        assert spans[0][0] >= 1 and spans[-1][1] <= T - 1
+        assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))  # elements and throws apart
+        assert tr["under_flight"] == sum(k["under"] for k in risks)
+        assert r.scores["difficulty"] == pytest.approx(round(D * 20) / 20, abs=1e-6)
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els)
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+    assert 1 in unders and 0 in unders and max(unders) >= 4 and outside >= 30
+    assert FlightsWorld.ROTATION == 0.2 and FlightsWorld.MIN_ROTATIONS == 2
+    # the streams: the flights in flow, the rotations in RGB, each exactly where the truth says
+    world = build_world(world_config("flights", seed=0))
+    z, _, tr = world.make(np.random.default_rng(7))
+    flying = sorted(t for k in tr["risks"] for t in range(k["start"], k["end"]))
+    assert np.flatnonzero(z["flow"][:, 7] > 2).tolist() == flying
+    assert np.flatnonzero(z["rgb"][:, 26] == 3.0).tolist() == sorted(t for k in tr["risks"] for t in k["rotations"])
+    bonuses, late_big, near = [], [], 0
+    for r, tr in _routines(tmp_path, "bonus"):
+        els, T = tr["elements"], tr["T"]
+        assert len(els) == 7 and sum(e["big"] for e in els) == BonusWorld.BIG
+        assert all((e["value"] >= 4.5) == e["big"] and 1.5 <= e["value"] <= 6.5 for e in els)
+        assert els[0]["start"] >= 1 and els[-1]["end"] <= T - 1
+        assert all(a["end"] <= b["start"] for a, b in zip(els, els[1:]))  # in temporal order, apart
+        tes, bonus = 0.0, 0.0
+        for e in els:
+            late = e["start"] >= T / 2  # started in the second half
+            assert e["second_half"] == late
+            tes += e["value"] * (1.1 if late else 1.0) + 0.6 * (e["q"] - 0.5) * e["value"]
+            bonus += 0.1 * e["value"] * late
+            near += abs(e["start"] - T / 2) <= 3
+        assert r.scores["tes"] == pytest.approx(tes, abs=0.006)
+        assert tr["bonus"] == pytest.approx(bonus, abs=1e-9)
+        want = 18 + 8 / (1 + np.exp(-1.2 * tr["carriage"]))
+        assert abs(r.scores["pcs"] - want) < 4  # + the judges' noise N(0, 0.8); nothing of the layout
+        bonuses.append(bonus)
+        late_big.append(sum(e["big"] and e["second_half"] for e in els))
+    assert min(late_big) == 0 and max(late_big) == 3 and max(bonuses) - min(bonuses) > 1.5 and near >= 5
+    # what RGB shows: each jump's base value where it is, and nothing elsewhere
+    world = build_world(world_config("bonus", seed=0))
+    z, _, tr = world.make(np.random.default_rng(7))
+    jumping = np.zeros(tr["T"], bool)
+    for e in tr["elements"]:
+        assert z["rgb"][e["start"]:e["end"], 25] == pytest.approx(0.8 * (e["value"] - 4.0), abs=1e-9)
+        jumping[e["start"]:e["end"]] = True
+    assert not z["rgb"][~jumping, 25].any()
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

@@ -2304,6 +2304,163 @@ class PlacementWorld(World):
                            "intensity": [round(float(v), 5) for v in intensity], "elements": elements}
 
 
+class FlightsWorld(World):
+    """RG law, held out (sixteenth round). Hoop. The FIG's dynamic elements with rotation (R): the gymnast throws the
+    apparatus, rotates under its flight, and catches it; an R is valid with at least 2 rotations made under the flight
+    and is worth more for each further one, while a rotation made before the throw or after the catch earns nothing.
+    Flow shows each flight (the hoop's high motion, 3-4 segments); RGB shows each rotation of the body, one a segment,
+    in a series of 2-5 around each throw, and not the hoop. Every gymnast makes 3-4 throws and 11-12 rotations in all;
+    her daring (correlated 0.4 with skill) sets how closely she times each series inside its flight (the offset from
+    the series centred in the flight has SD 0.5 + 4 sigmoid(-1.5 daring), and the series always meets the flight or
+    touches its edge), so only which RGB events fall inside the spans flow marks says what she earns. D = 5-7 valued
+    body elements (RGB look, value, quality) + for each R with u >= 2 rotations under its flight 0.2 u; E = 10 - sum
+    0.4 (1 - q). The music is unscored."""
+
+    LAW = "rg"
+    CLASS = "Hoop"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 448, "flow": 320, "audio": 704}, t_range=(66, 84), n_elements=(5, 7),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "linear"}, feature_noise=0.5)
+    ROTATION = 0.2  # D for each rotation under the flight of a valid R
+    MIN_ROTATIONS = 2  # an R with fewer rotations under its flight is not valid
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    @classmethod
+    def risk_value(cls, under: int) -> float:
+        """D for one R with `under` rotations inside its flight: nothing below MIN_ROTATIONS."""
+        return cls.ROTATION * under if under >= cls.MIN_ROTATIONS else 0.0
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        daring = _correlated(rng, skill)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.6 * rng.standard_normal(T)  # travel, unscored
+        z["flow"][:, 7] = 0.3 * rng.standard_normal(T)  # the hoop in her hands
+        z["flow"][:, 8:11] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        z["rgb"][:, 26:28] = 0.3 * rng.standard_normal((T, 2))  # the body between rotations
+        n_el = int(rng.integers(self.cfg.n_elements[0], self.cfg.n_elements[1] + 1))
+        body = [(int(rng.integers(0, len(self.value))), int(rng.integers(2, 4))) for _ in range(n_el)]
+        K, N = int(rng.integers(3, 5)), int(rng.integers(11, 13))
+        counts = np.full(K, 2)  # the rotations of each series: 2-5, N in all
+        for _ in range(N - 2 * K):
+            counts[rng.choice(np.flatnonzero(counts < 5))] += 1
+        sigma = 0.5 + 4.0 * _sigmoid(-1.5 * daring)
+        plans = []  # (flight length, rotations, the series' start from the throw)
+        for n in counts:
+            F = int(rng.integers(3, 5))
+            plans.append((F, int(n), int(np.clip(np.rint((F - n) / 2 + rng.normal(0, sigma)), -n, F))))
+        lengths = [L for _, L in body] + [max(F, s + n) - min(0, s) for F, n, s in plans]
+        order = rng.permutation(len(lengths))  # body elements and throws in an order of her own
+        extra = T - sum(lengths) - (len(lengths) + 1)
+        gaps = 1 + rng.multinomial(extra, np.full(len(lengths) + 1, 1 / (len(lengths) + 1)))
+        t, difficulty, tech, elements, risks = int(gaps[0]), 0.0, 0.0, [], []
+        for j, i in enumerate(order):
+            if i < n_el:  # a body element
+                typ, L = body[i]
+                q = float(_sigmoid(0.9 * skill + rng.normal(0, 0.8)))
+                difficulty += self.value[typ]
+                tech += 0.4 * (1 - q)
+                z["rgb"][t:t + L, 12:24] = 2.0 * self.look[typ]
+                z["rgb"][t:t + L, 24] = 6.0 * (q - 0.5)
+                z["rgb"][t:t + L, 25] = 3.0 * (self.value[typ] - 1.0)
+                elements.append({"start": t, "end": t + L, "type": typ, "value": float(self.value[typ]), "q": q})
+            else:  # a throw: the flight in flow, the series of rotations in RGB
+                F, n, s = plans[i - n_el]
+                throw = t - min(0, s)
+                spins = list(range(throw + s, throw + s + n))
+                z["flow"][throw:throw + F, 7] = 3.0
+                z["rgb"][spins, 26:28] = [3.0, 2.0]
+                under = sum(throw <= r < throw + F for r in spins)
+                value = self.risk_value(under)
+                difficulty += value
+                risks.append({"start": throw, "end": throw + F, "rotations": spins, "under": int(under),
+                              "value": float(value)})
+            t += lengths[i] + int(gaps[j + 1])
+        elements.sort(key=lambda e: e["start"])
+        risks.sort(key=lambda k: k["start"])
+        self.fill_noise(z, rng, {"rgb": 28, "flow": 11, "audio": 17})
+        labels = _rg_labels(difficulty, float(np.clip(10.0 - tech, 0, 10)), 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "daring": float(daring),
+                           "under_flight": int(sum(k["under"] for k in risks)),
+                           "risk_value": float(sum(k["value"] for k in risks)), "risks": risks, "elements": elements}
+
+
+class BonusWorld(World):
+    """Fis-V law, held out (sixteenth round). The ISU's bonus for jumps late in the free skating: a jump element
+    started in the programme's second half earns its base value x 1.1 (the rule of Fis-V's seasons, before the ISU
+    limited it to the last jump elements). 7 jumping passes, 3 big (the world's 4 big types, base values 4.5-6.5) and
+    4 smaller (4 types, 1.5-3.5), the same content in distribution for every skater whatever her layout. Her plan (a
+    trait apart from skill) sets which go after the halfway mark: each big pass with probability sigmoid(2.5 plan),
+    each smaller one sigmoid(0.5 plan); the passes of each half fill that half in equal slots, in random order. A pass
+    earns base value x (1.1 if it starts at or after T / 2, else 1) + a GOE of 0.6 (q - 0.5) x base value, q its
+    execution (sigmoid(0.5 skill + N(0, 0.8))). RGB shows each jump where it is (look, quality, value): TES is read from
+    RGB alone, where in time each jump starts included. PCS = 18 + 8 sigmoid(1.2 carriage) + the judges' noise N(0,
+    0.8), the carriage (a trait correlated 0.6 with skill) shown in RGB all along. Flow (speed, texture; not even the
+    jumps) and audio (the music) are rich and unscored: no score needs them, extra modalities must not help."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 64, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 640, "flow": 512, "audio": 256}, t_range=(116, 138), n_elements=(7, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "relu"}, feature_noise=0.5)
+    BONUS = 1.1  # the base value's factor for a jump started in the second half
+    BIG = 3  # big passes of the 7
+
+    def setup(self, rng):
+        self.jump_value = np.concatenate([np.round(rng.uniform(4.5, 6.5, 4), 1), np.round(rng.uniform(1.5, 3.5, 4), 1)])
+        self.look = rng.standard_normal((8, 12))
+
+    @staticmethod
+    def second_half(start: int, T: int) -> bool:
+        """Whether a jump started at segment `start` starts in the second half of a T-segment programme."""
+        return start >= T / 2
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.5 + 0.3 * rng.standard_normal(T)  # gliding speed, unscored
+        z["flow"][:, 7:11] = 0.8 * rng.standard_normal((T, 4))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        plan = float(rng.standard_normal())  # her layout: apart from skill
+        carriage = _correlated(rng, skill, 0.6)
+        z["rgb"][:, 26] = 0.5 * carriage + rng.standard_normal(T)  # carriage and presence, all along
+        n = int(self.cfg.n_elements[0])
+        big = np.arange(n) < self.BIG
+        types = np.where(big, rng.integers(0, 4, n), 4 + rng.integers(0, 4, n))
+        late = rng.random(n) < np.where(big, _sigmoid(2.5 * plan), _sigmoid(0.5 * plan))
+        h = int(np.ceil(T / 2))  # the first segment of the second half
+        first = rng.permutation(np.flatnonzero(~late))
+        second = rng.permutation(np.flatnonzero(late))
+        placed = [(s, e, j) for (s, e, _), j in zip(_slots(rng, h + 1, len(first), length=(2, 3)), first)]
+        placed += [(s + h - 1, e + h - 1, j) for (s, e, _), j in zip(_slots(rng, T - h + 1, len(second), length=(2, 3)),
+                                                                    second)]
+        tes, bonus, elements = 0.0, 0.0, []
+        for start, end, j in sorted(placed):
+            typ = int(types[j])
+            value = float(self.jump_value[typ])
+            q = float(_sigmoid(0.5 * skill + rng.normal(0, 0.8)))
+            in_second = self.second_half(start, T)
+            goe = 0.6 * (q - 0.5) * value
+            pts = value * (self.BONUS if in_second else 1.0) + goe
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 0.8 * (value - 4.0)
+            elements.append({"start": int(start), "end": int(end), "type": typ, "value": value, "big": bool(big[j]),
+                             "q": q, "second_half": bool(in_second), "goe": float(goe), "points": float(pts)})
+            tes += pts
+            bonus += (self.BONUS - 1.0) * value if in_second else 0.0
+        pcs = 18.0 + 8.0 * _sigmoid(1.2 * carriage) + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 27, "flow": 11, "audio": 17})
+        labels = _fisv_labels(tes, pcs)
+        return z, labels, {"T": T, "skill": float(skill), "plan": plan, "carriage": float(carriage),
+                           "bonus": float(bonus), "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
@@ -2313,7 +2470,7 @@ WORLDS: dict[str, type[World]] = {
     "edges": EdgesWorld, "cuts": CutsWorld, "entries": EntriesWorld, "space": SpaceWorld,
     "stamina": StaminaWorld, "rotations": RotationsWorld, "lag": LagWorld, "falls": FallsWorld,
     "contour": ContourWorld, "coverage": CoverageWorld, "static": StaticWorld, "unison": UnisonWorld,
-    "seams": SeamsWorld, "placement": PlacementWorld,
+    "seams": SeamsWorld, "placement": PlacementWorld, "flights": FlightsWorld, "bonus": BonusWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
