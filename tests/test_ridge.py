@@ -577,7 +577,8 @@ def test_a_fallback_fit_scores_a_video_without_a_modality_the_member_reads(tmp_p
     w = train_ds.window
     cands = {mods: np.stack([pool_video(s.feats, mods, w) for s in train_ds.samples]) for mods in (("rgb",), ("rgb", "flow"))}
     mods, lam = choose_by_cv(cands, np.array([s.score for s in train_ds.samples]), 0)
-    assert chose["fallback"]["rgb+flow"] == {"inputs": list(mods), "penalty": lam}
+    assert {k: chose["fallback"]["rgb+flow"][k] for k in ("inputs", "penalty", "kept")} == {
+        "inputs": list(mods), "penalty": lam, "kept": True}  # `fallback_keep` 0: every fallback fit is kept
     X = np.stack([pool_video(s.feats, mods, w) for s in test_ds.samples])
     want = ridge_predict(ridge_fit(cands[mods], np.array([s.score for s in train_ds.samples]), lam), X)
     assert train_ds.task.to_score(torch.from_numpy(got)).numpy() == pytest.approx(want, rel=1e-6, abs=1e-6)
@@ -598,3 +599,55 @@ def test_a_fallback_fit_scores_a_video_without_a_modality_the_member_reads(tmp_p
     ens.eval()
     with torch.no_grad():
         assert set(ens(no_audio, batch["mask"])["member_scores"]) == {"lmac_aligned_md", "gdlt", "pooled_ridge"}
+
+
+def test_fallback_keep_leaves_unfitted_the_fallbacks_that_keep_too_little_of_the_main_read(tmp_path):
+    """`fallback_keep` (the twenty-ninth candidate): a fallback fit scores only where its cross-validated rho is at
+    least that share of the main fit's best; the others are left unfitted and the member sits out for them, as
+    without `fallback`. The fits kept score exactly as with every fallback kept; the option is checked."""
+    from lmac.models.ridge import cv_scores, pool_video
+
+    train_ds, test_ds = _two_stream_world(tmp_path)  # the score is RGB's half plus audio's half; flow shows none
+    batch = collate_sequences([test_ds[i] for i in range(len(test_ds))])
+    every = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True)
+    chose_every = every.fit(train_ds, seed=0)
+    main_rho = max(chose_every["cv_by_reads"].values())
+    cvs = {sub: f["cv"] for sub, f in chose_every["fallback"].items()}
+    # the cross-validated rho reported is the one cross-validation chose the subset's fit by
+    y = np.array([s.score for s in train_ds.samples])
+    cands = {mods: np.stack([pool_video(s.feats, mods, train_ds.window) for s in train_ds.samples])
+             for mods in (("rgb",), ("rgb", "flow"))}
+    assert cvs["rgb+flow"] == pytest.approx(max(r for r, _ in cv_scores(cands, y, 0).values()))
+    assert cvs["rgb+flow"] < main_rho and cvs["flow"] < 0.3 * main_rho  # a stream left carries less
+    keep = (cvs["rgb+flow"] / main_rho + 1) / 2  # between what RGB with flow keeps and all of it
+    strict = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True,
+                          fallback_keep=keep)
+    chose = strict.fit(train_ds, seed=0)
+    assert chose["inputs"] == chose_every["inputs"] and chose["penalty"] == chose_every["penalty"]
+    assert {sub: f["kept"] for sub, f in chose["fallback"].items()} == {
+        sub: cv >= keep * main_rho for sub, cv in cvs.items()}
+    assert not chose["fallback"]["rgb+flow"]["kept"] and not chose["fallback"]["flow"]["kept"]
+    loose = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True,
+                         fallback_keep=cvs["rgb+flow"] / main_rho * 0.99)
+    assert loose.fit(train_ds, seed=0)["fallback"]["rgb+flow"]["kept"]
+    with torch.no_grad():
+        assert torch.equal(strict(batch["feats"], batch["mask"])["score"], every(batch["feats"], batch["mask"])["score"])
+        for sub in chose["fallback"]:
+            feats = {m: batch["feats"][m] for m in sub.split("+")}
+            assert strict.can_score(feats) == chose["fallback"][sub]["kept"]
+            if chose["fallback"][sub]["kept"]:
+                assert torch.equal(strict(feats, batch["mask"])["score"], every(feats, batch["mask"])["score"])
+        no_audio = {m: x for m, x in batch["feats"].items() if m != "audio"}
+        assert loose.can_score(no_audio) and torch.equal(loose(no_audio, batch["mask"])["score"],
+                                                         every(no_audio, batch["mask"])["score"])
+    # in the ensemble, the ridge sits out a video whose streams keep too little of its read
+    ens = create_model("lmac_ensemble", train_ds.dims, members=RIDGE_MEMBERS,
+                       member_args={"pooled_ridge": {"fallback": True, "fallback_keep": keep, "inputs": "rgb,all"},
+                                    **{m: narrow(m) for m in ("lmac_aligned_md", "gdlt")}})
+    ens.fit(train_ds, seed=0)
+    ens.eval()
+    with torch.no_grad():
+        assert set(ens(no_audio, batch["mask"])["member_scores"]) == {"lmac_aligned_md", "gdlt"}
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="fallback_keep must be a share between 0 and 1"):
+            create_model("pooled_ridge", train_ds.dims, fallback=True, fallback_keep=bad)

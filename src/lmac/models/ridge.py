@@ -55,7 +55,10 @@ leaves the fit above without what it reads, and until then the member sat out, l
 weaker trained members. With `fallback`, `fit` also fits, for every proper subset of the modalities, the ridge that
 the `rgb` and `all` options give on that subset's pooled features alone (input option and penalty chosen by the same
 cross-validation); a video that lacks some of what the main fit reads is scored by the fit of the modalities it has.
-A video with every modality is scored exactly as without the option.
+A video with every modality is scored exactly as without the option. `fallback_keep` (the twenty-ninth): a fallback
+fit scores only where its cross-validated rho is at least that share of the main fit's; below it the member sits out
+as before, since a stream that carried much of what the ridge reads leaves a fallback weaker than the trained members
+that learned to score without it (on `rg`, the twenty-eighth's fallback cost 0.050 without audio).
 
 `fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
 checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing (and
@@ -295,6 +298,11 @@ class PooledRidgeConfig:
     # the main fit reads (no sound, no flow): the member then scores them instead of sitting out (the twenty-eighth
     # worlds candidate)
     fallback: bool = False
+    # a fallback fit scores only where its cross-validated rho is at least this share of the main fit's (0: every one):
+    # where the streams left keep most of what the ridge reads, the missing stream carried little of it, and the
+    # member stays the strongest; where they keep less, the trained members, taught to score without a stream
+    # (modality dropout), are left to score (the twenty-ninth worlds candidate)
+    fallback_keep: float = 0.0
     # "best": the one (input option, penalty) that cross-validation ranks first; "stack": every input option at its
     # own best penalty, weighted by non-negative least squares on their out-of-fold predictions (`stack_by_cv`)
     combine: str = "best"
@@ -312,6 +320,8 @@ class PooledRidgeConfig:
             raise ValueError(f"pooled_ridge key_rank must be a whole number >= 1, got {self.key_rank!r}")
         if int(self.delta_rank) < 1:
             raise ValueError(f"pooled_ridge delta_rank must be a whole number >= 1, got {self.delta_rank!r}")
+        if not 0.0 <= float(self.fallback_keep) <= 1.0:
+            raise ValueError(f"pooled_ridge fallback_keep must be a share between 0 and 1, got {self.fallback_keep!r}")
         if self.combine not in ("best", "stack"):
             raise ValueError(f"pooled_ridge combine must be 'best' or 'stack', got {self.combine!r}")
         return opts
@@ -629,7 +639,8 @@ class PooledRidge(nn.Module):
             pooled[tuple(self.modalities)] = np.stack([pool_video(s.feats, self.modalities, window,
                                                                   gates if self.key_pool else None, kr)
                                                        for s in dataset.samples])
-        fallback = self._fit_fallback(pooled.get(tuple(self.modalities)), y, seed)
+        main_rho = scores[(mods, k, cca, key, delta)][0] if stack is None else None
+        fallback = self._fit_fallback(pooled.get(tuple(self.modalities)), y, seed, main_rho)
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
@@ -664,11 +675,14 @@ class PooledRidge(nn.Module):
             chose["stack"] = {o: {"weight": a, "penalty": float(lam_o)} for o, (_, lam_o, a) in stack.items()}
         return chose
 
-    def _fit_fallback(self, pooled_all: np.ndarray | None, y: np.ndarray, seed: int) -> dict:
+    def _fit_fallback(self, pooled_all: np.ndarray | None, y: np.ndarray, seed: int,
+                      main_rho: float | None = None) -> dict:
         """The fallback fits (`fallback`) into their buffers: for each proper subset of the modalities, the `rgb` and
         `all` options on its pooled features (columns of `pooled_all`, every modality's pooled features as the main fit
-        built them), chosen with the penalty by the same cross-validation. Returns {subset joined by '+': {"inputs":
-        [modalities], "penalty": float}}."""
+        built them), chosen with the penalty by the same cross-validation. With `fallback_keep`, a subset whose best
+        cross-validated rho is below that share of the main fit's (`main_rho`; not gated when it is None, as after a
+        stack, or not positive) is left unfitted, so the member sits out for it. Returns {subset joined by '+':
+        {"inputs": [modalities], "penalty": float, "cv": its cross-validated rho, "kept": bool}}."""
         if not self.subsets:
             return {}
         widths = [self.per * self.dims[m] for m in self.modalities]
@@ -681,14 +695,20 @@ class PooledRidge(nn.Module):
             if "rgb" in sub and len(sub) > 1 and any(o.startswith("rgb") for o in self.options):
                 cands[("rgb",)] = per_mod["rgb"]
             cands[sub] = np.concatenate([per_mod[m] for m in sub], 1)
-            mods, lam = choose_by_cv(cands, y, seed)
+            scores = cv_scores(cands, y, seed)
+            mods, lam = best_by_cv(scores)
+            rho = float(scores[mods][0])
+            keep = float(self.config.fallback_keep)
+            kept = not (keep > 0 and main_rho is not None and main_rho > 0 and rho < keep * main_rho)
+            chose["+".join(sub)] = {"inputs": list(mods), "penalty": float(lam), "cv": rho, "kept": kept}
+            if not kept:
+                continue
             mu, sd, w, b = ridge_fit(cands[mods], y, lam)
             mean, scale, weight = self._layout(mods, 0, False, False, False, mu, sd, w)
             for name, value in (("mean", mean[:width]), ("scale", scale[:width]), ("weight", weight[:width]),
                                 ("bias", np.atleast_1d(b))):
                 getattr(self, f"fallback_{name}")[i] = torch.as_tensor(value, device=dev)
             self.fallback_penalty[i] = lam
-            chose["+".join(sub)] = {"inputs": list(mods), "penalty": float(lam)}
         return chose
 
     def _cv_by_reads(self, scores: dict) -> dict:
