@@ -629,6 +629,70 @@ def test_the_sixteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert not z["rgb"][~jumping, 25].any()
 
 
+def test_the_seventeenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`expression` and `reprise` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import ExpressionWorld, RepriseWorld, build_world
+
+    moving = []
+    for r, tr in _routines(tmp_path, "expression"):
+        els, shares = tr["elements"], np.array(tr["shares"])
+        assert 6 <= len(els) <= 8 and len(shares) == 4 and shares.sum() == pytest.approx(1, abs=1e-5)
+        n_eff = 1 / np.sum(shares ** 2)  # the body segments taking part, in effect
+        assert tr["segments_moving"] == pytest.approx(n_eff, abs=1e-4)
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 0.6 * (4 - n_eff)
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        moving.append(n_eff)
+    assert min(moving) < 1.8 and max(moving) > 3.2  # from one segment's movement to the whole body's
+    assert ExpressionWorld.EXPRESS == 0.6 and ExpressionWorld.PARTS == 4
+    # the stream: each segment's movement in RGB, its amount its share of the same whole for every gymnast
+    world = build_world(world_config("expression", seed=0))
+    for seed in (7, 8):
+        z, _, tr = world.make(np.random.default_rng(seed))
+        parts = z["rgb"][:, 26:34].reshape(tr["T"], 4, 2)
+        energy = (parts ** 2).mean(0).sum(1)
+        assert energy.sum() == pytest.approx(2 * 1.5 ** 2, rel=1e-9)  # two values at 1.5 in all, shared
+        assert energy / energy.sum() == pytest.approx(tr["shares"], abs=1e-5)
+        assert np.abs(parts.mean(0)).max() < 1e-9
+    shares, rest, changes = [], [], 0
+    for r, tr in _routines(tmp_path, "reprise"):
+        music, move, spans, T = tr["music"], tr["movement"], tr["sections"], tr["T"]
+        assert spans[0][0] == 0 and spans[-1][1] == T and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        assert all(11 <= b - a <= 17 for a, b in spans[:-1]) and spans[-1][1] - spans[-1][0] >= 5
+        assert len(music) == len(move) == len(spans) and music[0] == 0 and len(set(music)) <= 5
+        assert all(m <= max(music[:i], default=-1) + 1 for i, m in enumerate(music))  # materials in order of entry
+        assert all(a != b for a, b in zip(music, music[1:])) and all(a != b for a, b in zip(move, move[1:]))
+        assert sorted(set(move)) == sorted(set(music))  # as many movement materials as the music's, for everyone
+        followed = [all((music[i] == music[j]) == (move[i] == move[j]) for j in range(i)) for i in range(1, len(music))]
+        assert tr["followed"] == followed and tr["share"] == pytest.approx(np.mean(followed), abs=1e-12)
+        changes += move != music
+        els = tr["elements"]
+        assert sorted(e["kind"] for e in els) == ["jump"] * 3 + ["spin"] * 3 + ["steps"]
+        assert all(a["end"] <= b["start"] for a, b in zip(els, els[1:]))
+        tes = sum(e["value"] * (0.5 + e["q"]) for e in els)
+        assert r.scores["tes"] == pytest.approx(min(tes, 45), abs=0.006)
+        want = 18 + 6 / (1 + np.exp(-1.2 * tr["skill"])) + 3 * (np.mean(followed) - 0.5)
+        assert abs(r.scores["pcs"] - want) < 4  # + the judges' noise N(0, 0.8)
+        shares.append(np.mean(followed))
+        rest.append(r.scores["pcs"] - 18 - 6 / (1 + np.exp(-1.2 * tr["skill"])))
+    assert min(shares) < 0.3 and max(shares) == 1 and changes >= 5
+    slope, level = np.polyfit(np.array(shares) - 0.5, rest, 1)  # PCS gains 3 a unit of the share, beyond the noise
+    assert 1.5 < slope < 4.5 and abs(level) < 0.6
+    assert RepriseWorld.FORM == 3.0
+    # the streams: the music's material in audio, the movement's in flow, section by section, drawn for the routine
+    world = build_world(world_config("reprise", seed=0))
+    z, _, tr = world.make(np.random.default_rng(7))
+    for stream, dims, labels in (("audio", slice(17, 25), tr["music"]), ("flow", slice(8, 14), tr["movement"])):
+        x = z[stream][:, dims]
+        means = np.array([x[a] for a, _ in tr["sections"]])
+        for (a, b), mean in zip(tr["sections"], means):
+            assert (x[a:b] == mean).all()  # one texture through the section
+        gap = np.linalg.norm(means[:, None] - means[None], axis=2)
+        same = np.equal.outer(labels, labels)
+        assert gap[same].max() < gap[~same].min()  # a material's statements alike, other materials apart
+    assert len(set(tr["music"])) >= 3 and tr["music"] != tr["movement"]
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

@@ -2461,6 +2461,163 @@ class BonusWorld(World):
                            "bonus": float(bonus), "elements": elements}
 
 
+class ExpressionWorld(World):
+    """RG law, held out (seventeenth round). Ball. The FIG's Artistry asks for body expression: the active
+    participation of all body segments, not a routine danced with the arms alone. RGB shows the movement of four body
+    segments (head and shoulders, trunk, arms, legs; two values each, drifting smoothly), as much movement in all for
+    every gymnast; her expression (a trait correlated 0.5 with skill) sets how evenly it is shared among them: each
+    segment's share of it is a softmax of s x N(0, 1) over the four, s = 0.3 + 2.2 sigmoid(-1.5 expression). E loses 0.6
+    for each segment that, in effect, takes no part: 4 less the effective number of segments moving, 1 / sum(share^2)
+    (4 when all move alike, 1 when one moves alone). How much she moves says nothing, nor does any one segment: only
+    how the movement is shared among the parts of one stream. D: 6-8 valued elements (RGB look, value, quality); E =
+    10 - sum 0.4 (1 - q) - 0.6 (4 - n_eff). Flow (travel, texture) and the music are unscored."""
+
+    LAW = "rg"
+    CLASS = "Ball"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 864, "flow": 288, "audio": 416}, t_range=(63, 87), n_elements=(6, 8),
+                    backbone={"rgb": "linear", "flow": "linear", "audio": "relu"}, feature_noise=0.5)
+    PARTS = 4  # body segments, two RGB values each
+    EXPRESS = 0.6  # E for each body segment that, in effect, takes no part
+    SCALE = 1.5  # the body's movement in RGB: each value of every segment at full share
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    @staticmethod
+    def segments_moving(shares) -> float:
+        """The effective number of body segments taking part: 1 / sum of the squared shares of the movement."""
+        shares = np.asarray(shares, float)
+        return float(1.0 / np.sum(shares ** 2))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.6 * rng.standard_normal(T)  # travel, unscored
+        z["flow"][:, 7:10] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 4), 1.0)
+        expression = _correlated(rng, skill, 0.5)
+        logits = (0.3 + 2.2 * _sigmoid(-1.5 * expression)) * rng.standard_normal(self.PARTS)
+        shares = np.exp(logits - logits.max())
+        shares /= shares.sum()
+        moves = UnisonWorld.drift(rng, T, 2 * self.PARTS)  # smooth movement, each value set to unit variance
+        moves = (moves - moves.mean(0)) / moves.std(0)
+        z["rgb"][:, 26:26 + 2 * self.PARTS] = self.SCALE * moves * np.repeat(np.sqrt(shares), 2)
+        n_eff = self.segments_moving(shares)
+        self.fill_noise(z, rng, {"rgb": 26 + 2 * self.PARTS, "flow": 10, "audio": 17})
+        E = float(np.clip(10.0 - tech - self.EXPRESS * (self.PARTS - n_eff), 0, 10))
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "expression": float(expression),
+                           "shares": [round(float(s), 6) for s in shares], "segments_moving": n_eff,
+                           "elements": elements}
+
+
+class RepriseWorld(World):
+    """Fis-V law, held out (seventeenth round). The ISU's Composition (phrase and form) asks the programme's structure
+    to follow the music's: where the music brings back a section heard before (a reprise), the choreography brings back
+    the movement it gave that section; where the music brings new material, new movement. The music is a run of
+    sections of 11-17 segments, each a statement of one of up to 5 materials (audio: a texture drawn for the routine,
+    varied a little at each statement); a section brings a new material with probability 0.4, otherwise returns to an
+    earlier one, never the one just heard. The skater's movement (flow: a movement pattern drawn for the routine)
+    changes at every section, and she has as many movement materials as the music has; her form (a trait correlated
+    0.5 with skill) sets, section by section, with probability sigmoid(0.4 + 1.5 form), whether she follows the music's
+    form there; where she does not, she gives the section the movement of another of the music's materials (not the
+    one just before or after; kept where it is the only showing of its own). A section follows the form when, against
+    every earlier section, its movement is the same exactly where its music is the same. PCS = 18 + 6 sigmoid(1.2
+    skill) + 3 (share of sections 2.. following - 0.5) + the judges' noise N(0, 0.8). Neither stream's form alone says
+    anything, nor which texture is which, nor how many of each: only the two partitions of the programme, read at the
+    same moments, against each other. TES: a short programme's 7 elements (3 jumps, 3 spins, a step sequence, in an
+    order of her own), base value x (0.5 + q) each (RGB look, quality, value; flow take-off, spin, footwork)."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 40, "flow": 48, "audio": 48}
+    DEFAULTS = dict(dims={"rgb": 352, "flow": 928, "audio": 608}, t_range=(113, 139), n_elements=(7, 7),
+                    backbone={"rgb": "relu", "flow": "relu", "audio": "relu"}, feature_noise=0.5)
+    FORM = 3.0  # PCS points per unit of the share of sections that follow the music's form
+    SECTION = (11, 17)  # segments of a section of the music
+    MATERIALS = 5  # the most materials a piece has
+    NEW = 0.4  # the odds that a section brings new material (while fewer than MATERIALS are heard)
+    KINDS = ("jump",) * 3 + ("spin",) * 3 + ("steps",)
+
+    def setup(self, rng):
+        self.kind_types = {"jump": [0, 1, 2, 3], "spin": [4, 5, 6, 7], "steps": [8, 9]}
+        self.base = np.concatenate([np.round(rng.uniform(4.0, 6.0, 4), 1), np.round(rng.uniform(1.7, 3.2, 4), 1),
+                                    np.round(rng.uniform(2.6, 3.9, 2), 1)])
+        self.look = rng.standard_normal((10, 12))
+
+    @staticmethod
+    def follows(music, movement, i: int) -> bool:
+        """Whether section i follows the music's form: against every earlier section, the same movement exactly where
+        the music is the same."""
+        return all((music[i] == music[j]) == (movement[i] == movement[j]) for j in range(i))
+
+    def sections(self, rng, T: int) -> list[tuple[int, int]]:
+        """(start, end) of the music's sections: 11-17 segments each, a short remainder joined to the last."""
+        out, s = [], 0
+        while s < T:
+            n = int(rng.integers(self.SECTION[0], self.SECTION[1] + 1))
+            out.append((s, min(s + n, T)))
+            s += n
+        if len(out) > 1 and out[-1][1] - out[-1][0] < self.SECTION[0] // 2:
+            out[-2:] = [(out[-2][0], T)]
+        return out
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        form = _correlated(rng, skill, 0.5)
+        spans = self.sections(rng, T)
+        music = [0]  # each section's material
+        for _ in spans[1:]:
+            earlier = sorted(set(music) - {music[-1]})
+            new = len(set(music)) < self.MATERIALS and rng.random() < self.NEW
+            music.append(len(set(music)) if new or not earlier else int(rng.choice(earlier)))
+        p = float(_sigmoid(0.4 + 1.5 * form))
+        movement = list(music)  # following the form: each material of the music its own movement
+        for i in range(1, len(spans)):
+            if rng.random() < p or movement.count(movement[i]) < 2:
+                continue  # she follows the form here (or this is the only showing of a movement: kept)
+            near = {movement[i], movement[i - 1]} | ({movement[i + 1]} if i + 1 < len(spans) else set())
+            other = [c for c in range(len(set(music))) if c not in near]
+            if other:  # the movement of another of the music's materials, not the one just before or after
+                movement[i] = int(rng.choice(other))
+        sound = 1.8 * rng.standard_normal((max(music) + 1, 8))  # the materials, drawn for this routine
+        moves = 1.8 * rng.standard_normal((max(music) + 1, 6))
+        for (a, b), m, v in zip(spans, music, movement):  # each statement varied a little
+            z["audio"][a:b, 17:25] = sound[m] + 0.3 * rng.standard_normal(8)
+            z["flow"][a:b, 8:14] = moves[v] + 0.3 * rng.standard_normal(6)
+        followed = [self.follows(music, movement, i) for i in range(1, len(spans))]
+        share = float(np.mean(followed))
+        z["flow"][:, 6] = 0.5 + 0.3 * rng.standard_normal(T)  # gliding speed, unscored
+        z["flow"][:, 14:17] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        kinds = rng.permutation(len(self.KINDS))
+        tes, elements = 0.0, []
+        for (start, end, _), k in zip(_slots(rng, T, len(self.KINDS), length=(2, 4), margin=1), kinds):
+            kind = self.KINDS[k]
+            typ = int(rng.choice(self.kind_types[kind]))
+            value = float(self.base[typ])
+            q = float(_sigmoid(0.8 * skill + rng.normal(0, 0.8)))
+            pts = value * (0.5 + q)
+            z["rgb"][start:end, 12:24] = 2.0 * self.look[typ]
+            z["rgb"][start:end, 24] = 6.0 * (q - 0.5)
+            z["rgb"][start:end, 25] = 0.8 * (value - 3.5)
+            z["flow"][start:end, 7] = {"jump": 3.0, "spin": 2.0, "steps": 1.5}[kind]  # take-off, spin, footwork
+            elements.append({"start": start, "end": end, "kind": kind, "type": typ, "value": value, "q": q,
+                             "points": float(pts)})
+            tes += pts
+        pcs = 18.0 + 6.0 * _sigmoid(1.2 * skill) + self.FORM * (share - 0.5) + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 17, "audio": 25})
+        labels = _fisv_labels(tes, pcs)
+        return z, labels, {"T": T, "skill": float(skill), "form": float(form), "sections": [list(s) for s in spans],
+                           "music": music, "movement": movement, "followed": followed, "share": share,
+                           "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
@@ -2471,6 +2628,7 @@ WORLDS: dict[str, type[World]] = {
     "stamina": StaminaWorld, "rotations": RotationsWorld, "lag": LagWorld, "falls": FallsWorld,
     "contour": ContourWorld, "coverage": CoverageWorld, "static": StaticWorld, "unison": UnisonWorld,
     "seams": SeamsWorld, "placement": PlacementWorld, "flights": FlightsWorld, "bonus": BonusWorld,
+    "expression": ExpressionWorld, "reprise": RepriseWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
