@@ -52,6 +52,7 @@ def test_the_member_is_the_probes_ridge(tiny_synth):
     chose = model.fit(train_ds, seed=2)
     mods, lam, predict = _probe_member(train_ds, train_ds.window, 2)
     cv = chose.pop("cv_by_reads")
+    assert len(chose.pop("fallback")) == 6  # the fallback fits (the default since the twenty-ninth candidate)
     assert chose == {"inputs": mods, "pairs": 0, "shared": False, "keys": False, "changes": False, "penalty": lam} \
         and model.fitted
     assert set(cv) == {"rgb", "rgb+flow+audio"} and max(cv.values()) == cv["+".join(mods)]
@@ -68,11 +69,11 @@ def test_it_reads_rgb_alone_or_every_modality_and_sits_out_without_what_it_reads
     batch = collate_sequences([test_ds[i] for i in range(4)])
     no_audio = {m: x for m, x in batch["feats"].items() if m != "audio"}
     for inputs, reads in (("rgb", ["rgb"]), ("all", ["rgb", "flow", "audio"])):
-        model = create_model("pooled_ridge", train_ds.dims, inputs=inputs)
+        model = create_model("pooled_ridge", train_ds.dims, inputs=inputs, fallback=False)
         assert model.fit(train_ds, seed=0)["inputs"] == reads
         assert model.can_score(no_audio) == (inputs == "rgb")
     ens = create_model("lmac_ensemble", train_ds.dims, members=RIDGE_MEMBERS,
-                       member_args={m: narrow(m) for m in ("lmac_aligned_md", "gdlt")})
+                       member_args={"pooled_ridge": {"fallback": False}, **{m: narrow(m) for m in ("lmac_aligned_md", "gdlt")}})
     ens.members["pooled_ridge"].fit(train_ds, seed=0)
     ens.eval()
     with torch.no_grad():
@@ -479,7 +480,7 @@ def test_key_pooling_reads_each_stream_at_its_own_key_moments(tmp_path):
     fresh.load_state_dict(model.state_dict())
     assert torch.equal(_score(fresh, test_ds)["score"], _score(model, test_ds)["score"])
     for inputs in ("rgb,all", "rgb,all,pairs,rgb_cca,all_cca"):  # a fit from before the option loads as it was
-        old = create_model("pooled_ridge", train_ds.dims, inputs=inputs, key_pool=False)
+        old = create_model("pooled_ridge", train_ds.dims, inputs=inputs, key_pool=False, fallback=False)  # as then
         old.fit(train_ds, seed=0)
         new = create_model("pooled_ridge", train_ds.dims, inputs=inputs, key_pool=True, key_rank=1)
         new.load_state_dict(old.state_dict())
@@ -559,9 +560,11 @@ def test_a_fallback_fit_scores_a_video_without_a_modality_the_member_reads(tmp_p
     batch = collate_sequences([test_ds[i] for i in range(len(test_ds))])
     y = np.array([s.score for s in test_ds.samples])
     no_audio = {m: x for m, x in batch["feats"].items() if m != "audio"}
-    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False)
-    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True)
-    assert not create_model("pooled_ridge", train_ds.dims).config.fallback  # not the default (yet)
+    default = create_model("pooled_ridge", train_ds.dims).config
+    assert default.fallback and default.fallback_keep == 0.9  # the default since the twenty-ninth candidate
+    plain = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=False)
+    model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True,
+                         fallback_keep=0.0)  # every fallback fit, the twenty-eighth's
     assert plain.fit(train_ds, seed=0)["inputs"] == ["rgb", "flow", "audio"]
     chose = model.fit(train_ds, seed=0)
     assert set(chose["fallback"]) == {"rgb+flow", "rgb+audio", "flow+audio", "rgb", "flow", "audio"}
@@ -593,7 +596,7 @@ def test_a_fallback_fit_scores_a_video_without_a_modality_the_member_reads(tmp_p
         assert torch.equal(old(batch["feats"], batch["mask"])["score"], plain(batch["feats"], batch["mask"])["score"])
     # in the ensemble, the ridge now scores a video without sound
     ens = create_model("lmac_ensemble", train_ds.dims, members=RIDGE_MEMBERS,
-                       member_args={"pooled_ridge": {"fallback": True, "inputs": "rgb,all"},
+                       member_args={"pooled_ridge": {"fallback": True, "fallback_keep": 0.0, "inputs": "rgb,all"},
                                     **{m: narrow(m) for m in ("lmac_aligned_md", "gdlt")}})
     ens.fit(train_ds, seed=0)
     ens.eval()
@@ -609,7 +612,8 @@ def test_fallback_keep_leaves_unfitted_the_fallbacks_that_keep_too_little_of_the
 
     train_ds, test_ds = _two_stream_world(tmp_path)  # the score is RGB's half plus audio's half; flow shows none
     batch = collate_sequences([test_ds[i] for i in range(len(test_ds))])
-    every = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True)
+    every = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True,
+                         fallback_keep=0.0)
     chose_every = every.fit(train_ds, seed=0)
     main_rho = max(chose_every["cv_by_reads"].values())
     cvs = {sub: f["cv"] for sub, f in chose_every["fallback"].items()}

@@ -58,7 +58,8 @@ cross-validation); a video that lacks some of what the main fit reads is scored 
 A video with every modality is scored exactly as without the option. `fallback_keep` (the twenty-ninth): a fallback
 fit scores only where its cross-validated rho is at least that share of the main fit's; below it the member sits out
 as before, since a stream that carried much of what the ridge reads leaves a fallback weaker than the trained members
-that learned to score without it (on `rg`, the twenty-eighth's fallback cost 0.050 without audio).
+that learned to score without it (on `rg`, the twenty-eighth's fallback cost 0.050 without audio). Both are the
+default since the twenty-ninth candidate (`fallback=true, fallback_keep=0.9`); `fallback=false` for the fit before it.
 
 `fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
 checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing (and
@@ -296,13 +297,13 @@ class PooledRidgeConfig:
     key_pool: bool = True
     # also a ridge on the pooled features of every proper subset of the modalities, for videos that lack some of what
     # the main fit reads (no sound, no flow): the member then scores them instead of sitting out (the twenty-eighth
-    # worlds candidate)
-    fallback: bool = False
-    # a fallback fit scores only where its cross-validated rho is at least this share of the main fit's (0: every one):
-    # where the streams left keep most of what the ridge reads, the missing stream carried little of it, and the
-    # member stays the strongest; where they keep less, the trained members, taught to score without a stream
-    # (modality dropout), are left to score (the twenty-ninth worlds candidate)
-    fallback_keep: float = 0.0
+    # worlds candidate; the default since the twenty-ninth)
+    fallback: bool = True
+    # a fallback fit scores only where its cross-validated rho is at least this share of the main fit's (0: every one,
+    # the twenty-eighth's): where the streams left keep most of what the ridge reads, the missing stream carried little
+    # of it, and the member stays the strongest; where they keep less, the trained members, taught to score without a
+    # stream (modality dropout), are left to score (the twenty-ninth worlds candidate, the default since)
+    fallback_keep: float = 0.9
     # "best": the one (input option, penalty) that cross-validation ranks first; "stack": every input option at its
     # own best penalty, weighted by non-negative least squares on their out-of-fold predictions (`stack_by_cv`)
     combine: str = "best"
