@@ -96,6 +96,14 @@ def test_several_scores_at_once(tmp_path):
     assert out.shape == (len(test_ds), n) and torch.isfinite(out).all()
 
 
+def test_a_stacked_fit_logs_its_fallback_fits_too(tiny_synth, tmp_path):
+    """With `combine=stack` the training log names the stack and, as for a single fit, the fallback fits."""
+    _run(tiny_synth, tmp_path / "stack", RIDGE_MEMBERS, {"combine": "stack", "inputs": "rgb,all"})
+    log = (tmp_path / "stack" / "train.log").read_text()
+    assert "a stack of input options weighted by 5-fold cross-validation" in log
+    assert "pooled_ridge: for a video without some of its inputs, the fits of the streams it has" in log
+
+
 def test_it_is_a_member_only():
     assert "pooled_ridge" not in list_models() and "pooled_ridge" in list_models(members=True)
     assert MODELS.info("pooled_ridge")["member_only"]
@@ -105,8 +113,10 @@ def test_it_is_a_member_only():
         build_model(TrainConfig(task="rg_hoop", model="pooled_ridge"), {"rgb": 8})
 
 
-def _run(tiny_synth, out, members):
+def _run(tiny_synth, out, members, ridge: dict | None = None):
     args = {"members": members, "member_args": {m: narrow(m) for m in ("lmac_aligned_md", "gdlt")}}
+    if ridge:
+        args["member_args"]["pooled_ridge"] = ridge
     cfg = TrainConfig(task="rg_hoop", model="lmac_ensemble", model_args=args, features=str(tiny_synth / "features"),
                       labels=str(tiny_synth), epochs=2, batch_size=8, window=16, progress=False, device="cpu", seed=4)
     train(cfg, out, log=lambda m: None)
@@ -122,6 +132,7 @@ def test_the_ridge_member_changes_nothing_of_the_trained_members(tiny_synth, tmp
     three = _run(tiny_synth, tmp_path / "three", RIDGE_MEMBERS)
     log = (tmp_path / "three" / "train.log").read_text()
     assert "pooled_ridge: fitted on the" in log and "member weights, gated by" in log
+    assert "pooled_ridge: for a video without some of its inputs, the fits of the streams it has" in log
     p2, p3 = lmac.load(tmp_path / "two", device="cpu"), lmac.load(tmp_path / "three", device="cpu")
     s2, s3 = p2.model.state_dict(), p3.model.state_dict()
     for k, v in s2.items():
@@ -644,6 +655,14 @@ def test_fallback_keep_leaves_unfitted_the_fallbacks_that_keep_too_little_of_the
         no_audio = {m: x for m, x in batch["feats"].items() if m != "audio"}
         assert loose.can_score(no_audio) and torch.equal(loose(no_audio, batch["mask"])["score"],
                                                          every(no_audio, batch["mask"])["score"])
+    # a refit of a module that held every fallback fit (a loaded run) leaves unfitted those it does not keep
+    refit = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_pool=False, fallback=True,
+                         fallback_keep=keep)
+    refit.load_state_dict(every.state_dict())
+    assert refit.can_score(no_audio)
+    assert not refit.fit(train_ds, seed=0)["fallback"]["rgb+flow"]["kept"]
+    assert not refit.can_score(no_audio)
+    assert torch.equal(refit.state_dict()["fallback_weight"], strict.state_dict()["fallback_weight"])
     # in the ensemble, the ridge sits out a video whose streams keep too little of its read
     ens = create_model("lmac_ensemble", train_ds.dims, members=RIDGE_MEMBERS,
                        member_args={"pooled_ridge": {"fallback": True, "fallback_keep": keep, "inputs": "rgb,all"},

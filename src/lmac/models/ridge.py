@@ -702,6 +702,10 @@ class PooledRidge(nn.Module):
             keep = float(self.config.fallback_keep)
             kept = not (keep > 0 and main_rho is not None and main_rho > 0 and rho < keep * main_rho)
             chose["+".join(sub)] = {"inputs": list(mods), "penalty": float(lam), "cv": rho, "kept": kept}
+            # unfitted first, so that a refit of a module that held this fit (a loaded run) does not leave it scoring
+            for name in ("mean", "weight", "bias", "penalty"):
+                getattr(self, f"fallback_{name}")[i] = 0.0
+            self.fallback_scale[i] = 1.0
             if not kept:
                 continue
             mu, sd, w, b = ridge_fit(cands[mods], y, lam)

@@ -636,18 +636,18 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, log=print, on_epoch_e
             parts = ", ".join(f"{o} {v['weight']:.2f} (penalty {v['penalty']:g})" for o, v in chose["stack"].items())
             log(f"{name}: fitted on the {len(train_ds)} training videos, a stack of input options weighted by "
                 f"5-fold cross-validation on them: {parts}")
-            continue
-        log(f"{name}: fitted on the {len(train_ds)} training videos, inputs {'+'.join(chose['inputs'])}{pairs}, "
-            f"penalty {chose['penalty']:g} (chosen by 5-fold cross-validation on them)")
+        else:
+            log(f"{name}: fitted on the {len(train_ds)} training videos, inputs {'+'.join(chose['inputs'])}{pairs}, "
+                f"penalty {chose['penalty']:g} (chosen by 5-fold cross-validation on them)")
         if chose.get("fallback"):  # what scores a video that lacks a stream it reads
             fb = chose["fallback"]
             kept = [f"{sub} ({f['cv']:.2f})" for sub, f in fb.items() if f.get("kept", True)]
             left = [f"{sub} ({f['cv']:.2f})" for sub, f in fb.items() if not f.get("kept", True)]
-            main = max(chose.get("cv_by_reads", {}).values(), default=None)
+            own = max(chose.get("cv_by_reads", {}).values(), default=None)  # not `main`: that is the rank's flag
             log(f"{name}: for a video without some of its inputs, the fits of the streams it has (cross-validated "
                 f"rho): {', '.join(kept) or 'none'}" + (f"; it sits out for {', '.join(left)}, which keep too little "
                                                           "of its read" if left else "")
-                + (f" (its own: {main:.2f})" if main is not None else ""))
+                + (f" (its own: {own:.2f})" if own is not None else ""))
     if info.enabled:
         log(f"distributed: {info.world} processes ({torch.distributed.get_backend()}), global batch {cfg.batch_size} "
             f"split over them; rank 0 writes {out_dir}")
