@@ -158,6 +158,9 @@ def cca_pool(feats: dict, directions: dict) -> np.ndarray:
 
 
 KEY_FRACTION = 1 / 3  # the share of a video's segments that are its key moments in a modality
+# a fallback fit's buffers as they are when it is not fitted (penalty 0 marks it so): at construction, for a checkpoint
+# from before `fallback`, and for a subset that `fallback_keep` leaves out
+FALLBACK_UNFITTED = {"mean": 0.0, "scale": 1.0, "weight": 0.0, "bias": 0.0, "penalty": 0.0}
 
 
 def salience(x, projection, k: int) -> np.ndarray:
@@ -454,8 +457,8 @@ class PooledRidge(nn.Module):
                     at += n
                 state_dict[prefix + name] = torch.cat(parts + [old[at:]])
         if self.subsets and prefix + "penalty" in state_dict and prefix + "fallback_penalty" not in state_dict:
-            for name in ("fallback_mean", "fallback_scale", "fallback_weight", "fallback_bias", "fallback_penalty"):
-                state_dict[prefix + name] = getattr(self, name).clone().fill_(1.0 if name == "fallback_scale" else 0.0)
+            for part, empty in FALLBACK_UNFITTED.items():
+                state_dict[prefix + f"fallback_{part}"] = getattr(self, f"fallback_{part}").clone().fill_(empty)
         groups = (("shared", "cca_"), ("keyed", "key_")) + ((("changes", "delta_"),) if self.kd else ())
         if prefix + "penalty" in state_dict and any(prefix + flag not in state_dict for flag, _ in groups):
             for flag, start in groups:
@@ -690,6 +693,7 @@ class PooledRidge(nn.Module):
         per_mod = dict(zip(self.modalities, np.split(pooled_all, np.cumsum(widths)[:-1], axis=1)))
         width = sum(widths)  # the pooled block of the layout
         dev = self.mean.device
+        keep = float(self.config.fallback_keep)
         chose = {}
         for i, sub in enumerate(self.subsets):
             cands = {}
@@ -699,13 +703,11 @@ class PooledRidge(nn.Module):
             scores = cv_scores(cands, y, seed)
             mods, lam = best_by_cv(scores)
             rho = float(scores[mods][0])
-            keep = float(self.config.fallback_keep)
             kept = not (keep > 0 and main_rho is not None and main_rho > 0 and rho < keep * main_rho)
             chose["+".join(sub)] = {"inputs": list(mods), "penalty": float(lam), "cv": rho, "kept": kept}
             # unfitted first, so that a refit of a module that held this fit (a loaded run) does not leave it scoring
-            for name in ("mean", "weight", "bias", "penalty"):
-                getattr(self, f"fallback_{name}")[i] = 0.0
-            self.fallback_scale[i] = 1.0
+            for part, empty in FALLBACK_UNFITTED.items():
+                getattr(self, f"fallback_{part}")[i] = empty
             if not kept:
                 continue
             mu, sd, w, b = ridge_fit(cands[mods], y, lam)
