@@ -407,11 +407,9 @@ class PooledRidge(nn.Module):
                         for sub in itertools.combinations(self.modalities, r)] if config.fallback else []
         if self.subsets:
             n, pooled = len(self.subsets), self.per * sum(dims.values())
-            self.register_buffer("fallback_mean", torch.zeros(n, pooled, dtype=torch.float64))
-            self.register_buffer("fallback_scale", torch.ones(n, pooled, dtype=torch.float64))
-            self.register_buffer("fallback_weight", torch.zeros(n, pooled, S, dtype=torch.float64))
-            self.register_buffer("fallback_bias", torch.zeros(n, S, dtype=torch.float64))
-            self.register_buffer("fallback_penalty", torch.zeros(n, dtype=torch.float64))  # 0 = not fitted
+            shapes = {"mean": (n, pooled), "scale": (n, pooled), "weight": (n, pooled, S), "bias": (n, S), "penalty": (n,)}
+            for part, empty in FALLBACK_UNFITTED.items():
+                self.register_buffer(f"fallback_{part}", torch.full(shapes[part], empty, dtype=torch.float64))
 
     def _register_projection(self, name: str, m: str, k: int) -> None:
         """Buffers `{name}_mean_{m}`, `{name}_scale_{m}`, `{name}_{m}`: a `pca_projection` of modality m, k columns."""
