@@ -1054,3 +1054,25 @@ def test_merged_screens_take_each_task_draw_from_the_latest_file_and_average_aga
         ("world_execution", 1, 0.5, "base.json"), ("world_execution", 2, 0.3, "own.json"), ("world_rg", 1, 0.8, "base.json")]
     assert merged["worlds"]["execution"]["fixed"] == pytest.approx(fisher_z_mean([0.5, 0.3]))
     assert merged["worlds"]["all worlds"]["gated"] == pytest.approx(fisher_z_mean([0.51, 0.31, 0.81]))
+
+
+@pytest.mark.parametrize("name", ["energy", "glide"])  # one world of each law
+def test_draw_hash_is_the_hash_of_what_generate_world_writes(tmp_path, name):
+    """benchmarks/worlds_draw_hash.py makes a draw afresh to tell a rerun's data from a round's: its features hash
+    must be the hash of the very arrays generate_world wrote, and another seed must change its labels hash."""
+    import hashlib
+
+    draw_hashes = load("worlds_draw_hash").draw_hashes
+    generate_world(tmp_path / "w", _tiny(name, seed=5))
+    generate_world(tmp_path / "o", _tiny(name, seed=6))
+    law_rg = WORLDS[name].LAW == "rg"
+    h = hashlib.md5()
+    for i in range(3):
+        vid = f"{WORLDS[name].CLASS}_{i + 1:04d}" if law_rg else f"{i + 1}"
+        x = load_file(tmp_path / f"w/features/{vid}.safetensors")
+        for k in sorted(x):
+            h.update(np.ascontiguousarray(x[k]).tobytes())
+    got = draw_hashes(tmp_path / "w/world.json", n_features=3)
+    assert got["features_first_3"] == h.hexdigest()
+    assert got == draw_hashes(tmp_path / "w/world.json", n_features=3)
+    assert got["labels"] != draw_hashes(tmp_path / "o/world.json", n_features=3)["labels"]
