@@ -8,14 +8,20 @@ import argparse
 import dataclasses
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 
 from lmac.data import worlds as W
 
 
-def draw_hashes(world_json: str, n_features: int = 5) -> dict:
-    cfgd = json.load(open(world_json))
+def draw_hashes(world_json, n_features: int = 5) -> dict:
+    """{"world", "seed", "labels": md5, "features_first_N": md5}. Label values are hashed by their repr, so compare
+    hashes made in one environment (one numpy), as when two worktrees share a virtual environment."""
+    path = Path(world_json)
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such world.json (give DIR/data/WORLD/seed{{s}}/world.json of a generated draw)")
+    cfgd = json.loads(path.read_text())
     known = {f.name for f in dataclasses.fields(W.WorldConfig)}
     cfg = W.WorldConfig(**{k: v for k, v in cfgd.items() if k in known})
     world = W.build_world(cfg)
