@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from lmac.config import TrainConfig
 from lmac.training.trainer import load_run_model, train
@@ -37,6 +38,8 @@ def test_run_folder_contents(tiny_synth, tmp_path):
     assert len(preds) == 8 and {"video_id", "true_score", "pred_last", "pred_best_test"} <= set(preds[0])
     model, meta = load_run_model(run)
     assert meta["model"] == "concat" and meta["task"] == "rg_hoop"
+    env = json.loads((run / "env.json").read_text())  # which CPU and how many threads trained it: figures can differ by CPU
+    assert isinstance(env["cpu"], str) and env["cpu"] and env["torch_threads"] == torch.get_num_threads()
 
 
 def test_existing_run_is_not_overwritten(tiny_synth, tmp_path):

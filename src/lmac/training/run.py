@@ -2,7 +2,7 @@
 
     run/
       config.yaml            the fully resolved TrainConfig (task recipe, model options, modalities), written once
-      env.json               versions, platform, device, git commit, seed
+      env.json               versions, platform, CPU model, torch threads, device, git commit, seed
       metrics.csv            one row per epoch: every loss term, validation and test rho / MSE
       predictions.csv        last epoch's test predictions (and the best epochs'), stage scores
       summary.json           the honest and the peers' numbers, each labelled
