@@ -812,6 +812,40 @@ def test_the_landing_oracle_rebuilds_the_worlds_jump_values(tmp_path):
     assert json.loads((tmp_path / "o.json").read_text())["seed1"] == pytest.approx(r)
 
 
+def test_the_rg_missing_stream_oracle_restates_the_law_and_sees_what_happened(tmp_path):
+    """benchmarks/worlds_rg_missing_oracle.py: its all-streams reader is the generator's total (rho 1), and each
+    partial reader's observation model gives what the generator did a non-zero likelihood: every element's
+    climax or span is possible under its true skill, musicality and timing (a wrong rounding, sign or slot fails)."""
+    mod = load("worlds_rg_missing_oracle")
+    generate_world(tmp_path / "seed1", _tiny("rg", seed=1, n_train=4, n_test=16))
+    truth = json.loads((tmp_path / "seed1" / "truth.json").read_text())
+    for tr in truth.values():
+        u = 0.6 * tr["skill"] + tr["musicality"]
+        for e, el in enumerate(tr["elements"]):
+            for sees in ("no_audio", "no_flow"):
+                z, t, c = mod._element_posterior(el, tr["T"], len(tr["elements"]), e, sees, 2.5)
+                assert np.interp(u, mod.U, z) > 0, (sees, el)
+                assert ((0 <= t) & (t <= 1) & (0 <= c) & (c <= 1)).all()
+    # the no-audio likelihood of each segment the climax can land in, against the generator's process simulated
+    tr = next(iter(truth.values()))
+    el, T, n_el = tr["elements"][1], tr["T"], len(tr["elements"])
+    rng = np.random.default_rng(0)
+    L, edges = el["end"] - el["start"], np.linspace(1, T - 1, n_el + 1)
+    lo, hi = edges[1] + 2.5 + L / 2, max(edges[1] + 2.5 + L / 2, edges[2] - 2.5 - L / 2)
+    timing = 1 / (1 + np.exp(-(0.5 + rng.normal(0, 0.6, 20000))))
+    highlight = np.round(rng.uniform(lo, hi, 20000))
+    climax = np.clip(highlight + rng.choice([-1.0, 1.0], 20000) * 2.5 * (1 - timing), edges[1] + L / 2, edges[2] - L / 2)
+    for c in np.unique(np.round(climax)):
+        z = mod._element_posterior({**el, "climax": float(c)}, T, n_el, 1, "no_audio", 2.5)[0]
+        assert np.interp(0.5, mod.U, z) == pytest.approx(np.mean(np.round(climax) == c), abs=0.015), c
+    r = mod.oracles(tmp_path / "seed1")
+    assert r["test_videos"] == 16
+    assert r["all"] == pytest.approx(1.0, abs=0.02)
+    assert all(-1 <= r[k] <= r["all"] + 1e-9 for k in ("no_audio", "no_flow", "skill_only"))
+    assert mod.main([str(tmp_path), "--seeds", "1", "--out", str(tmp_path / "o.json")]) == 0
+    assert json.loads((tmp_path / "o.json").read_text())["seed1"] == pytest.approx(r)
+
+
 def test_the_ridge_probe_reads_a_score_that_is_linear_in_the_pooled_features(tmp_path):
     """benchmarks/worlds_ridge_probe.py uses lmac train's validation split and no test video; where the score is
     a linear function of each video's mean RGB feature, its validation rho is near 1, and lower on the world's
