@@ -37,8 +37,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
-    sub = args.subset.split(",")
-    key = "+".join(m for m in ("rgb", "flow", "audio") if m in sub)
+    sub = [m for m in ("rgb", "flow", "audio") if m in args.subset.split(",")]  # the order the trainer reads them in
+    key = "+".join(sub)
     out = {}
     for s in map(int, args.seeds.split(",")):
         folder = args.data / f"seed{s}"
@@ -46,7 +46,7 @@ def main(argv=None) -> int:
         pooled = cv_reads(folder, args.task, sub, s, "rgb,all")  # the fallback's read today
         shared = cv_reads(folder, args.task, sub, s, None)  # the same with the default's input options
         out[f"seed{s}"] = r = {"main": main_read, "pooled_best": max(pooled.values()), "pooled": pooled,
-                               "with_shared_moments": shared[key] if key in shared else max(shared.values()),
+                               "with_shared_moments": shared[key],
                                "shared": shared}
         print(f"draw {s}: main read {main_read:.3f}; {key}: best pooled fallback {r['pooled_best']:.3f} "
               f"({r['pooled_best'] / main_read:.2f} of the main), with its shared moments "

@@ -846,6 +846,19 @@ def test_the_rg_missing_stream_oracle_restates_the_law_and_sees_what_happened(tm
     assert json.loads((tmp_path / "o.json").read_text())["seed1"] == pytest.approx(r)
 
 
+def test_the_fallback_cv_probe_reads_the_subset_it_is_given(tmp_path):
+    """benchmarks/worlds_fallback_cv_probe.py: the fallback's reads are the subset's (RGB alone, RGB and audio; never
+    flow), the main read is the best over every stream's, and the shared-moment read is its own fit's."""
+    mod = load("worlds_fallback_cv_probe")
+    generate_world(tmp_path / "seed1", _tiny("rg", seed=1, n_train=30, n_test=4))
+    assert mod.main([str(tmp_path), "world_rg", "--subset", "audio,rgb", "--seeds", "1", "--out", str(tmp_path / "o.json")]) == 0
+    r = json.loads((tmp_path / "o.json").read_text())["seed1"]
+    assert set(r["pooled"]) == {"rgb", "rgb+audio"} and set(r["shared"]) <= {"rgb", "rgb+audio"}
+    assert r["pooled_best"] == max(r["pooled"].values()) and r["with_shared_moments"] == r["shared"]["rgb+audio"]
+    every = mod.cv_reads(tmp_path / "seed1", "world_rg", ["rgb", "flow", "audio"], 1, None)
+    assert "rgb+flow+audio" in every and r["main"] == pytest.approx(max(every.values()))
+
+
 def test_the_ridge_probe_reads_a_score_that_is_linear_in_the_pooled_features(tmp_path):
     """benchmarks/worlds_ridge_probe.py uses lmac train's validation split and no test video; where the score is
     a linear function of each video's mean RGB feature, its validation rho is near 1, and lower on the world's
