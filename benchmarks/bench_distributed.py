@@ -33,6 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from lmac.utils import cpu_model
 
 CONFIGS = [  # (name, processes, threads per process)
     ("1 process, 1 thread", 1, 1),
@@ -177,7 +178,7 @@ def main() -> int:
         "command": "python benchmarks/bench_distributed.py" + (" --quick" if args.quick else "")
                    + f" --repeats {args.repeats}",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "torch": torch.__version__, "processor": platform.processor()},
+                    "torch": torch.__version__, "processor": platform.processor(), "cpu": cpu_model()},
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     with tempfile.TemporaryDirectory() as tmp:

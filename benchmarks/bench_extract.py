@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from lmac.utils import cpu_model
 
 
 def make_video(path: Path, seconds: float, fps: int, size: tuple[int, int]) -> Path:
@@ -146,7 +147,7 @@ def main(argv=None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     w, h = map(int, args.size.split("x"))
     res: dict = {
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "machine": {"platform": platform.platform(), "cpu": cpu_model(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "torch": torch.__version__, "device": str(device),
                     "gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None},
         "video": {"seconds": args.seconds, "fps": 25, "size": args.size},

@@ -30,6 +30,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from lmac.config import TrainConfig
 from lmac.training.trainer import _optimizer
 from lmac.models import MODELS, count_parameters, create_model
+from lmac.utils import cpu_model
 
 REAL_DIMS = {"rgb": 1024, "flow": 1024, "audio": 768}
 
@@ -256,7 +257,7 @@ def main(argv=None) -> int:
     env = {
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine()),
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model(),
         "device_type": device.type,
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),

@@ -30,6 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from lmac.utils import cpu_model
 
 
 def package_file(dist: str, name: str) -> Path:
@@ -216,7 +217,7 @@ def main() -> int:
         "score": pred["score"],
         "setup": {"make_video_s": round(t_video, 1), "make_run_s": round(t_run, 1)},
         "env": {"python": platform.python_version(), "torch": torch.__version__, "lmac": lmac.__version__,
-                "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+                "cpu": cpu_model(), "cpu_count": os.cpu_count(),
                 "torch_threads": torch.get_num_threads(), "load_avg_1min": os.getloadavg()[0],
                 "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None},
     }

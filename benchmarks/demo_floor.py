@@ -28,6 +28,7 @@ from lmac.data.synthetic import SynthConfig
 from lmac.data.tasks import SUITES
 from lmac.config import TrainConfig
 from lmac.models import create_model
+from lmac.utils import cpu_model
 
 
 def step_flops(model, dims, B, T, train: bool) -> int:
@@ -98,7 +99,7 @@ def main(argv=None) -> int:
     floor_s = total / (peak * 1e9)
     res = {
         "command": "python benchmarks/demo_floor.py " + " ".join(argv if argv is not None else os.sys.argv[1:]),
-        "torch": torch.__version__, "python": platform.python_version(), "cpu_count": os.cpu_count(), "jobs": jobs,
+        "torch": torch.__version__, "python": platform.python_version(), "cpu": cpu_model(), "cpu_count": os.cpu_count(), "jobs": jobs,
         "dims": dims, "T": T, "epochs": args.epochs, "classes": classes, "train_videos": n_train,
         "scored_videos_per_epoch": n_val + n_test, "runs": rows, "total_tflop": total / 1e12,
         "matmul_gflops_one_thread": one, "matmul_gflops_all_jobs": peak, "floor_s": floor_s,

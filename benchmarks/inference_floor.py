@@ -22,7 +22,6 @@ Not a timed test: figures depend on the machine and its load.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 
@@ -34,7 +33,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from bench_model import matmul_peak_gflops
 from lmac.models import create_model
-from lmac.utils import atomic_write_json
+from lmac.utils import atomic_write_json, cpu_model
 
 MATMUL_OPS = ("aten::baddbmm", "aten::bmm", "aten::addmm", "aten::mm", "aten::matmul", "aten::linear")
 
@@ -139,7 +138,7 @@ def main(argv=None) -> int:
     cfg = model.config
     res = {
         "model": args.model, "dims": dims, "T": args.T, "threads": args.threads, "batch": 1,
-        "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
+        "torch": torch.__version__, "cpu": cpu_model(),
         "latency_ms": latency,
         "weights_read_mb": weight_bytes / 1e6,
         "stream_floor_ms": stream_ms(weight_bytes, args.repeats),

@@ -17,7 +17,6 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import torch
 
 from lmac.features.backbones.musicnn import MTT_LABELS, PATCH_SAMPLES, MusiCNNExtractor
 from lmac.features.video import load_audio
+from lmac.utils import cpu_model
 
 TRACKS = ("funkyrobot.mp3", "1918.mp3")
 SEG = 20480  # 1.28 s at 16 kHz
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     root = Path(importlib.util.find_spec("arcade").origin).parent / "resources" / "assets" / "music"
     ex = MusiCNNExtractor()
-    res = {"threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+    res = {"threads": torch.get_num_threads(), "cpu": cpu_model(),
            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "tracks": {}}
     emb, tags_all = {}, {}
     for name in TRACKS:

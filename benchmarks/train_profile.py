@@ -32,6 +32,7 @@ from lmac.config import TrainConfig
 from lmac.models import create_model
 from lmac.models.dropout import FastDropout
 from lmac.training.trainer import _optimizer
+from lmac.utils import cpu_model
 
 MATMUL = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::matmul", "aten::_mkldnn_matmul"}
 RNG = {"aten::bernoulli_", "aten::uniform_", "aten::normal_", "aten::random_", "aten::rand_like", "aten::rand"}
@@ -143,7 +144,7 @@ def main(argv=None) -> int:
                   flush=True)
     FastDropout.enabled = True
     res = {"command": "python benchmarks/train_profile.py " + " ".join(argv if argv is not None else os.sys.argv[1:]),
-           "torch": torch.__version__, "python": platform.python_version(), "cpu_count": os.cpu_count(),
+           "torch": torch.__version__, "python": platform.python_version(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
            "threads": args.threads, "dims": dims, "batch": B, "T": args.T, "matmul_gflops": peak,
            "load_avg_1min": os.getloadavg()[0], "models": rows,
            "note": "shares are of the forward and backward passes' profiled self CPU time; the AdamW step is timed apart"}

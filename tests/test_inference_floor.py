@@ -2,6 +2,7 @@
 import json
 
 from benchmark_scripts import load
+from lmac.utils import cpu_model
 
 
 def test_inference_floor_profiles_the_products_and_checks_every_backend(tmp_path):
@@ -12,6 +13,7 @@ def test_inference_floor_profiles_the_products_and_checks_every_backend(tmp_path
     res = json.loads(out.read_text())
     assert res["latency_ms"] > 0 and res["stream_floor_ms"] > 0 and res["flop_floor_ms"] > 0
     assert res["weights_read_mb"] > 0 and res["gflop_per_scoring"] > 0
+    assert res["cpu"] == cpu_model() and res["cpu"]  # the CPU's model name, as run folders record it
     ops = res["matmul_ops"]
     assert ops and all(o["op"] in bench.MATMUL_OPS and o["calls_per_scoring"] > 0 for o in ops)
     assert any(o["op"] == "aten::baddbmm" for o in ops)  # the stacked decoders' products

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lmac.utils import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -13,6 +15,7 @@ def test_train_profile_writes_both_dropout_modes(tmp_path):
                     "--dims", "8,8,6", "--T", "12", "--repeats", "1", "--compare-dropout", "--out", str(out)],
                    check=True, capture_output=True, cwd=tmp_path, timeout=300)
     res = json.loads(out.read_text())
+    assert res["cpu"] == cpu_model() and res["cpu"]  # the CPU's model name, as run folders record it
     assert [(r["model"], r["dropout"]) for r in res["models"]] == [
         ("concat", "torch"), ("concat", "lmac"), ("lmac", "torch"), ("lmac", "lmac")]
     for r in res["models"]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import tempfile
 from pathlib import Path
 
@@ -81,6 +82,18 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
                 os.unlink(tmp)
 
     return _cm()
+
+
+def cpu_model() -> str:
+    """The CPU's model name: the same code and data can train to other figures in the third decimal on another
+    CPU, so a run folder says which one trained it (Linux's /proc/cpuinfo; elsewhere what `platform` knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def resolve_device(name: str = "auto"):

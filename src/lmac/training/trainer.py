@@ -45,7 +45,7 @@ from lmac.training.run import RunFolder
 from lmac.training.checkpoints import (
     apply_model_state,
 )
-from lmac.utils import resolve_device
+from lmac.utils import cpu_model, resolve_device
 
 _STORE_CACHE: dict = {}
 PRECISIONS = {"fp32": torch.float32, "fp64": torch.float64, "bf16": torch.float32}  # the weights' dtype
@@ -297,18 +297,6 @@ def _metrics(res: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- run folder
-def _cpu_model() -> str:
-    """The CPU's model name: the same code and data can train to other figures in the third decimal on another
-    CPU, so a run folder says which one trained it (Linux's /proc/cpuinfo; elsewhere what `platform` knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _env_info(device, seed) -> dict:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
@@ -320,7 +308,7 @@ def _env_info(device, seed) -> dict:
     return {
         "lmac": lmac.__version__, "torch": torch.__version__, "numpy": np.__version__,
         "python": platform.python_version(), "platform": platform.platform(), "device": str(device),
-        "cpu": _cpu_model(), "torch_threads": torch.get_num_threads(), "git_commit": commit, "seed": seed,
+        "cpu": cpu_model(), "torch_threads": torch.get_num_threads(), "git_commit": commit, "seed": seed,
     }
 
 
