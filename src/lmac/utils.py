@@ -1,4 +1,4 @@
-"""Small shared helpers: atomic writes, device choice."""
+"""Small shared helpers: atomic writes, device choice, the CPU's model name."""
 from __future__ import annotations
 
 import json
