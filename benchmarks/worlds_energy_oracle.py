@@ -34,6 +34,15 @@ def oracles(folder: Path, split: str = "test") -> dict:
             f"{split}_videos": len(rows)}
 
 
+def built_world(folder: Path):
+    """The draw's world with its fixed tables, rebuilt from the folder's world.json as `lmac benchmark` built it."""
+    from lmac.data.worlds import WorldConfig, build_world
+
+    cfg = json.loads((folder / "world.json").read_text())
+    return build_world(WorldConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()
+                                      if k in WorldConfig.__dataclass_fields__}))
+
+
 def oracle_main(doc: str, data_help: str, oracles_fn, describe, argv=None) -> int:
     """The command line shared by the worlds' oracle scripts: one line per draw, and the JSON."""
     p = argparse.ArgumentParser(description=doc.splitlines()[0])

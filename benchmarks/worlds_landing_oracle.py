@@ -16,14 +16,11 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from lmac.data.worlds import WorldConfig, build_world
-from worlds_energy_oracle import oracle_main
+from worlds_energy_oracle import built_world, oracle_main
 
 
 def oracles(folder: Path, split: str = "test") -> dict:
-    cfg = json.loads((folder / "world.json").read_text())
-    cfg = WorldConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items() if k in WorldConfig.__dataclass_fields__})
-    value = build_world(cfg).value
+    value = built_world(folder).value
     truth = json.loads((folder / "truth.json").read_text())
     rows = [line.split() for line in (folder / f"{split}.txt").read_text().splitlines() if line.strip()]
     tes, pcs = np.array([float(r[1]) for r in rows]), np.array([float(r[2]) for r in rows])

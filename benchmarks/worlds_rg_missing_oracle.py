@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from lmac.data.worlds import WorldConfig, build_world
-from worlds_energy_oracle import oracle_main
+from worlds_energy_oracle import built_world, oracle_main
 
 U = np.linspace(-6.0, 6.0, 241)  # grid of u = 0.6 skill + musicality (timing = sigmoid(u + noise))
 NOISE = 0.6 * np.linspace(-4.0, 4.0, 161)  # quadrature of the per-element N(0, 0.6^2) timing noise
@@ -39,6 +38,15 @@ DROP = 0.45  # a drop is seen (RGB and flow) but not its size, 0.3 or 0.6: every
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def _credit(timing):
+    """The judges' credit of a dance element for its timing (lmac.data.synthetic._routine)."""
+    return _sigmoid((timing - 0.45) / 0.08)
+
+
+TIMING = _sigmoid(U[:, None] + NOISE[None, :])  # (grid, noise): each timing the quadrature weighs
+CREDIT = _credit(TIMING)
 
 
 def _highlight_probs(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
@@ -52,8 +60,7 @@ def _highlight_probs(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _element_posterior(el: dict, T: int, n_el: int, e: int, sees: str, max_offset: float):
     """For one element, over the grid U: the likelihood of what the reader sees, and E[timing], E[credit]."""
-    timing = _sigmoid(U[:, None] + NOISE[None, :])  # (grid, noise)
-    credit = _sigmoid((timing - 0.45) / 0.08)
+    timing, credit = TIMING, CREDIT
     d = max_offset * (1.0 - timing)
     L = el["end"] - el["start"]
     edges = np.linspace(1, T - 1, n_el + 1)
@@ -88,7 +95,7 @@ def expected_total(truth: dict, table_value: np.ndarray, sees: str, max_offset: 
     """E[D + E - P | what the reader sees], under the generator's law (lmac.data.synthetic._routine)."""
     els, T = truth["elements"], truth["T"]
     if sees == "all":
-        D = sum(el["value"] * (_sigmoid((el["timing"] - 0.45) / 0.08) if el["dance"] else 1.0) for el in els)
+        D = sum(el["value"] * (_credit(el["timing"]) if el["dance"] else 1.0) for el in els)
         E = 10.0 - sum(0.6 * (1 - el["quality"]) for el in els) - 4.5 * (1.0 - np.mean([el["timing"] for el in els]))
         return D + float(np.clip(E, 0, 10)) - _penalty(truth)
     rng = np.random.default_rng(seed)
@@ -96,11 +103,12 @@ def expected_total(truth: dict, table_value: np.ndarray, sees: str, max_offset: 
     # what RGB shows of skill: each element's quality (logit q = 0.9 skill + N(0, 0.8^2)) and its type
     logw = np.zeros(n_samples)
     z_val = 0.8 * (table_value - table_value.mean()) / table_value.std()
+    logits = skill[:, None] * z_val[None, :]
+    log_norm = np.log(np.exp(logits).sum(1))
     for el in els:
         lq = np.log(el["quality"]) - np.log1p(-el["quality"])
         logw += -0.5 * ((lq - 0.9 * skill) / 0.8) ** 2
-        logits = skill[:, None] * z_val[None, :]
-        logw += logits[:, el["type"]] - np.log(np.exp(logits).sum(1))
+        logw += logits[:, el["type"]] - log_norm
     u = 0.6 * skill + musical
     exp_timing, exp_credit = [], []
     n_el = len(els)
@@ -121,9 +129,7 @@ def _penalty(truth: dict) -> float:
 
 
 def oracles(folder: Path, split: str = "test") -> dict:
-    cfg = json.loads((folder / "world.json").read_text())
-    cfg = WorldConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items() if k in WorldConfig.__dataclass_fields__})
-    world = build_world(cfg)
+    world = built_world(folder)
     table_value = world.synth_world.types[world.CLASS]["value"]
     max_offset = world.synth_cfg.max_offset
     truth = json.loads((folder / "truth.json").read_text())
