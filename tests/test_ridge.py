@@ -674,3 +674,74 @@ def test_fallback_keep_leaves_unfitted_the_fallbacks_that_keep_too_little_of_the
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match="fallback_keep must be a share between 0 and 1"):
             create_model("pooled_ridge", train_ds.dims, fallback=True, fallback_keep=bad)
+
+
+def test_fallback_inputs_same_reads_the_streams_left_together(tmp_path):
+    """`fallback_inputs="same"` (a thirtieth candidate): a video without flow is scored by the member's own fit
+    (every input option, the same cross-validation) on RGB and audio, so it still reads what they show *together*,
+    where today's pooled fallback cannot; a video with every stream is scored exactly as before; the fits it keeps
+    follow `fallback_keep` and are those of a member fitted on the subset's streams alone; checkpoints carry them, and
+    a fit with pooled fallback fits loads into it and sits out for a missing stream. The options are checked."""
+    from lmac.models.ridge import SubsetView
+
+    train_ds, test_ds = _product_world(tmp_path)  # score: RGB's dim 0 times audio's, at the same moment; flow: noise
+    batch = collate_sequences([test_ds[i] for i in range(len(test_ds))])
+    no_flow = {m: x for m, x in batch["feats"].items() if m != "flow"}
+    y = np.array([s.score for s in test_ds.samples])
+    from lmac.evaluation.metrics import spearman
+
+    def rho(model, feats):
+        with torch.no_grad():
+            return spearman(model(feats, batch["mask"])["score"].double().numpy(), y)
+
+    assert create_model("pooled_ridge", train_ds.dims).config.fallback_inputs == "pooled"  # the default, as before
+    pooled = create_model("pooled_ridge", train_ds.dims, fallback_keep=0.0)
+    same = create_model("pooled_ridge", train_ds.dims, fallback_keep=0.0, fallback_inputs="same")
+    chose_pooled, chose = pooled.fit(train_ds, seed=0), same.fit(train_ds, seed=0)
+    assert {k: chose[k] for k in ("inputs", "pairs", "shared", "penalty")} == {
+        k: chose_pooled[k] for k in ("inputs", "pairs", "shared", "penalty")}
+    assert chose["pairs"] or chose["shared"]  # the main fit reads the streams together
+    with torch.no_grad():
+        assert torch.equal(same(batch["feats"], batch["mask"])["score"], pooled(batch["feats"], batch["mask"])["score"])
+    assert pooled.can_score(no_flow) and same.can_score(no_flow)
+    assert abs(rho(pooled, no_flow)) < 0.4 and rho(same, no_flow) > 0.7
+    assert chose["fallback"]["rgb+audio"]["pairs"] or chose["fallback"]["rgb+audio"]["shared"]
+    assert chose["fallback"]["rgb+audio"]["cv"] > 2 * chose_pooled["fallback"]["rgb+audio"]["cv"]
+    # the fit is a member fitted on RGB and audio alone
+    alone = create_model("pooled_ridge", {"rgb": 6, "audio": 6}, fallback=False)
+    assert chose["fallback"]["rgb+audio"]["cv"] == max(alone.fit(SubsetView(train_ds, ("rgb", "audio")),
+                                                               seed=0)["cv_by_reads"].values())
+    with torch.no_grad():
+        assert torch.equal(alone(no_flow, batch["mask"])["score"], same(no_flow, batch["mask"])["score"])
+    # kept by the same rule: the streams that keep the read, not those that do not
+    main_rho = max(chose["cv_by_reads"].values())
+    strict = create_model("pooled_ridge", train_ds.dims, fallback_inputs="same", fallback_keep=0.9)
+    kept = {sub: f["kept"] for sub, f in strict.fit(train_ds, seed=0)["fallback"].items()}
+    assert kept == {sub: f["cv"] >= 0.9 * main_rho for sub, f in chose["fallback"].items()}
+    assert kept["rgb+audio"] and not kept["rgb+flow"] and not kept["audio"]
+    for sub, k in kept.items():
+        assert strict.can_score({m: batch["feats"][m] for m in sub.split("+")}) == k
+    # checkpoints carry the fits; a fit with pooled fallback fits loads and sits out without flow
+    fresh = create_model("pooled_ridge", train_ds.dims, fallback_inputs="same", fallback_keep=0.0)
+    fresh.load_state_dict(same.state_dict())
+    with torch.no_grad():
+        assert torch.equal(fresh(no_flow, batch["mask"])["score"], same(no_flow, batch["mask"])["score"])
+    old = fresh  # a fitted module: what it held goes
+    old.load_state_dict(pooled.state_dict())
+    assert not old.can_score(no_flow)
+    unfitted = create_model("pooled_ridge", train_ds.dims, fallback_inputs="same", fallback_keep=0.0).state_dict()
+    assert all(torch.equal(v, unfitted[k]) for k, v in old.state_dict().items() if k.startswith("fallback_fits."))
+    with torch.no_grad():
+        assert torch.equal(old(batch["feats"], batch["mask"])["score"], pooled(batch["feats"], batch["mask"])["score"])
+    # in the ensemble the ridge scores a video without flow
+    ens = create_model("lmac_ensemble", train_ds.dims, members=RIDGE_MEMBERS,
+                       member_args={"pooled_ridge": {"fallback_inputs": "same"},
+                                    **{m: narrow(m) for m in ("lmac_aligned_md", "gdlt")}})
+    ens.fit(train_ds, seed=0)
+    ens.eval()
+    with torch.no_grad():
+        assert "pooled_ridge" in ens(no_flow, batch["mask"])["member_scores"]
+    with pytest.raises(ValueError, match="fallback_inputs must be 'pooled' or 'same'"):
+        create_model("pooled_ridge", train_ds.dims, fallback_inputs="all")
+    with pytest.raises(ValueError, match="needs combine='best'"):
+        create_model("pooled_ridge", train_ds.dims, fallback_inputs="same", combine="stack")

@@ -67,6 +67,7 @@ no fallback fit has the rest), the member sits out of the ensemble.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
@@ -74,6 +75,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from lmac.data.dataset import Sample
 from lmac.evaluation.metrics import spearman
 from lmac.models._builder import MODELS, config_from_kwargs
 
@@ -155,6 +157,16 @@ def cca_sides(feats: dict, a: str, b: str, pair) -> tuple[np.ndarray, np.ndarray
 def cca_pool(feats: dict, directions: dict) -> np.ndarray:
     """One video's shared-moment features for every pair of modalities in `directions` {(a, b): cca_pair(...)}."""
     return np.concatenate([cca_features(*cca_sides(feats, a, b, pair)) for (a, b), pair in directions.items()])
+
+
+class SubsetView:
+    """A training dataset seen through some of its streams (what `fit` reads: window, task, samples), for the
+    fallback fits of `fallback_inputs="same"`; nothing is copied but the samples' stream dicts."""
+
+    def __init__(self, dataset, modalities):
+        self.window, self.task = dataset.window, dataset.task
+        self.samples = [Sample(s.video_id, {m: s.feats[m] for m in modalities}, s.score, s.parts)
+                        for s in dataset.samples]
 
 
 KEY_FRACTION = 1 / 3  # the share of a video's segments that are its key moments in a modality
@@ -307,6 +319,11 @@ class PooledRidgeConfig:
     # of it, and the member stays the strongest; where they keep less, the trained members, taught to score without a
     # stream (modality dropout), are left to score (the twenty-ninth worlds candidate, the default since)
     fallback_keep: float = 0.9
+    # what a fallback fit reads: "pooled" (the `rgb` and `all` options on the subset's pooled features, the
+    # twenty-eighth's) or "same" (the main fit's input options on the subset's streams, chosen by the same
+    # cross-validation: the aligned pairs and shared moments of the streams left too; a thirtieth worlds candidate,
+    # benchmarks/results/worlds/README.md: on `rg` without flow, what RGB and audio show together is most of the read)
+    fallback_inputs: str = "pooled"
     # "best": the one (input option, penalty) that cross-validation ranks first; "stack": every input option at its
     # own best penalty, weighted by non-negative least squares on their out-of-fold predictions (`stack_by_cv`)
     combine: str = "best"
@@ -328,6 +345,11 @@ class PooledRidgeConfig:
             raise ValueError(f"pooled_ridge fallback_keep must be a share between 0 and 1, got {self.fallback_keep!r}")
         if self.combine not in ("best", "stack"):
             raise ValueError(f"pooled_ridge combine must be 'best' or 'stack', got {self.combine!r}")
+        if self.fallback_inputs not in ("pooled", "same"):
+            raise ValueError(f"pooled_ridge fallback_inputs must be 'pooled' or 'same', got {self.fallback_inputs!r}")
+        if self.fallback and self.fallback_inputs == "same" and self.combine != "best":
+            raise ValueError("pooled_ridge fallback_inputs='same' needs combine='best' (a stack reports no "
+                             "cross-validated rho to keep a fallback fit by)")
         return opts
 
     def ranks(self) -> list[int]:
@@ -405,7 +427,13 @@ class PooledRidge(nn.Module):
         # with `fallback`, so that other fits' state is as before it existed
         self.subsets = [sub for r in range(len(self.modalities) - 1, 0, -1)
                         for sub in itertools.combinations(self.modalities, r)] if config.fallback else []
-        if self.subsets:
+        # "same": each subset's fit is a member of its own on the subset's streams (buffers under `fallback_fits.`)
+        self.fallback_same = bool(self.subsets) and config.fallback_inputs == "same"
+        if self.fallback_same:
+            sub_config = dataclasses.replace(config, fallback=False)
+            self.fallback_fits = nn.ModuleDict({"_".join(sub): PooledRidge({m: dims[m] for m in sub}, sub_config)
+                                                for sub in self.subsets})
+        elif self.subsets:
             n, pooled = len(self.subsets), self.per * sum(dims.values())
             shapes = {"mean": (n, pooled), "scale": (n, pooled), "weight": (n, pooled, S), "bias": (n, S), "penalty": (n,)}
             for part, empty in FALLBACK_UNFITTED.items():
@@ -454,7 +482,16 @@ class PooledRidge(nn.Module):
                     parts += [old[at:at + n], torch.full((n, *old.shape[1:]), fill, dtype=old.dtype, device=old.device)]
                     at += n
                 state_dict[prefix + name] = torch.cat(parts + [old[at:]])
-        if self.subsets and prefix + "penalty" in state_dict and prefix + "fallback_penalty" not in state_dict:
+        if self.fallback_same and prefix + "penalty" in state_dict:
+            # a fit from before `fallback_inputs` ("pooled" fits, or none): its fallback fits are not of this kind, so
+            # they load unfitted and the member sits out for a video without a stream it reads
+            for part in FALLBACK_UNFITTED:
+                state_dict.pop(prefix + f"fallback_{part}", None)
+            for name, sub in self.fallback_fits.items():
+                unfitted = PooledRidge(sub.dims, sub.config).to(device=sub.mean.device, dtype=sub.mean.dtype)
+                for key, buf in unfitted.state_dict().items():
+                    state_dict.setdefault(f"{prefix}fallback_fits.{name}.{key}", buf)
+        elif self.subsets and prefix + "penalty" in state_dict and prefix + "fallback_penalty" not in state_dict:
             for part, empty in FALLBACK_UNFITTED.items():
                 state_dict[prefix + f"fallback_{part}"] = getattr(self, f"fallback_{part}").clone().fill_(empty)
         groups = (("shared", "cca_"), ("keyed", "key_")) + ((("changes", "delta_"),) if self.kd else ())
@@ -489,6 +526,8 @@ class PooledRidge(nn.Module):
         if have not in self.subsets:
             return None
         i = self.subsets.index(have)
+        if self.fallback_same:
+            return i if self.fallback_fits["_".join(have)].fitted else None
         return i if bool(self.fallback_penalty[i] > 0) else None
 
     def can_score(self, feats: dict) -> bool:
@@ -642,7 +681,7 @@ class PooledRidge(nn.Module):
                                                                   gates if self.key_pool else None, kr)
                                                        for s in dataset.samples])
         main_rho = scores[(mods, k, cca, key, delta)][0] if stack is None else None
-        fallback = self._fit_fallback(pooled.get(tuple(self.modalities)), y, seed, main_rho)
+        fallback = self._fit_fallback(pooled.get(tuple(self.modalities)), y, seed, main_rho, dataset)
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
@@ -678,7 +717,7 @@ class PooledRidge(nn.Module):
         return chose
 
     def _fit_fallback(self, pooled_all: np.ndarray | None, y: np.ndarray, seed: int,
-                      main_rho: float | None = None) -> dict:
+                      main_rho: float | None = None, dataset=None) -> dict:
         """The fallback fits (`fallback`) into their buffers: for each proper subset of the modalities, the `rgb` and
         `all` options on its pooled features (columns of `pooled_all`, every modality's pooled features as the main fit
         built them), chosen with the penalty by the same cross-validation. With `fallback_keep`, a subset whose best
@@ -687,6 +726,8 @@ class PooledRidge(nn.Module):
         {"inputs": [modalities], "penalty": float, "cv": its cross-validated rho, "kept": bool}}."""
         if not self.subsets:
             return {}
+        if self.fallback_same:
+            return self._fit_fallback_same(dataset, seed, main_rho)
         widths = [self.per * self.dims[m] for m in self.modalities]
         per_mod = dict(zip(self.modalities, np.split(pooled_all, np.cumsum(widths)[:-1], axis=1)))
         width = sum(widths)  # the pooled block of the layout
@@ -714,6 +755,24 @@ class PooledRidge(nn.Module):
                                 ("bias", np.atleast_1d(b))):
                 getattr(self, f"fallback_{name}")[i] = torch.as_tensor(value, device=dev)
             self.fallback_penalty[i] = lam
+        return chose
+
+    def _fit_fallback_same(self, dataset, seed: int, main_rho: float | None) -> dict:
+        """`fallback_inputs="same"`: each subset's fit is this member's own fit (every input option, chosen by the same
+        cross-validation on the same folds) on the subset's streams alone, kept by the same `fallback_keep` rule; a
+        fit not kept is left as constructed (unfitted). Returns what `_fit_fallback` returns, with what each chose."""
+        keep = float(self.config.fallback_keep)
+        chose = {}
+        for sub in self.subsets:
+            fit = self.fallback_fits["_".join(sub)]
+            view = SubsetView(dataset, sub)
+            got = fit.fit(view, seed)
+            rho = max(got.pop("cv_by_reads").values())
+            kept = not (keep > 0 and main_rho is not None and main_rho > 0 and rho < keep * main_rho)
+            chose["+".join(sub)] = {**got, "cv": rho, "kept": kept}
+            if not kept:
+                fresh = PooledRidge(fit.dims, fit.config).to(device=fit.mean.device, dtype=fit.mean.dtype)
+                fit.load_state_dict(fresh.state_dict())
         return chose
 
     def _cv_by_reads(self, scores: dict) -> dict:
@@ -767,6 +826,8 @@ class PooledRidge(nn.Module):
     def forward(self, feats: dict[str, torch.Tensor], mask: torch.Tensor) -> dict:
         ref = next(iter(feats.values())) if feats else mask
         i = self._fallback_index(feats) if self.subsets else None
+        if i is not None and self.fallback_same:  # the member's own fit on the streams the video has
+            return self.fallback_fits["_".join(self.subsets[i])]({m: feats[m] for m in self.subsets[i]}, mask)
         if i is not None:  # a video without some of what the main fit reads: the fit of the modalities it has
             return self._read_out(torch.cat(self._pooled(feats, mask), 1), self.fallback_mean[i],
                                   self.fallback_scale[i], self.fallback_weight[i], self.fallback_bias[i], ref)
