@@ -60,6 +60,9 @@ fit scores only where its cross-validated rho is at least that share of the main
 as before, since a stream that carried much of what the ridge reads leaves a fallback weaker than the trained members
 that learned to score without it (on `rg`, the twenty-eighth's fallback cost 0.050 without audio). Both are the
 default since the twenty-ninth candidate (`fallback=true, fallback_keep=0.9`); `fallback=false` for the fit before it.
+`fallback_inputs="same"` (a thirtieth candidate, off by default): each fallback fit is this member fitted on the
+subset's streams with every input option (a `PooledRidge` of its own under `fallback_fits`), so the streams left are
+still read together (their aligned pairs and shared moments), where the pooled fallback reads each apart.
 
 `fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
 checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing (and
