@@ -693,6 +693,68 @@ def test_the_seventeenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert len(set(tr["music"])) >= 3 and tr["music"] != tr["movement"]
 
 
+def test_the_eighteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`fluency` and `rubato` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from scipy.stats import norm
+
+    from lmac.data.worlds import FluencyWorld, RubatoWorld, build_world
+
+    jerks = []
+    for r, tr in _routines(tmp_path, "fluency"):
+        els = tr["elements"]
+        assert 6 <= len(els) <= 8 and 0.3 < tr["smoothness"] < 0.95
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 3.0 * tr["jerkiness"]
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        jerks.append(tr["jerkiness"])
+    assert min(jerks) < 0.3 and max(jerks) > 0.5  # from a flowing line to a jerky one
+    assert FluencyWorld.JERK == 3.0 and FluencyWorld.LINE == 6
+    # the stream: the body's line in RGB, the same values for every routine of a length, only their order hers
+    world = build_world(world_config("fluency", seed=0))
+    for seed in (7, 8):
+        z, _, tr = world.make(np.random.default_rng(seed))
+        line = z["rgb"][:, 26:32] / 1.5
+        quantiles = norm.ppf((np.arange(tr["T"]) + 0.5) / tr["T"])
+        np.testing.assert_allclose(np.sort(line, axis=0), np.repeat(quantiles[:, None], 6, 1), atol=1e-12)
+        assert tr["jerkiness"] == pytest.approx(np.mean(np.diff(line, axis=0) ** 2) / 2, abs=1e-12)
+    steadies, rest = [], []
+    for r, tr in _routines(tmp_path, "rubato"):
+        spans, T = tr["phrases"], tr["T"]
+        assert spans[0][0] == 0 and spans[-1][1] == T and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        assert all(8 <= b - a <= 12 for a, b in spans[:-1]) and 4 <= spans[-1][1] - spans[-1][0] <= 15
+        assert len(tr["steadiness"]) == len(spans) and all(0 <= s <= 1 for s in tr["steadiness"])
+        assert tr["steady"] == pytest.approx(np.mean(tr["steadiness"]), abs=1e-12) and 0 < tr["follow"] < 1
+        assert 4 <= tr["period"] <= 6
+        els = tr["elements"]
+        assert len(els) == 7 and all(a["end"] <= b["start"] for a, b in zip(els, els[1:]))
+        assert r.scores["tes"] == pytest.approx(min(sum(e["value"] * (0.5 + e["q"]) for e in els), 45), abs=0.006)
+        base = 18 + 6 / (1 + np.exp(-1.2 * tr["skill"]))
+        assert abs(r.scores["pcs"] - base - 6 * (tr["steady"] - 0.75)) < 4  # + the judges' noise N(0, 0.8)
+        steadies.append(tr["steady"])
+        rest.append(r.scores["pcs"] - base)
+    assert min(steadies) < 0.65 and max(steadies) > 0.9
+    slope, level = np.polyfit(np.array(steadies) - 0.75, rest, 1)  # PCS gains 6 a unit of steadiness, beyond the noise
+    assert 2.5 < slope < 9.5 and abs(level) < 0.6
+    assert RubatoWorld.TIMING == 6.0
+    # her wander is the music's to the degree she follows, and alone looks the same whatever she follows
+    for follow in (0.1, 0.5, 0.95):
+        music, hers = RubatoWorld.wanders(np.random.default_rng(3), 120, follow)
+        for w in (music, hers):
+            assert abs(w.mean()) < 1e-12 and w.std() == pytest.approx(0.35, abs=1e-12)
+        assert np.corrcoef(music, hers)[0, 1] == pytest.approx(follow, abs=1e-9)
+    # the streams: each pulse's phase in audio and flow, the phrases' timbre, and the steadiness read from them
+    world = build_world(world_config("rubato", seed=0))
+    z, _, tr = world.make(np.random.default_rng(7))
+    music = np.arctan2(z["audio"][:, 18], z["audio"][:, 17])
+    movement = np.arctan2(z["flow"][:, 9], z["flow"][:, 8])
+    for (a, b), steady in zip(tr["phrases"], tr["steadiness"]):
+        assert RubatoWorld.steadiness(movement[a:b], music[a:b]) == pytest.approx(steady, abs=1e-9)
+        assert (z["audio"][a:b, 19:25] == z["audio"][a, 19:25]).all()  # one timbre through the phrase
+    tempo = np.diff(np.unwrap(music))
+    assert 0 < tempo.min() and tempo.max() < np.pi and tempo.mean() == pytest.approx(2 * np.pi / tr["period"], abs=0.05)
+    assert RubatoWorld.steadiness([0.3, 1.3, 2.3], [0.0, 1.0, 2.0]) == pytest.approx(1.0)  # any steady offset is in time
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

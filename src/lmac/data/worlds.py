@@ -2618,6 +2618,163 @@ class RepriseWorld(World):
                            "elements": elements}
 
 
+class FluencyWorld(World):
+    """RG law, held out (eighteenth round). Ribbon. The FIG's Artistry (unity, connections) asks the movement to flow
+    from one shape into the next, without abrupt, jerky changes. RGB shows the body's line (six values: arms, trunk,
+    legs), and every gymnast of a routine's length passes through the very same values: each value's course is put,
+    rank for rank, onto the normal quantiles of its length, so its mean, spread, range and every other summary that
+    ignores order are the same for all. Only the order in time differs: her fluency (a trait correlated 0.5 with skill)
+    sets how smoothly the line moves, each course an AR(1) at phi = 0.3 + 0.65 sigmoid(1.5 fluency) before it is put on
+    the quantiles. E loses 3 x the jerkiness, half the mean squared change of the line from one segment to the next
+    (near 1 - phi: 0 for a line that never changes, 1 for one that jumps at random). D: 6-8 valued elements (RGB look,
+    value, quality); E = 10 - sum 0.4 (1 - q) - 3 jerkiness. Flow (travel, the ribbon's texture) and the music
+    (passages, highlights) are rich and unscored: only RGB, read in order, counts."""
+
+    LAW = "rg"
+    CLASS = "Ribbon"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 992, "flow": 352, "audio": 224}, t_range=(62, 86), n_elements=(6, 8),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.6)
+    LINE = 6  # values of the body's line in RGB
+    JERK = 3.0  # E per unit of jerkiness
+    SCALE = 1.5  # the line's values in RGB
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 12), 1)
+        self.look = rng.standard_normal((12, 12))
+
+    @staticmethod
+    def same_values(course) -> np.ndarray:
+        """Each column put, rank for rank, on the normal quantiles of its length: every course of T segments then holds
+        the same values, and only their order in time tells one from another."""
+        course = np.asarray(course, float)
+        ranks = np.argsort(np.argsort(course, axis=0, kind="stable"), axis=0, kind="stable")
+        return scipy.stats.norm.ppf((ranks + 0.5) / len(course))
+
+    @staticmethod
+    def jerkiness(line) -> float:
+        """Half the mean squared change of the line from one segment to the next, over its values."""
+        return float(np.mean(np.diff(np.asarray(line, float), axis=0) ** 2) / 2)
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.6 * rng.standard_normal(T)  # travel, unscored
+        z["flow"][:, 7:10] = 0.8 * rng.standard_normal((T, 3))  # the ribbon's texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 4), 1.0)
+        fluency = _correlated(rng, skill, 0.5)
+        phi = float(0.3 + 0.65 * _sigmoid(1.5 * fluency))
+        course = np.zeros((T, self.LINE))
+        course[0] = rng.standard_normal(self.LINE)
+        for t in range(1, T):
+            course[t] = phi * course[t - 1] + float(np.sqrt(1 - phi ** 2)) * rng.standard_normal(self.LINE)
+        line = self.same_values(course)
+        z["rgb"][:, 26:26 + self.LINE] = self.SCALE * line
+        jerk = self.jerkiness(line)
+        self.fill_noise(z, rng, {"rgb": 26 + self.LINE, "flow": 10, "audio": 17})
+        E = float(np.clip(10.0 - tech - self.JERK * jerk, 0, 10))
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "fluency": float(fluency), "smoothness": phi,
+                           "jerkiness": jerk, "elements": elements}
+
+
+class RubatoWorld(World):
+    """Fis-V law, held out (eighteenth round). The ISU's Interpretation of the Music asks for movement in time with the
+    music, and music breathes: its pulse slows and quickens (rubato). Audio shows the music's pulse (the cosine and sine
+    of its phase: a base cycle of 4-6 segments a routine, its tempo wandering about the base as an AR(1) at 0.9, 0.35
+    radians a segment, set to mean 0 and that SD exactly); flow shows the skater's (her strokes' cycle, the same base
+    tempo). Her timing (a trait correlated 0.5 with skill) sets how far she follows the music's wander: hers is w x the
+    music's + sqrt(1 - w^2) x one of her own, drawn alike and made orthogonal to it, w = sigmoid(0.5 + 1.5 timing), so
+    her pulse alone has the same mean tempo and the same spread of tempo for every skater, and the music's too. Her
+    phase starts at any offset from the music's (on the beat or off it, syncopated: any steady offset is in time). The
+    judges mark each of the music's phrases (8-12 segments, a timbre each in audio) by how steady the relative phase is
+    through it, |mean exp(i (movement - music))| (1: a fixed offset; towards 0: drifting in and out of time); PCS = 18 +
+    6 sigmoid(1.2 skill) + 6 (the phrases' mean steadiness - 0.75) + the judges' noise N(0, 0.8). Neither pulse alone,
+    nor their tempi, nor how they agree at the same moments (the offset is hers) says it: only how steadily the two
+    phases keep together. TES: 7 jumps, base value x (0.5 + q) (RGB look, quality, value; flow take-off)."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 40, "flow": 40, "audio": 48}
+    DEFAULTS = dict(dims={"rgb": 416, "flow": 736, "audio": 896}, t_range=(112, 136), n_elements=(7, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.45)
+    TIMING = 6.0  # PCS points per unit of the phrases' mean steadiness
+    PHRASE = (8, 12)  # segments of a phrase of the music
+    PERIOD = (4.0, 6.0)  # segments per cycle of the pulse at the base tempo
+    WANDER = (0.9, 0.35)  # the tempo's wander about the base, radians a segment: AR(1) coefficient, SD
+    TEMPO = (0.1, 3.0)  # radians a segment, at the least and the most (under half a cycle: a phase a segment is read)
+    JITTER = 0.2  # the skater's phase error at each segment, radians
+    SCALE = 1.5  # each pulse's cosine and sine in the latents
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.look = rng.standard_normal((7, 12))
+
+    @classmethod
+    def wanders(cls, rng, T: int, follow: float) -> tuple[np.ndarray, np.ndarray]:
+        """The music's tempo wander and hers, radians a segment about the base, (T,) each. The music's is an AR(1) set
+        to mean 0 and the SD exactly; hers is `follow` x the music's + sqrt(1 - follow^2) x one of her own, drawn
+        alike and made orthogonal to the music's, so that hers too has mean 0 and the SD exactly, whatever she follows."""
+        rho, sd = cls.WANDER
+        x = np.zeros((T, 2))
+        x[0] = rng.standard_normal(2)
+        for t in range(1, T):
+            x[t] = rho * x[t - 1] + float(np.sqrt(1 - rho ** 2)) * rng.standard_normal(2)
+        music, own = x[:, 0] - x[:, 0].mean(), x[:, 1] - x[:, 1].mean()
+        music /= music.std()
+        own -= (own @ music) / (music @ music) * music
+        own /= own.std()
+        return sd * music, sd * (follow * music + float(np.sqrt(1 - follow ** 2)) * own)
+
+    @staticmethod
+    def steadiness(movement, music) -> float:
+        """How steady the relative phase of two pulses is over a stretch: |mean exp(i (movement - music))|."""
+        return float(np.abs(np.mean(np.exp(1j * (np.asarray(movement) - np.asarray(music))))))
+
+    def phrases(self, rng, T: int) -> list[tuple[int, int]]:
+        """(start, end) of the music's phrases: 8-12 segments each, a remainder under 4 joined to the last."""
+        out, s = [], 0
+        while s < T:
+            n = int(rng.integers(self.PHRASE[0], self.PHRASE[1] + 1))
+            out.append((s, min(s + n, T)))
+            s += n
+        if len(out) > 1 and out[-1][1] - out[-1][0] < self.PHRASE[0] // 2:
+            out[-2:] = [(out[-2][0], T)]
+        return out
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        timing = _correlated(rng, skill, 0.5)
+        follow = float(_sigmoid(0.5 + 1.5 * timing))
+        step = 2 * np.pi / rng.uniform(*self.PERIOD)  # radians a segment at the base tempo, both pulses
+        music_wander, her_wander = self.wanders(rng, T, follow)
+        offset = rng.uniform(0, 2 * np.pi)
+        music = rng.uniform(0, 2 * np.pi) + np.cumsum(np.clip(step + music_wander, *self.TEMPO))
+        movement = music[0] + offset + np.concatenate([[0.0], np.cumsum(np.clip(step + her_wander[1:], *self.TEMPO))])
+        movement = movement + self.JITTER * rng.standard_normal(T)
+        spans = self.phrases(rng, T)
+        timbre = 1.5 * rng.standard_normal((len(spans), 6))
+        for (a, b), tone in zip(spans, timbre):
+            z["audio"][a:b, 19:25] = tone
+        z["audio"][:, 17], z["audio"][:, 18] = self.SCALE * np.cos(music), self.SCALE * np.sin(music)
+        z["flow"][:, 8], z["flow"][:, 9] = self.SCALE * np.cos(movement), self.SCALE * np.sin(movement)
+        steady = [self.steadiness(movement[a:b], music[a:b]) for a, b in spans]
+        z["flow"][:, 6] = 0.5 + 0.3 * rng.standard_normal(T)  # gliding speed, unscored
+        z["flow"][:, 10:13] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = self.jumps(rng, z, T, skill)
+        pcs = 18.0 + 6.0 * _sigmoid(1.2 * skill) + self.TIMING * (float(np.mean(steady)) - 0.75) + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 13, "audio": 25})
+        labels = _fisv_labels(tes, pcs)
+        return z, labels, {"T": T, "skill": float(skill), "timing": float(timing), "follow": follow,
+                           "period": float(2 * np.pi / step), "offset": float(offset),
+                           "phrases": [list(s) for s in spans], "steadiness": steady,
+                           "steady": float(np.mean(steady)), "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
@@ -2628,7 +2785,7 @@ WORLDS: dict[str, type[World]] = {
     "stamina": StaminaWorld, "rotations": RotationsWorld, "lag": LagWorld, "falls": FallsWorld,
     "contour": ContourWorld, "coverage": CoverageWorld, "static": StaticWorld, "unison": UnisonWorld,
     "seams": SeamsWorld, "placement": PlacementWorld, "flights": FlightsWorld, "bonus": BonusWorld,
-    "expression": ExpressionWorld, "reprise": RepriseWorld,
+    "expression": ExpressionWorld, "reprise": RepriseWorld, "fluency": FluencyWorld, "rubato": RubatoWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
