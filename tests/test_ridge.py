@@ -745,3 +745,33 @@ def test_fallback_inputs_same_reads_the_streams_left_together(tmp_path):
         create_model("pooled_ridge", train_ds.dims, fallback_inputs="all")
     with pytest.raises(ValueError, match="needs combine='best'"):
         create_model("pooled_ridge", train_ds.dims, fallback_inputs="same", combine="stack")
+
+
+def test_the_fit_time_benchmark_times_both_fallbacks_and_prints_no_fit_figure(tmp_path, capsys, monkeypatch):
+    """benchmarks/ridge_fit_time.py: it generates the draw it times (not a screen's), fits each kind of fallback, and
+    writes seconds, the CPU and the videos; it prints and writes nothing of what the fit chose or cross-validated."""
+    import json
+
+    from lmac.models.ridge import PooledRidge
+
+    mod = load("ridge_fit_time")
+    fits, real_fit = [], PooledRidge.fit
+
+    def spy(self, dataset, seed):  # the real fit, recorded: which member fitted, on which streams
+        fits.append((self.config.fallback_inputs, self.config.fallback, tuple(self.modalities)))
+        return real_fit(self, dataset, seed)
+
+    monkeypatch.setattr(PooledRidge, "fit", spy)
+    assert mod.main(["--data", str(tmp_path / "d"), "--small", "--repeats", "1", "--out", str(tmp_path / "t.json")]) == 0
+    every = ("rgb", "flow", "audio")
+    assert fits[0] == ("pooled", True, every) and fits[1] == ("same", True, every)  # the timed fits, one of each
+    assert sorted(f[2] for f in fits[2:]) == sorted(
+        [("rgb", "flow"), ("rgb", "audio"), ("flow", "audio"), ("rgb",), ("flow",), ("audio",)])  # same's fallbacks
+    got = json.loads((tmp_path / "t.json").read_text())
+    assert got["seed"] == 100 and got["train_videos"] == 32 and got["cpu"]
+    assert set(got["seconds"]) == {"pooled", "same"} and all(s > 0 for s in got["seconds"].values())
+    assert got["ratio"] == pytest.approx(got["seconds"]["same"] / got["seconds"]["pooled"])
+    printed = capsys.readouterr().out
+    assert "fallback_inputs=same" in printed and "cv" not in printed and "rho" not in printed
+    assert not ({"cv", "cv_by_reads", "fallback", "inputs"} & set(got))
+    assert (tmp_path / "d" / "amplitude" / "seed100" / "world.json").is_file()
