@@ -491,8 +491,7 @@ class PooledRidge(nn.Module):
             for part in FALLBACK_UNFITTED:
                 state_dict.pop(prefix + f"fallback_{part}", None)
             for name, sub in self.fallback_fits.items():
-                unfitted = PooledRidge(sub.dims, sub.config).to(device=sub.mean.device, dtype=sub.mean.dtype)
-                for key, buf in unfitted.state_dict().items():
+                for key, buf in sub.unfitted_state().items():
                     state_dict.setdefault(f"{prefix}fallback_fits.{name}.{key}", buf)
         elif self.subsets and prefix + "penalty" in state_dict and prefix + "fallback_penalty" not in state_dict:
             for part, empty in FALLBACK_UNFITTED.items():
@@ -679,12 +678,13 @@ class PooledRidge(nn.Module):
             mu, sd, w, b = ridge_fit(X[(mods, k, cca, key, delta)], y, lam)
             mean, scale, weight = self._layout(mods, k, cca, key, delta, mu, sd, w)
             stack = None
-        if self.subsets and tuple(self.modalities) not in pooled:  # the fallbacks pool every modality
+        if self.subsets and not self.fallback_same and tuple(self.modalities) not in pooled:  # the pooled fallbacks pool every modality
             pooled[tuple(self.modalities)] = np.stack([pool_video(s.feats, self.modalities, window,
                                                                   gates if self.key_pool else None, kr)
                                                        for s in dataset.samples])
         main_rho = scores[(mods, k, cca, key, delta)][0] if stack is None else None
-        fallback = self._fit_fallback(pooled.get(tuple(self.modalities)), y, seed, main_rho, dataset)
+        fallback = (self._fit_fallback_same(dataset, seed, main_rho) if self.fallback_same
+                    else self._fit_fallback(pooled.get(tuple(self.modalities)), y, seed, main_rho))
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
@@ -720,7 +720,7 @@ class PooledRidge(nn.Module):
         return chose
 
     def _fit_fallback(self, pooled_all: np.ndarray | None, y: np.ndarray, seed: int,
-                      main_rho: float | None = None, dataset=None) -> dict:
+                      main_rho: float | None = None) -> dict:
         """The fallback fits (`fallback`) into their buffers: for each proper subset of the modalities, the `rgb` and
         `all` options on its pooled features (columns of `pooled_all`, every modality's pooled features as the main fit
         built them), chosen with the penalty by the same cross-validation. With `fallback_keep`, a subset whose best
@@ -729,8 +729,6 @@ class PooledRidge(nn.Module):
         {"inputs": [modalities], "penalty": float, "cv": its cross-validated rho, "kept": bool}}."""
         if not self.subsets:
             return {}
-        if self.fallback_same:
-            return self._fit_fallback_same(dataset, seed, main_rho)
         widths = [self.per * self.dims[m] for m in self.modalities]
         per_mod = dict(zip(self.modalities, np.split(pooled_all, np.cumsum(widths)[:-1], axis=1)))
         width = sum(widths)  # the pooled block of the layout
@@ -760,6 +758,11 @@ class PooledRidge(nn.Module):
             self.fallback_penalty[i] = lam
         return chose
 
+    def unfitted_state(self) -> dict:
+        """The state of this member as constructed (unfitted), on its device and in its dtype."""
+        fresh = PooledRidge(self.dims, self.config).to(device=self.mean.device, dtype=self.mean.dtype)
+        return fresh.state_dict()
+
     def _fit_fallback_same(self, dataset, seed: int, main_rho: float | None) -> dict:
         """`fallback_inputs="same"`: each subset's fit is this member's own fit (every input option, chosen by the same
         cross-validation on the same folds) on the subset's streams alone, kept by the same `fallback_keep` rule; a
@@ -774,8 +777,7 @@ class PooledRidge(nn.Module):
             kept = not (keep > 0 and main_rho is not None and main_rho > 0 and rho < keep * main_rho)
             chose["+".join(sub)] = {**got, "cv": rho, "kept": kept}
             if not kept:
-                fresh = PooledRidge(fit.dims, fit.config).to(device=fit.mean.device, dtype=fit.mean.dtype)
-                fit.load_state_dict(fresh.state_dict())
+                fit.load_state_dict(fit.unfitted_state())
         return chose
 
     def _cv_by_reads(self, scores: dict) -> dict:
