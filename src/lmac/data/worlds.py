@@ -180,6 +180,19 @@ def _unscored_music(rng, z: dict, T: int) -> None:
     z["audio"][rng.choice(T, int(rng.integers(4, 8)), replace=False), 16] = 3.0
 
 
+def _spans(rng, T: int, length: tuple[int, int]) -> list[tuple[int, int]]:
+    """(start, end) of consecutive spans covering T segments, each of `length` (lo, hi) segments drawn in turn; a
+    last span shorter than lo // 2 is joined to the one before (the music's sections or phrases)."""
+    out, s = [], 0
+    while s < T:
+        n = int(rng.integers(length[0], length[1] + 1))
+        out.append((s, min(s + n, T)))
+        s += n
+    if len(out) > 1 and out[-1][1] - out[-1][0] < length[0] // 2:
+        out[-2:] = [(out[-2][0], T)]
+    return out
+
+
 def _slots(rng, T: int, n: int, length=(2, 4), margin: float = 0.0):
     """n elements in temporal order, one per equal slot of the timeline: (start, end, centre) each."""
     edges = np.linspace(1, T - 1, n + 1)
@@ -2555,22 +2568,11 @@ class RepriseWorld(World):
         the music is the same."""
         return all((music[i] == music[j]) == (movement[i] == movement[j]) for j in range(i))
 
-    def sections(self, rng, T: int) -> list[tuple[int, int]]:
-        """(start, end) of the music's sections: 11-17 segments each, a short remainder joined to the last."""
-        out, s = [], 0
-        while s < T:
-            n = int(rng.integers(self.SECTION[0], self.SECTION[1] + 1))
-            out.append((s, min(s + n, T)))
-            s += n
-        if len(out) > 1 and out[-1][1] - out[-1][0] < self.SECTION[0] // 2:
-            out[-2:] = [(out[-2][0], T)]
-        return out
-
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
         _unscored_music(rng, z, T)
         form = _correlated(rng, skill, 0.5)
-        spans = self.sections(rng, T)
+        spans = _spans(rng, T, self.SECTION)  # the music's sections
         music = [0]  # each section's material
         for _ in spans[1:]:
             earlier = sorted(set(music) - {music[-1]})
@@ -2733,17 +2735,6 @@ class RubatoWorld(World):
         """How steady the relative phase of two pulses is over a stretch: |mean exp(i (movement - music))|."""
         return float(np.abs(np.mean(np.exp(1j * (np.asarray(movement) - np.asarray(music))))))
 
-    def phrases(self, rng, T: int) -> list[tuple[int, int]]:
-        """(start, end) of the music's phrases: 8-12 segments each, a remainder under 4 joined to the last."""
-        out, s = [], 0
-        while s < T:
-            n = int(rng.integers(self.PHRASE[0], self.PHRASE[1] + 1))
-            out.append((s, min(s + n, T)))
-            s += n
-        if len(out) > 1 and out[-1][1] - out[-1][0] < self.PHRASE[0] // 2:
-            out[-2:] = [(out[-2][0], T)]
-        return out
-
     def make(self, rng):
         T, skill, _, z = self.begin_musical(rng)
         _unscored_music(rng, z, T)
@@ -2755,7 +2746,7 @@ class RubatoWorld(World):
         music = rng.uniform(0, 2 * np.pi) + np.cumsum(np.clip(step + music_wander, *self.TEMPO))
         movement = music[0] + offset + np.concatenate([[0.0], np.cumsum(np.clip(step + her_wander[1:], *self.TEMPO))])
         movement = movement + self.JITTER * rng.standard_normal(T)
-        spans = self.phrases(rng, T)
+        spans = _spans(rng, T, self.PHRASE)  # the music's phrases
         timbre = 1.5 * rng.standard_normal((len(spans), 6))
         for (a, b), tone in zip(spans, timbre):
             z["audio"][a:b, 19:25] = tone
