@@ -747,6 +747,48 @@ def test_fallback_inputs_same_reads_the_streams_left_together(tmp_path):
         create_model("pooled_ridge", train_ds.dims, fallback_inputs="same", combine="stack")
 
 
+def test_key_pool_cv_reads_the_key_pooled_features_only_where_cross_validation_ranks_them_first(tmp_path):
+    """`key_pool_cv` (a thirty-first candidate): the inputs are cross-validated with and without the key-pooled
+    features, and the fit is the better of the two: where the score is in the elements (key pooling ranks first) it is
+    today's key-pooled fit, where it is in the whole routine it is the fit without key pooling, its pooled fallbacks
+    too; a checkpoint carries the choice. Off by default; it needs key pooling and the `best` combination."""
+    from lmac.evaluation.metrics import spearman
+
+    assert not create_model("pooled_ridge", {"rgb": 6}).config.key_pool_cv  # off by default
+    picked = set()
+    for world in (_element_quality_world, _two_stream_world):
+        train_ds, test_ds = world(tmp_path / world.__name__)
+        batch = collate_sequences([test_ds[i] for i in range(len(test_ds))])
+        no_audio = {m: x for m, x in batch["feats"].items() if m != "audio"}
+        fits = {}
+        for name, kw in (("keyed", {"key_pool": True}), ("plain", {"key_pool": False}),
+                         ("cv", {"key_pool": True, "key_pool_cv": True})):
+            model = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_rank=1, fallback_keep=0.0, **kw)
+            fits[name] = (model, model.fit(train_ds, seed=0))
+        cv_model, chose = fits["cv"]
+        best = max(("keyed", "plain"), key=lambda n: (max(fits[n][1]["cv_by_reads"].values()), n == "keyed"))
+        picked.add(best)
+        assert chose["key_pool"] == (best == "keyed") == bool(cv_model.key_pooled)
+        assert chose["cv_by_reads"] == pytest.approx(fits[best][1]["cv_by_reads"], abs=1e-12)
+        assert {k: chose[k] for k in ("inputs", "penalty")} == {k: fits[best][1][k] for k in ("inputs", "penalty")}
+        with torch.no_grad():
+            for feats in (batch["feats"], no_audio):  # the main fit, and the pooled fallback without sound
+                got = cv_model(feats, batch["mask"])["score"]
+                assert torch.allclose(got, fits[best][0](feats, batch["mask"])["score"], rtol=0, atol=1e-5)
+        fresh = create_model("pooled_ridge", train_ds.dims, inputs="rgb,all", key_rank=1, key_pool_cv=True)
+        fresh.load_state_dict(cv_model.state_dict())
+        with torch.no_grad():
+            for feats in (batch["feats"], no_audio):
+                assert torch.equal(fresh(feats, batch["mask"])["score"], cv_model(feats, batch["mask"])["score"])
+        if world is _element_quality_world:  # the score is in the elements: key pooling is read, and reads it
+            assert best == "keyed" and spearman(_score(cv_model, test_ds)["score"].double().numpy(),
+                                                np.array([s.score for s in test_ds.samples])) > 0.8
+    assert picked == {"keyed", "plain"}  # each world gets its own read
+    for bad in ({"key_pool": False}, {"combine": "stack"}):
+        with pytest.raises(ValueError, match="key_pool_cv needs key_pool=true and combine='best'"):
+            create_model("pooled_ridge", {"rgb": 6}, key_pool_cv=True, **bad)
+
+
 def test_the_fit_time_benchmark_times_both_fallbacks_and_prints_no_fit_figure(tmp_path, capsys, monkeypatch):
     """benchmarks/ridge_fit_time.py: it generates the draw it times (not a screen's), fits each kind of fallback, and
     writes seconds, the CPU and the videos; it prints and writes nothing of what the fit chose or cross-validated."""

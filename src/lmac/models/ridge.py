@@ -48,7 +48,9 @@ Key pooling (`key_pool`, the twenty-seventh worlds candidate, the default since)
 and a mean over every segment dilutes them with the transitions. In every input option, each read modality's pooled
 features are followed by the same two over the modality's own key moments (the top third of its segments by
 salience, as for the key moments above). It adds no input option for the cross-validation to choose among. A fit
-from before it loads with those features unread and scores as it did.
+from before it loads with those features unread and scores as it did. `key_pool_cv` (a thirty-first candidate, off by
+default): the input options are also cross-validated without the key-pooled features, and the fit reads them only where
+that ranks first; a routine whose score is not in its elements then does not pay for twice the columns.
 
 Missing modalities (`fallback`, the twenty-eighth worlds candidate): a video without sound, or features without flow,
 leaves the fit above without what it reads, and until then the member sat out, leaving the ensemble's score to its
@@ -313,6 +315,11 @@ class PooledRidgeConfig:
     # its first `key_rank` principal components), in every input option: judges score the elements, and the routine's
     # mean dilutes them with the transitions (the twenty-seventh worlds candidate, the default since)
     key_pool: bool = True
+    # with `key_pool`: the inputs are also cross-validated without the key-pooled features (their columns held at 0,
+    # which a ridge weighs 0), and the fit reads them only where that cross-validation ranks them first (a thirty-first
+    # worlds candidate, off by default): on a routine whose score is not in its elements, the key-moment features are
+    # twice the columns for 160 videos to fit by chance (round 9's `edges` PCS read 0.389 with them, 0.574 without)
+    key_pool_cv: bool = False
     # also a ridge on the pooled features of every proper subset of the modalities, for videos that lack some of what
     # the main fit reads (no sound, no flow): the member then scores them instead of sitting out (the twenty-eighth
     # worlds candidate; the default since the twenty-ninth)
@@ -350,6 +357,9 @@ class PooledRidgeConfig:
             raise ValueError(f"pooled_ridge combine must be 'best' or 'stack', got {self.combine!r}")
         if self.fallback_inputs not in ("pooled", "same"):
             raise ValueError(f"pooled_ridge fallback_inputs must be 'pooled' or 'same', got {self.fallback_inputs!r}")
+        if self.key_pool_cv and not (self.key_pool and self.combine == "best"):
+            raise ValueError("pooled_ridge key_pool_cv needs key_pool=true and combine='best' (it chooses whether the "
+                             "key-pooled features are read)")
         if self.fallback and self.fallback_inputs == "same" and self.combine != "best":
             raise ValueError("pooled_ridge fallback_inputs='same' needs combine='best' (a stack reports no "
                              "cross-validated rho to keep a fallback fit by)")
@@ -658,6 +668,7 @@ class PooledRidge(nn.Module):
                     X.setdefault((mods, 0, False, False, True), np.concatenate(
                         [pooled[mods], np.stack([delta_pool(s.feats, {m: changes[m] for m in mods}, self.kd, window)
                                                  for s in dataset.samples])], 1))
+        key_pooled = self.key_pool  # whether the fit reads the key-pooled columns (`key_pool_cv` may choose not to)
         if self.config.combine == "stack":
             stack = stack_by_cv(self._option_groups(X), y, seed)
             mean, scale = np.zeros(self.mean.shape), np.ones(self.scale.shape)
@@ -674,6 +685,11 @@ class PooledRidge(nn.Module):
             lam = max(stack.values(), key=lambda v: v[2])[1]  # the heaviest option's penalty
         else:
             scores = cv_scores(X, y, seed)
+            if self.config.key_pool_cv:  # the same inputs without the key-pooled columns, if they cross-validate better
+                plain = {key_: self._without_key_pool(key_[0], x) for key_, x in X.items()}
+                plain_scores = cv_scores(plain, y, seed)
+                if max(r for r, _ in plain_scores.values()) > max(r for r, _ in scores.values()):
+                    X, scores, key_pooled = plain, plain_scores, False
             (mods, k, cca, key, delta), lam = best_by_cv(scores)
             mu, sd, w, b = ridge_fit(X[(mods, k, cca, key, delta)], y, lam)
             mean, scale, weight = self._layout(mods, k, cca, key, delta, mu, sd, w)
@@ -683,8 +699,11 @@ class PooledRidge(nn.Module):
                                                                   gates if self.key_pool else None, kr)
                                                        for s in dataset.samples])
         main_rho = scores[(mods, k, cca, key, delta)][0] if stack is None else None
+        pooled_all = pooled.get(tuple(self.modalities))
+        if pooled_all is not None and not key_pooled and self.key_pool:  # the pooled fallbacks read as the main fit
+            pooled_all = self._without_key_pool(self.modalities, pooled_all)
         fallback = (self._fit_fallback_same(dataset, seed, main_rho) if self.fallback_same
-                    else self._fit_fallback(pooled.get(tuple(self.modalities)), y, seed, main_rho))
+                    else self._fit_fallback(pooled_all, y, seed, main_rho))
         dev = self.mean.device
         for name, value in (("mean", mean), ("scale", scale), ("weight", weight), ("bias", np.atleast_1d(b))):
             getattr(self, name).copy_(torch.as_tensor(value, device=dev))
@@ -702,7 +721,7 @@ class PooledRidge(nn.Module):
         self.shared.fill_(bool(cca))
         self.keyed.fill_(bool(key))
         if self.key_pool:
-            self.key_pooled.fill_(True)
+            self.key_pooled.fill_(bool(key_pooled))
         if self.kd:
             self.changes.fill_(bool(delta))
         self.used.copy_(torch.tensor([m in mods or bool(cca) for m in self.modalities], device=dev))
@@ -711,6 +730,8 @@ class PooledRidge(nn.Module):
         self.rank.fill_(k)
         chose = {"inputs": list(mods), "pairs": int(k), "shared": bool(cca), "keys": bool(key),
                  "changes": bool(delta), "penalty": float(lam)}
+        if self.config.key_pool_cv:
+            chose["key_pool"] = bool(key_pooled)
         if fallback:
             chose["fallback"] = fallback
         if stack is None:
@@ -757,6 +778,18 @@ class PooledRidge(nn.Module):
                 getattr(self, f"fallback_{name}")[i] = torch.as_tensor(value, device=dev)
             self.fallback_penalty[i] = lam
         return chose
+
+    def _without_key_pool(self, mods, x: np.ndarray) -> np.ndarray:
+        """Training features of an input option that reads `mods` (its pooled block first, [mean, sum, key mean, key
+        sum] per modality) with the key-pooled columns at 0: standardised, they are 0 and the ridge weighs them 0, so
+        the fit is the one without key pooling, in this layout."""
+        x = x.copy()
+        at = 0
+        for m in mods:
+            d = self.dims[m]
+            x[:, at + 2 * d:at + 4 * d] = 0.0
+            at += 4 * d
+        return x
 
     def unfitted_state(self) -> dict:
         """The state of this member as constructed (unfitted), on its device and in its dtype."""
