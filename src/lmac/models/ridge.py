@@ -49,8 +49,9 @@ and a mean over every segment dilutes them with the transitions. In every input 
 features are followed by the same two over the modality's own key moments (the top third of its segments by
 salience, as for the key moments above). It adds no input option for the cross-validation to choose among. A fit
 from before it loads with those features unread and scores as it did. `key_pool_cv` (a thirty-first candidate, off by
-default): the input options are also cross-validated without the key-pooled features, and the fit reads them only where
-that ranks first; a routine whose score is not in its elements then does not pay for twice the columns.
+default; screened and not made the default): the input options are also cross-validated without the key-pooled
+features, and the fit reads them only where that ranks first; a routine whose score is not in its elements then does
+not pay for twice the columns.
 
 Missing modalities (`fallback`, the twenty-eighth worlds candidate): a video without sound, or features without flow,
 leaves the fit above without what it reads, and until then the member sat out, leaving the ensemble's score to its
@@ -62,9 +63,10 @@ fit scores only where its cross-validated rho is at least that share of the main
 as before, since a stream that carried much of what the ridge reads leaves a fallback weaker than the trained members
 that learned to score without it (on `rg`, the twenty-eighth's fallback cost 0.050 without audio). Both are the
 default since the twenty-ninth candidate (`fallback=true, fallback_keep=0.9`); `fallback=false` for the fit before it.
-`fallback_inputs="same"` (a thirtieth candidate, off by default): each fallback fit is this member fitted on the
-subset's streams with every input option (a `PooledRidge` of its own under `fallback_fits`), so the streams left are
-still read together (their aligned pairs and shared moments), where the pooled fallback reads each apart.
+`fallback_inputs="same"` (a thirtieth candidate, off by default; screened and not made the default): each fallback
+fit is this member fitted on the subset's streams with every input option (a `PooledRidge` of its own under
+`fallback_fits`), so the streams left are still read together (their aligned pairs and shared moments), where the
+pooled fallback reads each apart.
 
 `fit` is called once by the trainer before the first epoch; the fit lives in buffers (the projections too), so
 checkpoints, resumes and `lmac predict` carry it. Until it is fitted, or when a modality it reads is missing (and
@@ -317,8 +319,9 @@ class PooledRidgeConfig:
     key_pool: bool = True
     # with `key_pool`: the inputs are also cross-validated without the key-pooled features (their columns held at 0,
     # which a ridge weighs 0), and the fit reads them only where that cross-validation ranks them first (a thirty-first
-    # worlds candidate, off by default): on a routine whose score is not in its elements, the key-moment features are
-    # twice the columns for 160 videos to fit by chance (round 9's `edges` PCS read 0.389 with them, 0.574 without)
+    # worlds candidate, off by default: screened, not made the default): on a routine whose score is not in its
+    # elements, the key-moment features are twice the columns for 160 videos to fit by chance (round 9's `edges` PCS
+    # read 0.389 with them, 0.574 without)
     key_pool_cv: bool = False
     # also a ridge on the pooled features of every proper subset of the modalities, for videos that lack some of what
     # the main fit reads (no sound, no flow): the member then scores them instead of sitting out (the twenty-eighth
