@@ -755,6 +755,87 @@ def test_the_eighteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     assert RubatoWorld.steadiness([0.3, 1.3, 2.3], [0.0, 1.0, 2.0]) == pytest.approx(1.0)  # any steady offset is in time
 
 
+def test_the_nineteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
+    """`dynamics` and `power` (seed 0, no model): each documented rule, recomputed from the latent ground truth."""
+    from lmac.data.worlds import DynamicsWorld, PowerWorld, build_world
+
+    ms = []
+    for r, tr in _routines(tmp_path, "dynamics"):
+        els = tr["elements"]
+        assert 5 <= len(els) <= 7 and 0 <= tr["disproportion"] <= 0.5 and abs(tr["gain"]) == tr["disproportion"]
+        assert tr["movement_range"] / tr["music_range"] == pytest.approx(np.exp(tr["gain"]), rel=1e-9)
+        E = 10 - sum(0.4 * (1 - e["q"]) for e in els) - 3.5 * tr["disproportion"]
+        assert r.scores["execution"] == pytest.approx(round(max(E, 0) * 20) / 20, abs=1e-6)
+        assert r.scores["difficulty"] == pytest.approx(round(sum(e["value"] for e in els) * 20) / 20, abs=1e-6)
+        ms.append(tr["disproportion"])
+    assert min(ms) < 0.15 and max(ms) > 0.3  # from contrasts in proportion to ones far over or under the music's
+    assert DynamicsWorld.DISPROPORTION == 3.5
+    # the streams: the music's loudness in audio and her intensity in flow, one shape at the same moments for all, at
+    # levels of their own; the disproportion read as the log ratio of their SDs; neither range alone says it
+    world = build_world(world_config("dynamics", seed=0))
+    far_music, far_movement, m = [], [], []
+    for seed in range(300):
+        z, _, tr = world.make(np.random.default_rng([0, 19, seed]))
+        music, movement = z["audio"][:, 17], z["flow"][:, 10]
+        if seed < 3:
+            assert np.corrcoef(music, movement)[0, 1] == pytest.approx(1.0, abs=1e-12)
+            assert music.std() == pytest.approx(tr["music_range"], rel=1e-9)
+            assert DynamicsWorld.disproportion(movement, music) == pytest.approx(tr["disproportion"], abs=1e-9)
+            assert DynamicsWorld.disproportion(2 + 3 * music, music) == pytest.approx(np.log(3))  # the level is free
+        far_music.append(np.log(music.std()))
+        far_movement.append(np.log(movement.std()))
+        m.append(tr["disproportion"])
+    for x in (far_music, far_movement):
+        assert abs(np.corrcoef(m, np.abs(np.array(x) - np.median(x)))[0, 1]) < 0.15
+    assert np.corrcoef(m, np.abs(np.array(far_movement) - far_music))[0, 1] == pytest.approx(1.0, abs=1e-9)
+
+    shares, rest = [], []
+    for r, tr in _routines(tmp_path, "power"):
+        spans, T = tr["surges"], tr["T"]
+        assert spans[0][0] == 0 and spans[-1][1] == T and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        lengths = [b - a for a, b in spans]
+        assert all(2 <= n <= 10 for n in lengths) and sum(not 5 <= n <= 9 for n in lengths) <= 1
+        assert tr["share"] == pytest.approx(np.mean(tr["glides"]), abs=1e-12) and 0 < tr["p"] < 1
+        assert 0.6 <= tr["decay"] <= 0.8 and all(0.8 <= h <= 1.6 for h in tr["heights"])
+        els = tr["elements"]
+        assert len(els) == 7 and all(a["end"] <= b["start"] for a, b in zip(els, els[1:]))
+        assert r.scores["tes"] == pytest.approx(min(sum(e["value"] * (0.5 + e["q"]) for e in els), 45), abs=0.006)
+        base = 18 + 6 / (1 + np.exp(-1.2 * tr["skill"]))
+        assert abs(r.scores["pcs"] - base - 2.5 * (tr["share"] - 0.5)) < 4  # + the judges' noise N(0, 0.8)
+        shares.append(tr["share"])
+        rest.append(r.scores["pcs"] - base)
+    assert min(shares) < 0.3 and max(shares) > 0.7
+    slope, level = np.polyfit(np.array(shares) - 0.5, rest, 1)  # PCS gains 2.5 a unit of the share, beyond the noise
+    assert 1.0 < slope < 4.5 and abs(level) < 0.6
+    assert PowerWorld.POWER == 2.5
+    np.testing.assert_allclose(PowerWorld.surge(5, 2.0, 0.5, True), [0, 2, 1, 0.5, 0.25])
+    np.testing.assert_allclose(PowerWorld.surge(5, 2.0, 0.5, False), [0.25, 0.5, 1, 2, 0])
+    # the stream: her speed in flow, surge by surge; played backwards it is the programme of the other surges, so what
+    # a reversal of time leaves as it was is flat in the share, and only time's direction shows it
+    world = build_world(world_config("power", seed=0))
+    share, change, lag1, rises, cut = [], [], [], [], []
+    for seed in range(300):
+        z, _, tr = world.make(np.random.default_rng([0, 19, seed]))
+        speed = z["flow"][:, 8] / 1.5 - tr["level"]
+        odd = [i for i, (a, b) in enumerate(tr["surges"]) if not 5 <= b - a <= 9]
+        cut += [odd[0] == 0] if odd else []  # the surge cut to fit: first or last, alike
+        if seed < 3:
+            starts = [abs(speed[a]) < 1e-12 for a, _ in tr["surges"]]  # a push and glide starts from the level
+            assert starts == tr["glides"]
+            back = np.concatenate([PowerWorld.surge(b - a, h, tr["decay"], not g) for (a, b), h, g
+                                   in zip(tr["surges"][::-1], tr["heights"][::-1], tr["glides"][::-1])])
+            np.testing.assert_allclose(speed[::-1], back, atol=1e-12)
+        s = speed - speed.mean()
+        share.append(tr["share"])
+        change.append(np.mean(np.diff(speed) ** 2))
+        lag1.append(np.mean(s[1:] * s[:-1]) / s.var())
+        rises.append(np.mean(np.diff(speed) > 0))
+    assert len(cut) > 100 and 0.4 < np.mean(cut) < 0.6
+    for x in (change, lag1):
+        assert abs(np.corrcoef(share, x)[0, 1]) < 0.15
+    assert np.corrcoef(share, rises)[0, 1] < -0.9
+
+
 def test_held_out_worlds_stay_out_of_the_suite():
     assert HELD_OUT_WORLDS and set(HELD_OUT_WORLDS).isdisjoint(DEV_WORLDS)
     assert len(DEV_WORLDS) >= 4

@@ -2766,6 +2766,145 @@ class RubatoWorld(World):
                            "steady": float(np.mean(steady)), "elements": elements}
 
 
+class DynamicsWorld(World):
+    """RG law, held out (nineteenth round). Clubs. The FIG's Artistry asks for dynamic changes, the speed and intensity
+    of the movement changing with the music's dynamics, and in proportion to them: an outsize contrast on a gentle piece
+    is overstated, a flat one on a dramatic piece understated. Audio shows the music's loudness, flow the intensity of
+    her movement; both follow the same dynamic shape (sections of 6-12 segments, each a level and a hairpin, set to mean
+    0 and SD 1 exactly over the routine), at the same moments, for every gymnast, each at a level of its own (the
+    music's overall loudness, her own overall energy: free). Only the scale of the contrasts differs: the music's SD is
+    exp(v - d / 2), hers exp(v + d / 2), v ~ N(0, 0.5) the piece's, d = +-m her disproportion (over- or understated alike),
+    m = 0.5 sigmoid(-1.6 proportion), her proportion a trait correlated 0.5 with skill. E loses 3.5 x |log(her SD / the
+    music's SD)| = 3.5 m. Neither stream's range alone says it, nor how closely the two agree at the same moments (the
+    same for all), nor either level: only the one stream's contrasts measured against the other's. D: 5-7 valued
+    elements (RGB look, value, quality); E = 10 - sum 0.4 (1 - q) - 3.5 m. Her travel and the clubs' texture in flow and
+    the music's other texture (passages, highlights) are unscored."""
+
+    LAW = "rg"
+    CLASS = "Clubs"
+    held_out = True
+    LATENT = {"rgb": 40, "flow": 48, "audio": 40}
+    DEFAULTS = dict(dims={"rgb": 288, "flow": 832, "audio": 480}, t_range=(66, 88), n_elements=(5, 7),
+                    backbone={"rgb": "linear", "flow": "relu", "audio": "linear"}, feature_noise=0.5)
+    SECTION = (6, 12)  # segments of a section of the music's dynamics
+    PIECE = 0.5  # SD of the piece's log contrast, v, shared by the music and her
+    REACH = 0.5  # the largest disproportion, |log(her contrast / the music's)|
+    DISPROPORTION = 3.5  # E per unit of |log(her contrast / the music's)|
+
+    def setup(self, rng):
+        self.value = np.round(rng.uniform(0.5, 1.5, 10), 1)
+        self.look = rng.standard_normal((10, 12))
+
+    @staticmethod
+    def shape(rng, spans) -> np.ndarray:
+        """The music's dynamic shape: each section a level N(0, 1) and a hairpin (a slope N(0, 1.2) over the section,
+        crescendo or diminuendo), set to mean 0 and SD 1 exactly over the routine: (T,)."""
+        parts = []
+        for a, b in spans:
+            ramp = (np.arange(b - a) - (b - a - 1) / 2) / max(b - a, 1)
+            parts.append(rng.standard_normal() + 1.2 * rng.standard_normal() * ramp)
+        s = np.concatenate(parts)
+        return (s - s.mean()) / s.std()
+
+    @staticmethod
+    def disproportion(movement, music) -> float:
+        """|log(the SD of the movement's intensity / the SD of the music's loudness)| over a routine."""
+        return float(abs(np.log(np.std(movement) / np.std(music))))
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        z["flow"][:, 6] = 0.6 * rng.standard_normal(T)  # travel, unscored
+        z["flow"][:, 7:10] = 0.8 * rng.standard_normal((T, 3))  # the clubs' texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        difficulty, tech, elements = self.valued_elements(rng, z, T, skill, (2, 4), 1.0)
+        proportion = _correlated(rng, skill, 0.5)
+        m = float(self.REACH * _sigmoid(-1.6 * proportion))
+        d = m if rng.random() < 0.5 else -m  # overstated (+) or understated (-)
+        v = self.PIECE * rng.standard_normal()
+        shape = self.shape(rng, _spans(rng, T, self.SECTION))
+        music = 0.5 * rng.standard_normal() + np.exp(v - d / 2) * shape
+        movement = 1.0 + 0.5 * rng.standard_normal() + np.exp(v + d / 2) * shape
+        z["audio"][:, 17] = music
+        z["flow"][:, 10] = movement
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 11, "audio": 18})
+        E = float(np.clip(10.0 - tech - self.DISPROPORTION * m, 0, 10))
+        labels = _rg_labels(difficulty, E, 0.0, T)
+        return z, labels, {"T": T, "skill": float(skill), "proportion": float(proportion), "disproportion": m,
+                           "gain": float(d), "piece": float(v), "music_range": float(np.exp(v - d / 2)),
+                           "movement_range": float(np.exp(v + d / 2)), "elements": elements}
+
+
+class PowerWorld(World):
+    """Fis-V law, held out (nineteenth round). The ISU's Skating Skills ask for power and acceleration and for flow and
+    glide: speed gained at once from a strong push and carried in a long glide. Flow shows her speed as a run of surges
+    (5-9 segments each, their order reversed half the time, so that the one cut to fit the programme is as likely first
+    as last): a push-and-glide surge rises in one segment and dies away slowly (h x [0, 1, r, r^2, ...], h 0.8-1.6 a
+    surge, r the glide's decay, 0.6-0.8 a routine); a laboured one is the same surge played backwards, built up slowly
+    and lost at once (scraping, braking). Her power (a trait correlated 0.5 with skill) sets the chance of each surge
+    being a push and glide, sigmoid(1.8 power) (a half for the average skater). PCS = 18 + 6 sigmoid(1.2 skill) + 2.5
+    (the share of push-and-glide surges - 0.5) + the judges' noise N(0, 0.8). A programme played backwards is one with
+    the share 1 - p, drawn alike: so her speed's values, their spread, how much it changes from one segment to the
+    next, its autocorrelation and spectrum (whatever a reversal of time leaves as it was) say nothing of the share;
+    only the direction of time in one stream says it. TES: 7 jumps, base value x (0.5 + q) (RGB look, quality, value;
+    flow take-off). Her cruising level and texture in flow and the music (passages, highlights) are unscored."""
+
+    LAW = "fisv"
+    held_out = True
+    LATENT = {"rgb": 48, "flow": 40, "audio": 32}
+    DEFAULTS = dict(dims={"rgb": 544, "flow": 1024, "audio": 160}, t_range=(114, 140), n_elements=(7, 7),
+                    backbone={"rgb": "relu", "flow": "linear", "audio": "relu"}, feature_noise=0.55)
+    SURGE = (5, 9)  # segments of a surge of speed
+    HEIGHT = (0.8, 1.6)  # a surge's gain of speed
+    DECAY = (0.6, 0.8)  # the glide's decay a segment, drawn per routine
+    POWER = 2.5  # PCS points per unit of the share of push-and-glide surges
+    SCALE = 1.5  # the speed in flow
+
+    def setup(self, rng):
+        self.jump_value = np.round(rng.uniform(1.0, 4.5, 7), 1)
+        self.look = rng.standard_normal((7, 12))
+
+    @staticmethod
+    def surge(n: int, height: float, decay: float, glide: bool) -> np.ndarray:
+        """A surge of speed over n segments: a push and glide, h x [0, 1, r, r^2, ...], or that played backwards."""
+        k = height * np.concatenate([[0.0], decay ** np.arange(n - 1)])[:n]
+        return k if glide else k[::-1]
+
+    @classmethod
+    def surges(cls, rng, T: int) -> list[tuple[int, int]]:
+        """(start, end) of the surges: 5-9 segments each (`_spans`), their order reversed half the time, so that the
+        one cut to fit the programme is as likely at its start as at its end and the layout reads alike either way."""
+        spans = _spans(rng, T, cls.SURGE)
+        if rng.random() < 0.5:
+            lengths = [b - a for a, b in spans][::-1]
+            ends = np.cumsum(lengths)
+            spans = [(int(e - n), int(e)) for e, n in zip(ends, lengths)]
+        return spans
+
+    def make(self, rng):
+        T, skill, _, z = self.begin_musical(rng)
+        _unscored_music(rng, z, T)
+        power = _correlated(rng, skill, 0.5)
+        p = float(_sigmoid(1.8 * power))
+        decay = float(rng.uniform(*self.DECAY))
+        spans = self.surges(rng, T)
+        glides = [bool(rng.random() < p) for _ in spans]
+        heights = rng.uniform(*self.HEIGHT, len(spans))
+        speed = np.concatenate([self.surge(b - a, h, decay, g) for (a, b), h, g in zip(spans, heights, glides)])
+        level = 0.5 + 0.3 * rng.standard_normal()  # her cruising speed, unscored
+        z["flow"][:, 8] = self.SCALE * (level + speed)
+        z["flow"][:, 9:12] = 0.8 * rng.standard_normal((T, 3))  # movement texture, unscored
+        z["rgb"][:, 12:24] = 0.6 * rng.standard_normal((T, 12))
+        tes, elements = self.jumps(rng, z, T, skill)
+        share = float(np.mean(glides))
+        pcs = 18.0 + 6.0 * _sigmoid(1.2 * skill) + self.POWER * (share - 0.5) + rng.normal(0, 0.8)
+        self.fill_noise(z, rng, {"rgb": 26, "flow": 12, "audio": 17})
+        labels = _fisv_labels(tes, pcs)
+        return z, labels, {"T": T, "skill": float(skill), "power": float(power), "p": p, "decay": decay,
+                           "level": float(level), "surges": [list(s) for s in spans], "glides": glides,
+                           "heights": [float(h) for h in heights], "share": share, "elements": elements}
+
+
 WORLDS: dict[str, type[World]] = {
     "rg": RGWorld, "amplitude": AmplitudeWorld, "energy": EnergyWorld, "execution": ExecutionWorld,
     "landing": LandingWorld, "catch": CatchWorld, "phrasing": PhrasingWorld, "spins": SpinsWorld,
@@ -2777,6 +2916,7 @@ WORLDS: dict[str, type[World]] = {
     "contour": ContourWorld, "coverage": CoverageWorld, "static": StaticWorld, "unison": UnisonWorld,
     "seams": SeamsWorld, "placement": PlacementWorld, "flights": FlightsWorld, "bonus": BonusWorld,
     "expression": ExpressionWorld, "reprise": RepriseWorld, "fluency": FluencyWorld, "rubato": RubatoWorld,
+    "dynamics": DynamicsWorld, "power": PowerWorld,
 }
 DEV_WORLDS = [n for n, w in WORLDS.items() if not w.held_out]
 HELD_OUT_WORLDS = [n for n, w in WORLDS.items() if w.held_out]
