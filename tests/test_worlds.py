@@ -217,6 +217,11 @@ def test_the_fifth_round_of_held_out_worlds_follows_its_rules(tmp_path):
         assert abs(r.scores["pcs"] - presence) < 4.5
 
 
+def _assert_tiles(spans, T):
+    """Spans [a, b) that cover the programme's T segments in order, each starting where the last ended."""
+    assert spans[0][0] == 0 and spans[-1][1] == T and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+
+
 def _routines(tmp_path, name, n=30):
     """(label row, latent truth) of n training routines of a world's seed-0 draw."""
     generate_world(tmp_path / name, _tiny(name, n_train=n, n_test=0))
@@ -657,7 +662,7 @@ def test_the_seventeenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     shares, rest, changes = [], [], 0
     for r, tr in _routines(tmp_path, "reprise"):
         music, move, spans, T = tr["music"], tr["movement"], tr["sections"], tr["T"]
-        assert spans[0][0] == 0 and spans[-1][1] == T and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        _assert_tiles(spans, T)
         assert all(11 <= b - a <= 17 for a, b in spans[:-1]) and spans[-1][1] - spans[-1][0] >= 5
         assert len(music) == len(move) == len(spans) and music[0] == 0 and len(set(music)) <= 5
         assert all(m <= max(music[:i], default=-1) + 1 for i, m in enumerate(music))  # materials in order of entry
@@ -720,7 +725,7 @@ def test_the_eighteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     steadies, rest = [], []
     for r, tr in _routines(tmp_path, "rubato"):
         spans, T = tr["phrases"], tr["T"]
-        assert spans[0][0] == 0 and spans[-1][1] == T and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        _assert_tiles(spans, T)
         assert all(8 <= b - a <= 12 for a, b in spans[:-1]) and 4 <= spans[-1][1] - spans[-1][0] <= 15
         assert len(tr["steadiness"]) == len(spans) and all(0 <= s <= 1 for s in tr["steadiness"])
         assert tr["steady"] == pytest.approx(np.mean(tr["steadiness"]), abs=1e-12) and 0 < tr["follow"] < 1
@@ -792,7 +797,7 @@ def test_the_nineteenth_round_of_held_out_worlds_follows_its_rules(tmp_path):
     shares, rest = [], []
     for r, tr in _routines(tmp_path, "power"):
         spans, T = tr["surges"], tr["T"]
-        assert spans[0][0] == 0 and spans[-1][1] == T and all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        _assert_tiles(spans, T)
         lengths = [b - a for a, b in spans]
         assert all(2 <= n <= 10 for n in lengths) and sum(not 5 <= n <= 9 for n in lengths) <= 1
         assert tr["share"] == pytest.approx(np.mean(tr["glides"]), abs=1e-12) and 0 < tr["p"] < 1
